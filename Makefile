@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: MIT
+# uvma: the Linux VMA layer in userspace.  Kernel tools style: plain make.
+#
+#   make            library, uvma command (debug checks off)
+#   make check      unit tests + scenarios, ASan and UBSan, checker after every call
+#   make bench      benchmarks against the host kernel
+#   make coverage   the tests with gcov coverage
+#   make install PREFIX=/usr/local
+
+CC       ?= gcc
+PREFIX   ?= /usr/local
+VERSION  := 0.1.0
+O        ?= build
+
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CSTD     := -std=gnu11
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Iinclude -Ilib -fPIC
+
+LIB_SRC  := $(wildcard lib/*.c)
+TOOL_SRC := $(wildcard tools/*.c)
+TEST_SRC := $(wildcard tests/unit/*.c)
+
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+all: $(O)/libuvma.a $(O)/uvma
+
+# ---- release build -------------------------------------------------------
+$(O)/lib/%.o: lib/%.c lib/*.h include/uvma.h | $(O)/lib
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(O)/tools/%.o: tools/%.c tools/*.h include/uvma.h | $(O)/tools
+	$(CC) $(ALL_CFLAGS) -Itools -c -o $@ $<
+$(O)/libuvma.a: $(patsubst lib/%.c,$(O)/lib/%.o,$(LIB_SRC))
+	$(AR) rcs $@ $^
+$(O)/uvma: $(patsubst tools/%.c,$(O)/tools/%.o,$(TOOL_SRC)) $(O)/libuvma.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^
+
+# ---- debug + sanitizer build: the invariant checker runs after every call ---
+DBG_CFLAGS = $(CSTD) $(WARN) -O1 -g -DUVMA_DEBUG $(SAN) -Iinclude -Ilib
+$(O)/dbg/lib/%.o: lib/%.c lib/*.h include/uvma.h | $(O)/dbg/lib
+	$(CC) $(DBG_CFLAGS) $(COV) -c -o $@ $<
+$(O)/dbg/tools/%.o: tools/%.c tools/*.h include/uvma.h | $(O)/dbg/tools
+	$(CC) $(DBG_CFLAGS) -Itools -c -o $@ $<
+$(O)/dbg/libuvma.a: $(patsubst lib/%.c,$(O)/dbg/lib/%.o,$(LIB_SRC))
+	$(AR) rcs $@ $^
+$(O)/dbg/uvma: $(patsubst tools/%.c,$(O)/dbg/tools/%.o,$(TOOL_SRC)) $(O)/dbg/libuvma.a
+	$(CC) $(DBG_CFLAGS) -o $@ $^
+$(O)/dbg/test_%: tests/unit/test_%.c tests/unit/*.h $(O)/dbg/libuvma.a | $(O)/dbg
+	$(CC) $(DBG_CFLAGS) $(COV) -Itests/unit -o $@ $< $(O)/dbg/libuvma.a -lcmocka
+
+TESTS := $(patsubst tests/unit/test_%.c,$(O)/dbg/test_%,$(wildcard tests/unit/test_*.c))
+
+check: $(TESTS) $(O)/dbg/uvma
+	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
+	@echo "== scenarios (model, golden answers)"
+	$(O)/dbg/uvma run tests/scenarios/*.utrace
+	@if [ "$$(uname -r | cut -d- -f1)" = "6.18.44" ]; then \
+		echo "== scenarios (live kernel diff)"; \
+		$(O)/dbg/uvma diff tests/scenarios/*.utrace; \
+	else echo "== live kernel diff skipped: host kernel $$(uname -r) is not 6.18.44"; fi
+
+bench: $(O)/bench
+	$(O)/bench
+$(O)/bench: bench/bench.c $(O)/libuvma.a | $(O)
+	$(CC) $(CSTD) $(WARN) -O2 -g -Iinclude -Ilib -o $@ $< $(O)/libuvma.a
+
+coverage:
+	$(MAKE) O=$(O)/cov COV=--coverage check
+
+demo: $(O)/uvma
+	$(O)/uvma demo
+
+install: $(O)/libuvma.a $(O)/uvma
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(O)/libuvma.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/uvma.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(O)/uvma $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' uvma.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/uvma.pc
+
+$(O) $(O)/lib $(O)/tools $(O)/dbg $(O)/dbg/lib $(O)/dbg/tools:
+	mkdir -p $@
+
+clean:
+	rm -rf $(O)
+
+.PHONY: all check bench coverage demo install clean
+.SECONDARY:

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libuvma: the Linux VMA layer of the host kernel (6.18.44), in userspace.
+ *
+ * A struct uvma_sys is one modelled machine: its sysctls (max_map_count,
+ * mmap_min_addr), its allocator (with failure injection), its files and the
+ * merge policy.  Address spaces (struct uvma_mm) live in a sys; fork creates
+ * a new one in the same sys.
+ *
+ * Every call mirrors one system call and returns what the kernel returns: an
+ * address or 0 on success, or a negative errno value.  The library does no
+ * I/O and keeps no global mutable state.  Calls on one sys are not
+ * thread-safe; the caller serialises them.
+ */
+#ifndef UVMA_H
+#define UVMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define UVMA_PAGE_SHIFT 12
+#define UVMA_PAGE_SIZE (1UL << UVMA_PAGE_SHIFT)
+#define UVMA_PMD_SIZE (1UL << 21)
+/* x86_64 with 4-level paging: 2^47 minus the guard page. */
+#define UVMA_TASK_SIZE ((1UL << 47) - UVMA_PAGE_SIZE)
+
+/* Protections, as in the Linux uapi. */
+#define UVMA_PROT_NONE 0x0
+#define UVMA_PROT_READ 0x1
+#define UVMA_PROT_WRITE 0x2
+#define UVMA_PROT_EXEC 0x4
+#define UVMA_PROT_GROWSDOWN 0x01000000
+#define UVMA_PROT_GROWSUP 0x02000000
+
+/* mmap flags (x86_64 values). */
+#define UVMA_MAP_SHARED 0x01
+#define UVMA_MAP_PRIVATE 0x02
+#define UVMA_MAP_SHARED_VALIDATE 0x03
+#define UVMA_MAP_DROPPABLE 0x08
+#define UVMA_MAP_TYPE 0x0f
+#define UVMA_MAP_FIXED 0x10
+#define UVMA_MAP_ANONYMOUS 0x20
+#define UVMA_MAP_32BIT 0x40
+#define UVMA_MAP_GROWSDOWN 0x0100
+#define UVMA_MAP_DENYWRITE 0x0800
+#define UVMA_MAP_EXECUTABLE 0x1000
+#define UVMA_MAP_LOCKED 0x2000
+#define UVMA_MAP_NORESERVE 0x4000
+#define UVMA_MAP_POPULATE 0x8000
+#define UVMA_MAP_NONBLOCK 0x10000
+#define UVMA_MAP_STACK 0x20000
+#define UVMA_MAP_HUGETLB 0x40000
+#define UVMA_MAP_SYNC 0x80000
+#define UVMA_MAP_FIXED_NOREPLACE 0x100000
+#define UVMA_MAP_UNINITIALIZED 0x4000000
+
+/* mremap flags. RELOCATE_ANON and MUST_RELOCATE_ANON are the 2025 series. */
+#define UVMA_MREMAP_MAYMOVE 1
+#define UVMA_MREMAP_FIXED 2
+#define UVMA_MREMAP_DONTUNMAP 4
+#define UVMA_MREMAP_RELOCATE_ANON 8
+#define UVMA_MREMAP_MUST_RELOCATE_ANON 16
+
+/* madvise advices. */
+#define UVMA_MADV_NORMAL 0
+#define UVMA_MADV_RANDOM 1
+#define UVMA_MADV_SEQUENTIAL 2
+#define UVMA_MADV_WILLNEED 3
+#define UVMA_MADV_DONTNEED 4
+#define UVMA_MADV_FREE 8
+#define UVMA_MADV_REMOVE 9
+#define UVMA_MADV_DONTFORK 10
+#define UVMA_MADV_DOFORK 11
+#define UVMA_MADV_MERGEABLE 12
+#define UVMA_MADV_UNMERGEABLE 13
+#define UVMA_MADV_HUGEPAGE 14
+#define UVMA_MADV_NOHUGEPAGE 15
+#define UVMA_MADV_DONTDUMP 16
+#define UVMA_MADV_DODUMP 17
+#define UVMA_MADV_WIPEONFORK 18
+#define UVMA_MADV_KEEPONFORK 19
+#define UVMA_MADV_COLD 20
+#define UVMA_MADV_PAGEOUT 21
+#define UVMA_MADV_POPULATE_READ 22
+#define UVMA_MADV_POPULATE_WRITE 23
+#define UVMA_MADV_DONTNEED_LOCKED 24
+#define UVMA_MADV_COLLAPSE 25
+#define UVMA_MADV_HWPOISON 100
+#define UVMA_MADV_SOFT_OFFLINE 101
+#define UVMA_MADV_GUARD_INSTALL 102
+#define UVMA_MADV_GUARD_REMOVE 103
+
+/* mlock2 and mlockall. */
+#define UVMA_MLOCK_ONFAULT 0x01
+#define UVMA_MCL_CURRENT 1
+#define UVMA_MCL_FUTURE 2
+#define UVMA_MCL_ONFAULT 4
+
+/* prctl */
+#define UVMA_PR_SET_VMA 0x53564d41
+#define UVMA_PR_SET_VMA_ANON_NAME 0
+#define UVMA_PR_SET_MEMORY_MERGE 67
+#define UVMA_PR_GET_MEMORY_MERGE 68
+
+/*
+ * VMA flag bits (vm_flags) with the host's bit numbers; /proc's VmFlags line
+ * prints the set ones in bit order.
+ */
+#define UVMA_VM_READ (1ULL << 0)
+#define UVMA_VM_WRITE (1ULL << 1)
+#define UVMA_VM_EXEC (1ULL << 2)
+#define UVMA_VM_SHARED (1ULL << 3)
+#define UVMA_VM_MAYREAD (1ULL << 4)
+#define UVMA_VM_MAYWRITE (1ULL << 5)
+#define UVMA_VM_MAYEXEC (1ULL << 6)
+#define UVMA_VM_MAYSHARE (1ULL << 7)
+#define UVMA_VM_GROWSDOWN (1ULL << 8)
+#define UVMA_VM_UFFD_MISSING (1ULL << 9)
+#define UVMA_VM_PFNMAP (1ULL << 10)
+#define UVMA_VM_MAYBE_GUARD (1ULL << 11)
+#define UVMA_VM_UFFD_WP (1ULL << 12)
+#define UVMA_VM_LOCKED (1ULL << 13)
+#define UVMA_VM_IO (1ULL << 14)
+#define UVMA_VM_SEQ_READ (1ULL << 15)
+#define UVMA_VM_RAND_READ (1ULL << 16)
+#define UVMA_VM_DONTCOPY (1ULL << 17)
+#define UVMA_VM_DONTEXPAND (1ULL << 18)
+#define UVMA_VM_LOCKONFAULT (1ULL << 19)
+#define UVMA_VM_ACCOUNT (1ULL << 20)
+#define UVMA_VM_NORESERVE (1ULL << 21)
+#define UVMA_VM_HUGETLB (1ULL << 22)
+#define UVMA_VM_SYNC (1ULL << 23)
+#define UVMA_VM_ARCH_1 (1ULL << 24)
+#define UVMA_VM_WIPEONFORK (1ULL << 25)
+#define UVMA_VM_DONTDUMP (1ULL << 26)
+#define UVMA_VM_SOFTDIRTY 0ULL /* compiled out on the host */
+#define UVMA_VM_MIXEDMAP (1ULL << 28)
+#define UVMA_VM_HUGEPAGE (1ULL << 29)
+#define UVMA_VM_NOHUGEPAGE (1ULL << 30)
+#define UVMA_VM_MERGEABLE (1ULL << 31)
+#define UVMA_VM_PKEY_SHIFT 32
+#define UVMA_VM_PKEY_MASK (0xfULL << UVMA_VM_PKEY_SHIFT)
+#define UVMA_VM_DROPPABLE (1ULL << 40)
+
+struct uvma_sys;
+struct uvma_mm;
+struct uvma_file;
+
+/* Allocation hooks; NULL members use malloc/free. */
+struct uvma_alloc_ops {
+	void *(*alloc)(void *ctx, size_t size);
+	void (*free)(void *ctx, void *ptr, size_t size);
+	void *ctx;
+};
+
+/* ---- the machine ------------------------------------------------------ */
+
+struct uvma_sys_config {
+	unsigned long max_map_count;	/* vm.max_map_count, 65530 by default */
+	unsigned long mmap_min_addr;	/* vm.mmap_min_addr, 4096 by default */
+	bool anon_vma_name;		/* CONFIG_ANON_VMA_NAME; off on the host */
+	bool pkeys;			/* the CPU has protection keys (pku) */
+	bool cap_ipc_lock;		/* the caller may mlock without limit (root) */
+	bool cap_sys_rawio;		/* MAP_FIXED below mmap_min_addr (root) */
+	unsigned long rlimit_memlock;	/* bytes; ignored with cap_ipc_lock */
+	uint64_t totalram_pages;	/* overcommit heuristic limit; 0: none */
+	const struct uvma_alloc_ops *alloc; /* NULL: malloc/free */
+};
+
+/* Fill @cfg with the host's defaults (root, 6.18.44 as probed). */
+void uvma_sys_config_default(struct uvma_sys_config *cfg);
+
+/* Create a machine; NULL on allocation failure. @cfg may be NULL. */
+struct uvma_sys *uvma_sys_create(const struct uvma_sys_config *cfg);
+/* Destroy the machine, its remaining address spaces and files. */
+void uvma_sys_destroy(struct uvma_sys *sys);
+int uvma_sys_set_max_map_count(struct uvma_sys *sys, unsigned long max);
+
+/*
+ * Fail the @nth allocation from now on (1 = the next one), once; 0 disarms.
+ * The test suite uses it to prove that every operation survives allocation
+ * failure at every point.
+ */
+void uvma_sys_fail_nth_alloc(struct uvma_sys *sys, unsigned long nth);
+/* Allocations made and live bytes, for leak checks and benchmarks. */
+unsigned long uvma_sys_alloc_count(const struct uvma_sys *sys);
+size_t uvma_sys_live_bytes(const struct uvma_sys *sys);
+
+/*
+ * Files.  A struct uvma_file is one *open* file (the kernel merges file
+ * mappings only when they share the struct file).  @path is shown in maps;
+ * @size is in bytes; @readable/@writable give the open mode.
+ */
+struct uvma_file *uvma_file_open(struct uvma_sys *sys, const char *path, uint64_t size,
+				 bool readable, bool writable);
+/* Drop the caller's reference; mappings keep the file alive. */
+void uvma_file_close(struct uvma_file *file);
+
+/* ---- address spaces ---------------------------------------------------- */
+
+/* An empty address space: no VMAs, top-down layout, mmap_base below @stack_top. */
+struct uvma_mm *uvma_mm_create(struct uvma_sys *sys);
+
+/*
+ * The exec-time layout: a [stack] VMA growing down below @stack_top, the
+ * [vvar], [vvar_vclock] and [vdso] special mappings below it, mmap_base below
+ * the stack gap, and the brk start at @brk_start.  Returns 0 or -errno.
+ */
+struct uvma_exec_layout {
+	uint64_t stack_top;	/* e.g. 0x7ffffffff000 */
+	uint64_t stack_size;	/* initial stack VMA size, 132 KiB by default */
+	uint64_t brk_start;	/* 0: no heap */
+	uint64_t mmap_base;	/* 0: stack_top - rlimit stack - gap */
+	bool vdso;		/* map [vvar], [vvar_vclock] and [vdso] */
+};
+int uvma_mm_exec_layout(struct uvma_mm *mm, const struct uvma_exec_layout *layout);
+
+/* Set the placement parameters directly (for emulators and the checker). */
+void uvma_mm_set_mmap_base(struct uvma_mm *mm, uint64_t mmap_base);
+void uvma_mm_set_brk(struct uvma_mm *mm, uint64_t start_brk, uint64_t brk);
+
+/* exit_mmap: tear down every mapping and free the address space. */
+void uvma_mm_exit(struct uvma_mm *mm);
+
+/* fork: a new address space in the same sys; NULL with *err = -errno. */
+struct uvma_mm *uvma_fork(struct uvma_mm *parent, int *err);
+
+unsigned long uvma_mm_map_count(const struct uvma_mm *mm);
+
+/* ---- the calls ----------------------------------------------------------- */
+
+long uvma_mmap(struct uvma_mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
+	       struct uvma_file *file, uint64_t off);
+int uvma_munmap(struct uvma_mm *mm, uint64_t addr, uint64_t len);
+int uvma_mprotect(struct uvma_mm *mm, uint64_t start, uint64_t len, int prot);
+int uvma_pkey_mprotect(struct uvma_mm *mm, uint64_t start, uint64_t len, int prot, int pkey);
+int uvma_madvise(struct uvma_mm *mm, uint64_t start, uint64_t len, int advice);
+int uvma_mlock(struct uvma_mm *mm, uint64_t start, uint64_t len);
+int uvma_mlock2(struct uvma_mm *mm, uint64_t start, uint64_t len, int flags);
+int uvma_munlock(struct uvma_mm *mm, uint64_t start, uint64_t len);
+int uvma_mlockall(struct uvma_mm *mm, int flags);
+int uvma_munlockall(struct uvma_mm *mm);
+long uvma_mremap(struct uvma_mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_len,
+		 int flags, uint64_t new_addr);
+/* brk never fails: it returns the new break, or the old one. */
+uint64_t uvma_brk(struct uvma_mm *mm, uint64_t brk);
+/* prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, start, len, name); NULL clears. */
+int uvma_prctl_set_vma_anon_name(struct uvma_mm *mm, uint64_t start, uint64_t len,
+				 const char *name);
+int uvma_prctl_set_memory_merge(struct uvma_mm *mm, unsigned long enable);
+
+/*
+ * A page fault at @addr.  Returns 0, or -EFAULT where the kernel would send
+ * SIGSEGV (no VMA, or the access is not permitted), -EHWPOISON-free model.
+ */
+int uvma_fault(struct uvma_mm *mm, uint64_t addr, bool write);
+/* Fault every page of [start, start+len); stops at the first error. */
+int uvma_touch(struct uvma_mm *mm, uint64_t start, uint64_t len, bool write);
+
+/* ---- queries --------------------------------------------------------------- */
+
+struct uvma_vma_info {
+	uint64_t start, end;
+	uint64_t pgoff;
+	uint64_t flags;		/* vm_flags */
+	uint64_t anon_vma_id;	/* 0: unfaulted */
+	uint64_t anon_root_id;
+	unsigned int avc_count;	/* >1: a fork child */
+	bool has_file;
+	uint64_t dev_major, dev_minor, ino;
+	const char *name;	/* as /proc shows it, or NULL */
+	int pkey;
+};
+
+/*
+ * The first VMA ending above @addr (find_vma).  Returns 0 and fills @info,
+ * or -ENOENT.  Iterate with addr = info.end.
+ */
+int uvma_find_vma(const struct uvma_mm *mm, uint64_t addr, struct uvma_vma_info *info);
+
+/* Page-level view of one VMA, as smaps reports it, in bytes. */
+struct uvma_vma_usage {
+	uint64_t rss, pss, pss_dirty;
+	uint64_t shared_clean, shared_dirty, private_clean, private_dirty;
+	uint64_t referenced, anonymous, ksm, lazyfree, anon_huge, swap, swap_pss, locked;
+};
+int uvma_vma_usage(const struct uvma_mm *mm, uint64_t addr, struct uvma_vma_usage *usage);
+
+/*
+ * /proc/PID/maps and /proc/PID/smaps of [lo, hi), as the kernel prints them.
+ * Writes at most @size bytes including the terminating NUL and returns the
+ * length the full text needs (snprintf convention), or -errno.
+ */
+long uvma_render_maps(const struct uvma_mm *mm, uint64_t lo, uint64_t hi, char *buf,
+		      size_t size);
+long uvma_render_smaps(const struct uvma_mm *mm, uint64_t lo, uint64_t hi, char *buf,
+		       size_t size);
+
+/*
+ * The invariant checker.  Returns 0, or -EUCLEAN with a description of the
+ * first violation in @why (may be NULL).  Debug and test builds run it after
+ * every call.
+ */
+int uvma_validate(const struct uvma_mm *mm, char *why, size_t why_size);
+
+/*
+ * Debug and test builds run the checker after every call; this returns how
+ * many calls broke an invariant, and the first description in *why.
+ */
+unsigned long uvma_sys_violations(const struct uvma_sys *sys, const char **why);
+
+/* Counters of the merge engine, per address space. */
+struct uvma_stats {
+	unsigned long merge_attempts, merges, splits, vmas_peak;
+	unsigned long anon_vmas, avcs, folios;
+};
+void uvma_mm_stats(const struct uvma_mm *mm, struct uvma_stats *stats);
+
+/* Human-readable name of a negative errno (e.g. "ENOMEM"), or NULL. */
+const char *uvma_errno_name(int err);
+int uvma_errno_from_name(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* UVMA_H */

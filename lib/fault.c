@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Folios and faults (spec 1.5, 5.11): the zero page on a private read, a
+ * new exclusive folio with the kernel's index on a write, COW after fork
+ * with reuse of exclusive folios, the page cache of files and shmem.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+#define STACK_GUARD_GAP (256UL << PAGE_SHIFT)
+#define RLIMIT_STACK_BYTES (8UL << 20)
+
+static struct uvma_folio *folio_alloc(struct uvma_sys *sys)
+{
+	struct uvma_folio *f = uvma_zalloc(sys, sizeof(*f));
+
+	if (f)
+		f->refcount = 1;
+	return f;
+}
+
+void folio_put(struct uvma_sys *sys, struct uvma_folio *folio)
+{
+	if (--folio->refcount == 0)
+		uvma_free(sys, folio, sizeof(*folio));
+}
+
+static pte_t mk_pte(struct uvma_folio *f, bool dirty)
+{
+	return (pte_t)f | PTE_YOUNG | (dirty ? PTE_DIRTY : 0);
+}
+
+/* The page-cache folio of @file at @index, created on first use. */
+static struct uvma_folio *pcache_get(struct uvma_sys *sys, struct uvma_file *file, uint64_t index)
+{
+	pte_t *slot;
+	struct uvma_folio *f;
+
+	if (!file->pages) {
+		file->pages = uvma_zalloc(sys, sizeof(*file->pages));
+		if (!file->pages)
+			return NULL;
+	}
+	slot = pt_get(sys, &file->pages->pt, index << PAGE_SHIFT);
+	if (!slot)
+		return NULL;
+	if (*slot)
+		return pte_folio(*slot);
+	f = folio_alloc(sys);
+	if (!f)
+		return NULL;
+	f->mapping = file;
+	f->index = index;
+	if (file->shmem)
+		f->flags |= FOLIO_SWAPBACKED;
+	*slot = (pte_t)f;
+	return f;
+}
+
+static void pcache_drop(void *ctx, uint64_t addr, pte_t *pte)
+{
+	(void)addr;
+	folio_put(ctx, pte_folio(*pte));
+	*pte = 0;
+}
+
+void pcache_destroy(struct uvma_sys *sys, struct pcache *pc)
+{
+	pt_walk(&pc->pt, 0, 1ULL << 48, pcache_drop, sys);
+	pt_destroy(sys, &pc->pt);
+	uvma_free(sys, pc, sizeof(*pc));
+}
+
+static bool access_ok(const struct uvma_vma *vma, bool write, bool force)
+{
+	if (write)
+		return (vma->flags & UVMA_VM_WRITE) ||
+		       (force && (vma->flags & UVMA_VM_MAYWRITE) && !(vma->flags & UVMA_VM_SHARED));
+	if (!(vma->flags & VM_ACCESS_FLAGS))
+		return false;
+	/* exec-only memory under its protection key cannot be read */
+	if ((vma->flags & VM_ACCESS_FLAGS) == UVMA_VM_EXEC &&
+	    (vma->flags & UVMA_VM_PKEY_MASK) && !force)
+		return false;
+	return true;
+}
+
+/* A new exclusive anonymous folio for @addr, mapped by @pte. */
+static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
+{
+	struct uvma_folio *f;
+	int err = anon_vma_prepare(vma);
+
+	if (err)
+		return err;
+	f = folio_alloc(vma->mm->sys);
+	if (!f)
+		return -ENOMEM;
+	f->mapping = vma->anon_vma;
+	f->index = linear_page_index(vma, addr);
+	f->flags = FOLIO_ANON | FOLIO_ANON_EXCLUSIVE | FOLIO_SWAPBACKED | FOLIO_DIRTY;
+	f->mapcount = 1;
+	*pte = mk_pte(f, true);
+	vma->mm->stats.folios++;
+	return 0;
+}
+
+/* Drop one mapping of a folio (zap or COW). */
+static void folio_unmap(struct uvma_sys *sys, struct uvma_folio *f)
+{
+	f->mapcount--;
+	folio_put(sys, f);
+}
+
+/* Write to a present anonymous folio: reuse it if only we hold it, else copy. */
+static int do_wp_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
+{
+	struct uvma_folio *f = pte_folio(*pte);
+	struct uvma_sys *sys = vma->mm->sys;
+	pte_t old = *pte;
+	int err;
+
+	if (f->flags & FOLIO_ANON_EXCLUSIVE) {
+		*pte |= PTE_YOUNG | PTE_DIRTY;
+		f->flags |= FOLIO_DIRTY;
+		return 0;
+	}
+	if (f->refcount == 1 && f->mapcount == 1) {
+		/* The last mapping of a once-shared folio: take it over. */
+		f->mapping = vma->anon_vma;
+		f->flags |= FOLIO_ANON_EXCLUSIVE | FOLIO_DIRTY;
+		*pte |= PTE_YOUNG | PTE_DIRTY;
+		return 0;
+	}
+	err = new_anon_page(vma, addr, pte);
+	if (err) {
+		*pte = old;
+		return err;
+	}
+	folio_unmap(sys, f);
+	return 0;
+}
+
+static int expand_downwards(struct uvma_vma *vma, uint64_t addr)
+{
+	struct uvma_mm *mm = vma->mm;
+	struct uvma_vma *prev;
+	uint64_t grow;
+	int err;
+
+	addr &= PAGE_MASK;
+	if (addr < mm->sys->cfg.mmap_min_addr)
+		return -EPERM;
+	prev = vma_prev_of(mm, vma);
+	if (prev && !(prev->flags & UVMA_VM_GROWSDOWN) && (prev->flags & VM_ACCESS_FLAGS) &&
+	    addr - prev->end < STACK_GUARD_GAP)
+		return -ENOMEM;
+	if (prev && prev->end > addr)
+		return -ENOMEM;
+	err = anon_vma_prepare(vma);
+	if (err)
+		return err;
+	grow = (vma->start - addr) >> PAGE_SHIFT;
+	if (grow > vma->pgoff)
+		return -ENOMEM;
+	if (vma->end - addr > RLIMIT_STACK_BYTES)
+		return -ENOMEM;
+	/* The start moves down; the tree key (the end) does not change. */
+	vma->start = addr;
+	vma->pgoff -= grow;
+	vm_stat_account(mm, vma->flags, (long)grow);
+	if (vma->flags & UVMA_VM_LOCKED)
+		mm->locked_vm += grow;
+	return 0;
+}
+
+int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
+{
+	struct uvma_sys *sys = vma->mm->sys;
+	pte_t *pte;
+	struct uvma_folio *f;
+
+	if (!access_ok(vma, write, force))
+		return -EFAULT;
+	addr &= PAGE_MASK;
+	pte = pt_get(sys, &vma->mm->pt, addr);
+	if (!pte)
+		return -ENOMEM;
+	if (*pte == PTE_GUARD)
+		return -EFAULT;
+	if (vma->file) {
+		uint64_t index = linear_page_index(vma, addr);
+		bool cow = write && !(vma->flags & UVMA_VM_SHARED);
+
+		if (index >= (vma->file->size + PAGE_SIZE - 1) >> PAGE_SHIFT)
+			return -EFAULT; /* SIGBUS beyond the end of the file */
+		if (pte_is_folio(*pte)) {
+			f = pte_folio(*pte);
+			if (!cow || (f->flags & FOLIO_ANON)) {
+				if (f->flags & FOLIO_ANON)
+					return write ? do_wp_anon(vma, addr, pte) : 0;
+				*pte |= PTE_YOUNG | (write ? PTE_DIRTY : 0);
+				if (write)
+					f->flags |= FOLIO_DIRTY;
+				return 0;
+			}
+			/* write to a private file page: an anonymous copy */
+			{
+				pte_t old = *pte;
+				int err = new_anon_page(vma, addr, pte);
+
+				if (err) {
+					*pte = old;
+					return err;
+				}
+				folio_unmap(sys, f);
+				return 0;
+			}
+		}
+		if (cow)
+			return new_anon_page(vma, addr, pte);
+		f = pcache_get(sys, vma->file, index);
+		if (!f)
+			return -ENOMEM;
+		f->refcount++;
+		f->mapcount++;
+		if (write)
+			f->flags |= FOLIO_DIRTY;
+		*pte = mk_pte(f, write);
+		return 0;
+	}
+	/* private anonymous */
+	if (!*pte || *pte == PTE_ZERO) {
+		if (!write) {
+			*pte = PTE_ZERO;
+			return 0;
+		}
+		return new_anon_page(vma, addr, pte);
+	}
+	if (!write) {
+		*pte |= PTE_YOUNG;
+		return 0;
+	}
+	return do_wp_anon(vma, addr, pte);
+}
+
+int uvma_fault(struct uvma_mm *mm, uint64_t addr, bool write)
+{
+	struct uvma_vma *vma = vma_find(mm, addr);
+	int err;
+
+	if (!vma)
+		return -EFAULT;
+	if (vma->start > addr) {
+		if (!(vma->flags & UVMA_VM_GROWSDOWN) || expand_downwards(vma, addr))
+			return -EFAULT;
+	}
+	err = handle_fault(vma, addr, write, false);
+	mm_debug_validate(mm);
+	return err;
+}
+
+int uvma_touch(struct uvma_mm *mm, uint64_t start, uint64_t len, bool write)
+{
+	uint64_t end = PAGE_ALIGN(start + len);
+
+	for (uint64_t a = start & PAGE_MASK; a < end; a += PAGE_SIZE) {
+		int err = uvma_fault(mm, a, write);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Fault in [start, end) as GUP would for mlock and MAP_POPULATE: writable
+ * private memory with write faults, the rest with read faults.
+ */
+int populate_range(struct uvma_mm *mm, uint64_t start, uint64_t end, bool write_unused,
+		   bool ignore_errors)
+{
+	struct uvma_vma *vma;
+	int ret = 0;
+
+	(void)write_unused;
+	for (vma = vma_find(mm, start); vma && vma->start < end; vma = vma_find(mm, vma->end)) {
+		uint64_t s = vma->start > start ? vma->start : start;
+		uint64_t e = vma->end < end ? vma->end : end;
+		bool write = (vma->flags & (UVMA_VM_WRITE | UVMA_VM_SHARED)) == UVMA_VM_WRITE;
+
+		if (vma->flags & (UVMA_VM_IO | UVMA_VM_PFNMAP))
+			continue;
+		if (vma->flags & UVMA_VM_LOCKONFAULT)
+			continue;
+		if (!(vma->flags & VM_ACCESS_FLAGS)) {
+			if (ignore_errors)
+				continue;
+			return -EFAULT;
+		}
+		for (uint64_t a = s; a < e; a += PAGE_SIZE) {
+			ret = handle_fault(vma, a, write, true);
+			if (ret)
+				break;
+		}
+		if (ret) {
+			if (!ignore_errors)
+				return ret;
+			ret = 0;
+		}
+	}
+	return ret;
+}
+
+/* ---- page-level operations on a range -------------------------------------------- */
+
+struct zap_ctx {
+	struct uvma_sys *sys;
+	bool keep_guards;
+};
+
+static void zap_one(void *ctx, uint64_t addr, pte_t *pte)
+{
+	struct zap_ctx *z = ctx;
+
+	(void)addr;
+	if (pte_is_folio(*pte))
+		folio_unmap(z->sys, pte_folio(*pte));
+	else if (*pte == PTE_GUARD && z->keep_guards)
+		return;
+	*pte = 0;
+}
+
+void zap_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
+{
+	struct zap_ctx z = { .sys = vma->mm->sys };
+
+	pt_walk(&vma->mm->pt, start, end, zap_one, &z);
+}
+
+void zap_range_keep_guards(struct uvma_vma *vma, uint64_t start, uint64_t end)
+{
+	struct zap_ctx z = { .sys = vma->mm->sys, .keep_guards = true };
+
+	pt_walk(&vma->mm->pt, start, end, zap_one, &z);
+}
+
+static void free_one(void *ctx, uint64_t addr, pte_t *pte)
+{
+	struct uvma_folio *f;
+
+	(void)ctx;
+	(void)addr;
+	if (!pte_is_folio(*pte))
+		return;
+	f = pte_folio(*pte);
+	/* Only anonymous folios mapped here alone become lazily freeable. */
+	if (!(f->flags & FOLIO_ANON) || f->mapcount != 1)
+		return;
+	f->flags &= ~(FOLIO_SWAPBACKED | FOLIO_DIRTY);
+	*pte &= ~(PTE_DIRTY | PTE_YOUNG);
+}
+
+void madvise_free_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
+{
+	pt_walk(&vma->mm->pt, start, end, free_one, NULL);
+}
+
+static void cold_one(void *ctx, uint64_t addr, pte_t *pte)
+{
+	(void)ctx;
+	(void)addr;
+	if (pte_is_folio(*pte) && pte_folio(*pte)->mapcount == 1)
+		*pte &= ~PTE_YOUNG;
+}
+
+void madvise_cold_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
+{
+	pt_walk(&vma->mm->pt, start, end, cold_one, NULL);
+}
+
+void shmem_punch_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
+{
+	struct uvma_file *file = vma->file;
+
+	zap_range(vma, start, end);
+	if (!file->pages)
+		return;
+	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
+		pte_t *slot = pt_lookup(&file->pages->pt, linear_page_index(vma, a) << PAGE_SHIFT);
+
+		if (slot && *slot)
+			pcache_drop(vma->mm->sys, 0, slot);
+	}
+}
+
+int guard_install_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
+{
+	struct uvma_sys *sys = vma->mm->sys;
+
+	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
+		pte_t *pte = pt_get(sys, &vma->mm->pt, a);
+
+		if (!pte)
+			return -ENOMEM;
+		if (pte_is_folio(*pte))
+			folio_unmap(sys, pte_folio(*pte));
+		*pte = PTE_GUARD;
+	}
+	return 0;
+}
+
+static void unguard_one(void *ctx, uint64_t addr, pte_t *pte)
+{
+	(void)ctx;
+	(void)addr;
+	if (*pte == PTE_GUARD)
+		*pte = 0;
+}
+
+void guard_remove_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
+{
+	pt_walk(&vma->mm->pt, start, end, unguard_one, NULL);
+}
+
+/* ---- fork and mremap ------------------------------------------------------------------ */
+
+struct copy_ctx {
+	struct uvma_vma *dst;
+	int err;
+};
+
+static void copy_one(void *ctx, uint64_t addr, pte_t *pte)
+{
+	struct copy_ctx *c = ctx;
+	pte_t *dpte;
+
+	if (c->err)
+		return;
+	dpte = pt_get(c->dst->mm->sys, &c->dst->mm->pt, addr);
+	if (!dpte) {
+		c->err = -ENOMEM;
+		return;
+	}
+	if (pte_is_folio(*pte)) {
+		struct uvma_folio *f = pte_folio(*pte);
+
+		f->mapcount++;
+		f->refcount++;
+		if (f->flags & FOLIO_ANON) {
+			f->flags &= ~FOLIO_ANON_EXCLUSIVE;
+			f->flags |= FOLIO_EVER_SHARED;
+		}
+		/* the child's entry starts old */
+		*dpte = *pte & ~PTE_YOUNG;
+		if (c->dst->flags & UVMA_VM_SHARED)
+			*dpte &= ~PTE_DIRTY;
+		return;
+	}
+	*dpte = *pte;
+}
+
+int copy_page_range(struct uvma_vma *dst, struct uvma_vma *src)
+{
+	struct copy_ctx c = { .dst = dst };
+
+	pt_walk(&src->mm->pt, src->start, src->end, copy_one, &c);
+	return c.err;
+}
+
+int move_page_tables(struct uvma_vma *dst, uint64_t new_addr, struct uvma_vma *src,
+		     uint64_t old_addr, uint64_t len)
+{
+	struct uvma_sys *sys = src->mm->sys;
+	struct page_table *pt = &src->mm->pt;
+
+	(void)dst;
+	/* Make every destination table exist first, so the move cannot fail half-way. */
+	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+		pte_t *s = pt_lookup(pt, old_addr + off);
+
+		if (s && *s && !pt_get(sys, pt, new_addr + off))
+			return -ENOMEM;
+	}
+	/* Nothing fails from here. */
+	if (new_addr > old_addr) {
+		for (uint64_t off = len; off; off -= PAGE_SIZE) {
+			pte_t *s = pt_lookup(pt, old_addr + off - PAGE_SIZE);
+
+			if (s && *s) {
+				*pt_lookup(pt, new_addr + off - PAGE_SIZE) = *s;
+				*s = 0;
+			}
+		}
+	} else {
+		for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+			pte_t *s = pt_lookup(pt, old_addr + off);
+
+			if (s && *s) {
+				*pt_lookup(pt, new_addr + off) = *s;
+				*s = 0;
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fork (dup_mmap, spec 5.8) and exit (exit_mmap, spec 5.9).
+ */
+#include <string.h>
+
+#include "internal.h"
+
+#define VM_COPY_ON_FORK (UVMA_VM_PFNMAP | UVMA_VM_MIXEDMAP | UVMA_VM_UFFD_WP | UVMA_VM_MAYBE_GUARD)
+
+void uvma_mm_exit(struct uvma_mm *mm)
+{
+	struct uvma_vma *vma;
+
+	if (!mm)
+		return;
+	while ((vma = vma_find(mm, 0))) {
+		tree_erase(&mm->tree, vma->end, vma);
+		mm->map_count--;
+		zap_range(vma, vma->start, vma->end);
+		vma_remove(vma);
+	}
+	tree_destroy(&mm->tree);
+	pt_destroy(mm->sys, &mm->pt);
+	list_del(&mm->node);
+	uvma_free(mm->sys, mm, sizeof(*mm));
+}
+
+static int dup_one(struct uvma_mm *mm, struct uvma_vma *mpnt)
+{
+	struct uvma_vma *tmp = vma_dup(mpnt);
+	int err;
+
+	if (!tmp)
+		return -ENOMEM;
+	tmp->mm = mm;
+	if (tmp->flags & UVMA_VM_WIPEONFORK) {
+		/* The child sees zero-filled memory: no anon_vma, no pages. */
+		tmp->anon_vma = NULL;
+		list_init(&tmp->anon_vma_chain);
+	} else {
+		err = anon_vma_fork(tmp, mpnt);
+		if (err)
+			goto out_free;
+	}
+	/* mlock is not inherited */
+	tmp->flags &= ~VM_LOCKED_MASK;
+	err = vma_link(mm, tmp);
+	if (err) {
+		unlink_anon_vmas(tmp);
+		goto out_free;
+	}
+	if (!(tmp->flags & UVMA_VM_WIPEONFORK) &&
+	    ((tmp->flags & VM_COPY_ON_FORK) || mpnt->anon_vma))
+		return copy_page_range(tmp, mpnt);
+	return 0;
+
+out_free:
+	if (tmp->file)
+		file_put(tmp->file);
+	if (tmp->anon_name)
+		anon_name_put(mm->sys, tmp->anon_name);
+	vma_free(tmp);
+	return err;
+}
+
+struct uvma_mm *uvma_fork(struct uvma_mm *parent, int *errp)
+{
+	struct uvma_mm *mm = uvma_mm_create(parent->sys);
+	struct tree_cursor cur;
+	struct uvma_vma *mpnt;
+	int err = 0;
+
+	if (!mm) {
+		*errp = -ENOMEM;
+		return NULL;
+	}
+	mm->mmap_base = parent->mmap_base;
+	mm->start_brk = parent->start_brk;
+	mm->brk = parent->brk;
+	mm->start_stack = parent->start_stack;
+	mm->def_flags = parent->def_flags & UVMA_VM_NOHUGEPAGE;
+	mm->merge_any = parent->merge_any;
+	mm->exec_pkey = parent->exec_pkey;
+	mm->total_vm = parent->total_vm;
+	mm->data_vm = parent->data_vm;
+	mm->exec_vm = parent->exec_vm;
+	mm->stack_vm = parent->stack_vm;
+
+	for (mpnt = tree_first(&parent->tree, &cur); mpnt; mpnt = tree_cursor_next(&cur)) {
+		if (mpnt->flags & UVMA_VM_DONTCOPY) {
+			vm_stat_account(mm, mpnt->flags, -(long)vma_pages(mpnt));
+			continue;
+		}
+		err = dup_one(mm, mpnt);
+		if (err)
+			break;
+	}
+	if (err) {
+		uvma_mm_exit(mm);
+		*errp = err;
+		mm_debug_validate(parent);
+		return NULL;
+	}
+	mm_debug_validate(parent);
+	mm_debug_validate(mm);
+	*errp = 0;
+	return mm;
+}

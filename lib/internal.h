@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libuvma internals: the objects of the model and the helpers shared by the
+ * call implementations.  Never included by tools/.
+ */
+#ifndef UVMA_INTERNAL_H
+#define UVMA_INTERNAL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "uvma.h"
+#include "tree.h"
+
+#define PAGE_SHIFT UVMA_PAGE_SHIFT
+#define PAGE_SIZE UVMA_PAGE_SIZE
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+#define PAGE_ALIGN(x) (((x) + PAGE_SIZE - 1) & PAGE_MASK)
+#define PMD_SIZE UVMA_PMD_SIZE
+#define TASK_SIZE UVMA_TASK_SIZE
+
+#ifndef EUCLEAN
+#define EUCLEAN 117
+#endif
+
+#define __must_check __attribute__((warn_unused_result))
+
+/*
+ * A broken internal assumption.  Test builds abort; a library build cannot
+ * recover from a corrupted model either, so it aborts too rather than carry
+ * on with wrong answers.
+ */
+#define UVMA_BUG_ON(cond)                                                          \
+	do {                                                                       \
+		if (cond)                                                          \
+			uvma_bug(__FILE__, __LINE__, #cond);                       \
+	} while (0)
+void uvma_bug(const char *file, int line, const char *what) __attribute__((noreturn));
+
+/* Flag groups (spec 1.2). */
+#define VM_SPECIAL (UVMA_VM_IO | UVMA_VM_DONTEXPAND | UVMA_VM_PFNMAP | UVMA_VM_MIXEDMAP)
+#define VM_ACCESS_FLAGS (UVMA_VM_READ | UVMA_VM_WRITE | UVMA_VM_EXEC)
+#define VM_LOCKED_MASK (UVMA_VM_LOCKED | UVMA_VM_LOCKONFAULT)
+#define VM_STICKY (UVMA_VM_SOFTDIRTY | UVMA_VM_MAYBE_GUARD)
+#define VM_IGNORE_MERGE VM_STICKY
+#define VM_MAY_FLAGS (UVMA_VM_MAYREAD | UVMA_VM_MAYWRITE | UVMA_VM_MAYEXEC)
+
+/* ---- the machine ----------------------------------------------------------- */
+
+struct list_head {
+	struct list_head *next, *prev;
+};
+
+static inline void list_init(struct list_head *h)
+{
+	h->next = h->prev = h;
+}
+
+static inline void list_add_tail(struct list_head *n, struct list_head *h)
+{
+	n->prev = h->prev;
+	n->next = h;
+	h->prev->next = n;
+	h->prev = n;
+}
+
+static inline void list_add(struct list_head *n, struct list_head *h)
+{
+	n->next = h->next;
+	n->prev = h;
+	h->next->prev = n;
+	h->next = n;
+}
+
+static inline void list_del(struct list_head *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->next = n->prev = n;
+}
+
+static inline bool list_empty(const struct list_head *h)
+{
+	return h->next == h;
+}
+
+static inline bool list_is_singular(const struct list_head *h)
+{
+	return !list_empty(h) && h->next == h->prev;
+}
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+struct uvma_sys {
+	struct uvma_sys_config cfg;
+	struct uvma_alloc_ops alloc;
+	unsigned long fail_nth;	/* countdown to the injected failure; 0 = off */
+	unsigned long nallocs;
+	size_t live_bytes;
+	uint64_t next_anon_id;
+	uint64_t next_shmem_ino;
+	struct list_head mms;
+	struct list_head files;
+	unsigned long violations;	/* debug builds: invariant failures seen */
+	char violation[256];
+};
+
+void *uvma_alloc(struct uvma_sys *sys, size_t size) __must_check;
+void *uvma_zalloc(struct uvma_sys *sys, size_t size) __must_check;
+void uvma_free(struct uvma_sys *sys, void *ptr, size_t size);
+
+/* One open file (struct file); shared anonymous mappings get their own. */
+struct uvma_file {
+	struct uvma_sys *sys;
+	struct list_head node;	/* sys->files */
+	unsigned long refcount;	/* the opener's + one per VMA */
+	bool opener_ref;	/* the caller has not closed it yet */
+	bool readable, writable;
+	bool shmem;		/* shared anonymous memory: /dev/zero (deleted) */
+	uint64_t size;
+	uint64_t dev_major, dev_minor, ino;
+	char *path;
+	struct pcache *pages;	/* the page cache: index -> folio */
+};
+
+struct uvma_file *file_get(struct uvma_file *f);
+void file_put(struct uvma_file *f);
+struct uvma_file *shmem_file_create(struct uvma_sys *sys, uint64_t size);
+
+/* ---- anon_vma ----------------------------------------------------------------- */
+
+struct anon_vma {
+	struct anon_vma *root;
+	struct anon_vma *parent;
+	unsigned long refcount;
+	unsigned long num_children;
+	unsigned long num_active_vmas;
+	uint64_t id;
+	struct list_head avcs;	/* the AVCs linking VMAs to this anon_vma */
+};
+
+/* anon_vma_chain: one link between a VMA and an anon_vma. */
+struct avc {
+	struct uvma_vma *vma;
+	struct anon_vma *anon_vma;
+	struct list_head same_vma;	/* vma->anon_vma_chain, newest first */
+	struct list_head same_anon;	/* anon_vma->avcs */
+};
+
+/* ---- VMAs ----------------------------------------------------------------- */
+
+struct uvma_vma;
+
+struct vm_ops {
+	const char *name;		/* special mappings: [vdso] and so on */
+	bool has_close;			/* a close hook: never deleted by a merge */
+	bool no_split;			/* may_split vetoes with EINVAL */
+	bool no_mremap;			/* the mremap hook refuses moves */
+	bool shmem;
+};
+
+extern const struct vm_ops shmem_vm_ops;
+extern const struct vm_ops file_vm_ops;
+extern const struct vm_ops special_vdso_ops;
+extern const struct vm_ops special_vvar_ops;
+extern const struct vm_ops special_vvar_vclock_ops;
+
+struct anon_name {
+	unsigned long refcount;
+	char name[80];
+};
+
+struct uvma_vma {
+	uint64_t start, end;
+	uint64_t pgoff;
+	uint64_t flags;
+	struct uvma_mm *mm;
+	struct anon_vma *anon_vma;
+	struct uvma_file *file;
+	const struct vm_ops *ops;
+	struct list_head anon_vma_chain;
+	struct anon_name *anon_name;
+	uint32_t policy;	/* mempolicy identity; 0 = default */
+	uint32_t uffd;		/* userfaultfd context; 0 = none */
+};
+
+static inline uint64_t vma_pages(const struct uvma_vma *v)
+{
+	return (v->end - v->start) >> PAGE_SHIFT;
+}
+
+static inline bool vma_is_anonymous(const struct uvma_vma *v)
+{
+	return !v->ops;
+}
+
+static inline bool vma_is_fork_child(const struct uvma_vma *v)
+{
+	return v && v->anon_vma && !list_is_singular(&v->anon_vma_chain);
+}
+
+static inline uint64_t linear_page_index(const struct uvma_vma *v, uint64_t addr)
+{
+	return v->pgoff + ((addr - v->start) >> PAGE_SHIFT);
+}
+
+/* ---- folios and page tables ------------------------------------------------- */
+
+enum folio_flags {
+	FOLIO_ANON = 1 << 0,
+	FOLIO_ANON_EXCLUSIVE = 1 << 1,
+	FOLIO_EVER_SHARED = 1 << 2,	/* fork shared it at least once */
+	FOLIO_DIRTY = 1 << 3,
+	FOLIO_SWAPBACKED = 1 << 4,	/* cleared by MADV_FREE */
+	FOLIO_MLOCKED = 1 << 5,
+};
+
+struct uvma_folio {
+	void *mapping;		/* anon: struct anon_vma; file: struct uvma_file */
+	uint64_t index;
+	int32_t refcount;
+	int32_t mapcount;
+	uint32_t flags;
+	uint8_t order;
+};
+
+/*
+ * A page-table entry is one word: 0 for none, a folio pointer with the
+ * young and dirty bits in its low bits, or a marker with bit 0 set.
+ */
+typedef uintptr_t pte_t;
+#define PTE_YOUNG ((pte_t)2)
+#define PTE_DIRTY ((pte_t)4)
+#define PTE_FLAGS (PTE_YOUNG | PTE_DIRTY)
+#define PTE_MARKER ((pte_t)1)
+#define PTE_ZERO (PTE_MARKER | (1 << 3))
+#define PTE_GUARD (PTE_MARKER | (2 << 3))
+
+static inline bool pte_is_folio(pte_t p)
+{
+	return p && !(p & PTE_MARKER);
+}
+
+static inline struct uvma_folio *pte_folio(pte_t p)
+{
+	return (struct uvma_folio *)(p & ~(pte_t)7);
+}
+
+#define PT_BITS 9
+#define PT_ENTRIES (1 << PT_BITS)
+#define PT_LEVELS 4
+
+/* Four levels of 512 entries as on x86_64; the lowest level holds PTEs. */
+struct pt_table {
+	unsigned int used;
+	uintptr_t e[PT_ENTRIES];
+};
+
+struct page_table {
+	struct pt_table *top;
+	unsigned long tables;
+};
+
+pte_t *pt_lookup(const struct page_table *pt, uint64_t addr);
+pte_t *pt_get(struct uvma_sys *sys, struct page_table *pt, uint64_t addr) __must_check;
+void pt_set(struct page_table *pt, pte_t *slot, pte_t val);
+void pt_destroy(struct uvma_sys *sys, struct page_table *pt);
+/* Call @fn for every non-empty PTE in [start, end), in order. */
+void pt_walk(const struct page_table *pt, uint64_t start, uint64_t end,
+	     void (*fn)(void *ctx, uint64_t addr, pte_t *pte), void *ctx);
+
+/* The page cache of a file: a sparse index -> folio map (same radix shape). */
+struct pcache {
+	struct page_table pt;
+};
+
+/* ---- address spaces --------------------------------------------------------- */
+
+struct uvma_mm {
+	struct uvma_sys *sys;
+	struct list_head node;		/* sys->mms */
+	struct tree tree;
+	unsigned long map_count;
+	struct page_table pt;
+	uint64_t mmap_base;
+	uint64_t start_brk, brk;
+	uint64_t start_stack;
+	uint64_t def_flags;
+	bool merge_any;			/* MMF_VM_MERGE_ANY */
+	int exec_pkey;			/* -1 until allocated */
+	uint64_t total_vm, locked_vm, data_vm, exec_vm, stack_vm;
+	struct uvma_stats stats;
+};
+
+/* ---- helpers shared between the calls ------------------------------------------ */
+
+struct uvma_vma *vma_find(const struct uvma_mm *mm, uint64_t addr); /* first end > addr */
+struct uvma_vma *vma_lookup(const struct uvma_mm *mm, uint64_t addr); /* containing */
+struct uvma_vma *vma_prev_of(const struct uvma_mm *mm, const struct uvma_vma *vma);
+struct uvma_vma *vma_next_of(const struct uvma_mm *mm, const struct uvma_vma *vma);
+/* The last VMA starting below @addr (the one before a gap at @addr). */
+struct uvma_vma *vma_find_prev(const struct uvma_mm *mm, uint64_t addr);
+
+struct uvma_vma *vma_alloc(struct uvma_mm *mm) __must_check;
+void vma_free(struct uvma_vma *vma);
+/* Duplicate @src (flags, file, policy, name, not the anon_vma chain). */
+struct uvma_vma *vma_dup(struct uvma_vma *src) __must_check;
+/* Close and free a VMA that is out of the tree: unlink anon, drop file. */
+void vma_remove(struct uvma_vma *vma);
+
+int vma_link(struct uvma_mm *mm, struct uvma_vma *vma) __must_check;
+
+/* anon_vma (anon.c) */
+int anon_vma_prepare(struct uvma_vma *vma) __must_check;
+int anon_vma_clone(struct uvma_vma *dst, struct uvma_vma *src) __must_check;
+int anon_vma_fork(struct uvma_vma *vma, struct uvma_vma *pvma) __must_check;
+void unlink_anon_vmas(struct uvma_vma *vma);
+void anon_vma_merge(struct uvma_vma *vma, struct uvma_vma *next);
+bool anon_vma_compatible(const struct uvma_vma *a, const struct uvma_vma *b);
+
+/* split (split.c) */
+int __split_vma(struct uvma_vma *vma, uint64_t addr, int new_below) __must_check;
+int split_vma(struct uvma_vma *vma, uint64_t addr, int new_below) __must_check;
+
+/* page level (fault.c, pages.c) */
+void zap_range(struct uvma_vma *vma, uint64_t start, uint64_t end);
+int populate_range(struct uvma_mm *mm, uint64_t start, uint64_t end, bool write, bool ignore_errors);
+int copy_page_range(struct uvma_vma *dst, struct uvma_vma *src) __must_check;
+int move_page_tables(struct uvma_vma *dst, uint64_t new_addr, struct uvma_vma *src,
+		     uint64_t old_addr, uint64_t len) __must_check;
+void folio_put(struct uvma_sys *sys, struct uvma_folio *folio);
+void pcache_destroy(struct uvma_sys *sys, struct pcache *pc);
+int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force) __must_check;
+void zap_range_keep_guards(struct uvma_vma *vma, uint64_t start, uint64_t end);
+void madvise_free_range(struct uvma_vma *vma, uint64_t start, uint64_t end);
+void madvise_cold_range(struct uvma_vma *vma, uint64_t start, uint64_t end);
+void shmem_punch_range(struct uvma_vma *vma, uint64_t start, uint64_t end);
+int guard_install_range(struct uvma_vma *vma, uint64_t start, uint64_t end) __must_check;
+void guard_remove_range(struct uvma_vma *vma, uint64_t start, uint64_t end);
+
+/* munmap core, shared by munmap, MAP_FIXED, mremap and brk (munmap.c) */
+int do_munmap(struct uvma_mm *mm, uint64_t start, uint64_t len) __must_check;
+int do_vmi_align_munmap(struct uvma_mm *mm, struct uvma_vma *vma, uint64_t start,
+			uint64_t end) __must_check;
+
+/* placement (placement.c) */
+long get_unmapped_area(struct uvma_mm *mm, struct uvma_file *file, uint64_t addr,
+		       uint64_t len, uint64_t pgoff, int flags, uint64_t vm_flags);
+
+/* accounting (mmap.c) */
+void vm_stat_account(struct uvma_mm *mm, uint64_t flags, long npages);
+bool may_expand_vm(struct uvma_mm *mm, uint64_t flags, unsigned long npages);
+bool mlock_future_ok(struct uvma_mm *mm, uint64_t flags, uint64_t bytes);
+bool can_do_mlock(struct uvma_mm *mm);
+bool vma_supports_mlock(const struct uvma_vma *vma);
+uint64_t calc_vm_prot_bits(int prot, int pkey);
+
+/* Validation hook run after each call in debug builds. */
+void mm_debug_validate(struct uvma_mm *mm);
+
+bool anon_name_eq(const struct anon_name *a, const struct anon_name *b);
+const char *vma_name(const struct uvma_vma *vma);
+struct anon_name *anon_name_get(struct anon_name *n);
+void anon_name_put(struct uvma_sys *sys, struct anon_name *n);
+
+#endif

@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The merge engine (spec section 3): can a range join its neighbours, which
+ * VMA survives, which anon_vma it carries, and the commit.
+ *
+ * Every merge allocates what it may need first (AVCs for a duplicated
+ * anon_vma, tree nodes) and changes nothing until all of it succeeded.
+ */
+#include "merge.h"
+
+static const char *const reason_names[] = {
+	[MR_NONE] = "none",		[MR_SPECIAL] = "special",
+	[MR_NO_NEIGHBOUR] = "no_neighbour", [MR_INTERIOR] = "interior",
+	[MR_FLAGS] = "flags",		[MR_FILE] = "file",
+	[MR_PGOFF] = "pgoff",		[MR_ANON_VMA] = "anon_vma",
+	[MR_FORK_CHILD] = "fork_child", [MR_POLICY] = "policy",
+	[MR_UFFD] = "uffd",		[MR_ANON_NAME] = "anon_name",
+	[MR_CLOSE] = "close",		[MR_NOMEM] = "nomem",
+};
+
+const char *merge_reason_name(enum merge_reason r)
+{
+	return reason_names[r];
+}
+
+static void refuse(struct vma_merge *vmg, enum merge_reason r)
+{
+	if (vmg->reason == MR_NONE)
+		vmg->reason = r;
+}
+
+/* Attribute compatibility with the neighbour (spec 3.1). */
+static bool is_mergeable_vma(struct vma_merge *vmg, bool merge_next)
+{
+	struct uvma_vma *vma = merge_next ? vmg->next : vmg->prev;
+
+	if (vmg->policy != vma->policy)
+		return refuse(vmg, MR_POLICY), false;
+	if ((vma->flags ^ vmg->flags) & ~VM_IGNORE_MERGE)
+		return refuse(vmg, MR_FLAGS), false;
+	if (vma->file != vmg->file)
+		return refuse(vmg, MR_FILE), false;
+	if (vma->uffd != vmg->uffd)
+		return refuse(vmg, MR_UFFD), false;
+	if (!anon_name_eq(vma->anon_name, vmg->anon_name))
+		return refuse(vmg, MR_ANON_NAME), false;
+	return true;
+}
+
+/*
+ * anon_vma compatibility (spec 3.2).  A fork child never spreads its
+ * inherited anon_vma hierarchy into a VMA that has none, nor absorbs one.
+ */
+static bool is_mergeable_anon_vma(struct vma_merge *vmg, bool merge_next)
+{
+	struct uvma_vma *tgt = merge_next ? vmg->next : vmg->prev;
+	struct uvma_vma *src = vmg->middle;
+	struct anon_vma *tgt_anon = tgt->anon_vma;
+	struct anon_vma *src_anon = vmg->anon_vma;
+
+	/* Case 1: src's anon_vma will be duplicated into tgt. */
+	if (!tgt_anon && src_anon) {
+		if (vma_is_fork_child(src) || vma_is_fork_child(vmg->copied_from))
+			return refuse(vmg, MR_FORK_CHILD), false;
+		return true;
+	}
+	/* Case 2: the result takes tgt's anon_vma. */
+	if (tgt_anon && !src_anon) {
+		if (vma_is_fork_child(tgt))
+			return refuse(vmg, MR_FORK_CHILD), false;
+		return true;
+	}
+	/* Case 3: both or neither. */
+	if (src_anon != tgt_anon)
+		return refuse(vmg, MR_ANON_VMA), false;
+	return true;
+}
+
+static bool are_anon_vmas_compatible(const struct uvma_vma *a, const struct uvma_vma *b)
+{
+	return !a->anon_vma || !b->anon_vma || a->anon_vma == b->anon_vma;
+}
+
+static bool can_merge_left(struct vma_merge *vmg)
+{
+	struct uvma_vma *prev = vmg->prev;
+
+	if (!prev || prev->end != vmg->start)
+		return false;
+	if (!is_mergeable_vma(vmg, false) || !is_mergeable_anon_vma(vmg, false))
+		return false;
+	if (prev->pgoff + vma_pages(prev) != vmg->pgoff)
+		return refuse(vmg, MR_PGOFF), false;
+	return true;
+}
+
+static bool can_merge_right(struct vma_merge *vmg, bool merge_left)
+{
+	struct uvma_vma *next = vmg->next;
+
+	if (!next || vmg->end != next->start)
+		return false;
+	if (!is_mergeable_vma(vmg, true) || !is_mergeable_anon_vma(vmg, true))
+		return false;
+	if (next->pgoff != vmg->pgoff + ((vmg->end - vmg->start) >> PAGE_SHIFT))
+		return refuse(vmg, MR_PGOFF), false;
+	/* Both sides fit the request; they must also fit each other. */
+	if (merge_left && !are_anon_vmas_compatible(vmg->prev, next))
+		return refuse(vmg, MR_ANON_VMA), false;
+	return true;
+}
+
+static bool can_merge_remove_vma(const struct uvma_vma *vma)
+{
+	return !vma->ops || !vma->ops->has_close;
+}
+
+/*
+ * Give @dst the anon_vma of @src when dst has none.  *dup records the VMA
+ * that gained one, so that a later failure can take it back.
+ */
+static int dup_anon_vma(struct uvma_vma *dst, struct uvma_vma *src, struct uvma_vma **dup)
+{
+	int err;
+
+	if (!src->anon_vma || dst->anon_vma)
+		return 0;
+	dst->anon_vma = src->anon_vma;
+	err = anon_vma_clone(dst, src);
+	if (err)
+		return err;
+	*dup = dst;
+	return 0;
+}
+
+static void vma_set_range(struct uvma_mm *mm, struct uvma_vma *vma, uint64_t start, uint64_t end,
+			  uint64_t pgoff)
+{
+	if (vma->end != end) {
+		tree_erase(&mm->tree, vma->end, vma);
+		vma->end = end;
+		tree_insert(&mm->tree, end, vma);
+	}
+	vma->start = start;
+	vma->pgoff = pgoff;
+}
+
+/*
+ * Apply the plan: the VMA being expanded (or, for adjust_next_start, the
+ * shrinking middle) gets [start, end) and pgoff; the adjusted neighbour's
+ * start moves; removed VMAs go.  Nothing fails after the preallocation.
+ */
+static int commit_merge(struct vma_merge *vmg)
+{
+	struct uvma_mm *mm = vmg->mm;
+	struct uvma_vma *vma = vmg->adjust_next_start ? vmg->middle : vmg->target;
+	struct uvma_vma *remove[2] = { NULL, NULL };
+	unsigned int nremove = 0;
+
+	if (tree_preallocate(&mm->tree, 4))
+		return -ENOMEM;
+	/* Nothing fails from here. */
+	if (vmg->remove_middle)
+		remove[nremove++] = vmg->middle;
+	if (vmg->remove_next)
+		remove[nremove++] = vmg->next;
+	for (unsigned int i = 0; i < nremove; i++)
+		tree_erase(&mm->tree, remove[i]->end, remove[i]);
+
+	vma_set_range(mm, vma, vmg->start, vmg->end, vmg->pgoff);
+	if (vmg->adjust_middle_start) {
+		struct uvma_vma *adj = vmg->middle;
+
+		adj->pgoff += (vmg->end - adj->start) >> PAGE_SHIFT;
+		adj->start = vmg->end;
+	} else if (vmg->adjust_next_start) {
+		struct uvma_vma *adj = vmg->next;
+
+		adj->pgoff -= (adj->start - vmg->end) >> PAGE_SHIFT;
+		adj->start = vmg->end;
+	}
+	for (unsigned int i = 0; i < nremove; i++) {
+		if (remove[i]->anon_vma)
+			anon_vma_merge(vmg->target, remove[i]);
+		mm->map_count--;
+		vma_remove(remove[i]);
+	}
+	mm->stats.merges++;
+	return 0;
+}
+
+/*
+ * Expand vmg->target to [start, end), deleting next when it is swallowed
+ * whole.  Used by the new-range merges (mmap, brk, mremap).
+ */
+int vma_expand(struct vma_merge *vmg)
+{
+	struct uvma_vma *target = vmg->target;
+	struct uvma_vma *next = vmg->next;
+	struct uvma_vma *anon_dup = NULL;
+	uint64_t sticky = (vmg->flags | target->flags) & VM_STICKY;
+	int err = 0;
+
+	if (next && next != target && vmg->end == next->end) {
+		sticky |= next->flags & VM_STICKY;
+		vmg->remove_next = true;
+		err = dup_anon_vma(target, next, &anon_dup);
+	}
+	/*
+	 * mremap: the copy's anon_vma comes from the VMA being copied, which
+	 * may be faulted while the target is not.
+	 */
+	if (!err && vmg->copied_from)
+		err = dup_anon_vma(target, vmg->copied_from, &anon_dup);
+	if (!err)
+		err = commit_merge(vmg);
+	if (err) {
+		vmg->remove_next = false;
+		if (anon_dup)
+			unlink_anon_vmas(anon_dup);
+		vmg->state = VMG_ERROR_NOMEM;
+		refuse(vmg, MR_NOMEM);
+		return -ENOMEM;
+	}
+	target->flags |= sticky;
+	return 0;
+}
+
+/*
+ * Merge a new range [start, end) with prev and/or next (spec 3.5).
+ *
+ *   PPPP****NNNN   both: prev grows to next's end, next is deleted
+ *   PPPP****       prev grows over the range
+ *       ****NNNN   next grows down over the range, pgoff = request's
+ */
+struct uvma_vma *vma_merge_new_range(struct vma_merge *vmg)
+{
+	struct uvma_vma *prev = vmg->prev, *next = vmg->next;
+	uint64_t end = vmg->end;
+	bool left, right;
+
+	vmg->state = VMG_NOMERGE;
+	vmg->mm->stats.merge_attempts++;
+	if (vmg->flags & VM_SPECIAL) {
+		refuse(vmg, MR_SPECIAL);
+		return NULL;
+	}
+	if (!prev && !next) {
+		refuse(vmg, MR_NO_NEIGHBOUR);
+		return NULL;
+	}
+	left = can_merge_left(vmg);
+	right = !vmg->just_expand && can_merge_right(vmg, left);
+	if (right) {
+		vmg->end = next->end;
+		vmg->middle = next;
+		vmg->target = next;
+	}
+	if (left) {
+		vmg->start = prev->start;
+		vmg->middle = prev;
+		vmg->target = prev;
+		vmg->pgoff = prev->pgoff;
+		/* next would be deleted but cannot be: merge with prev only */
+		if (right && !can_merge_remove_vma(next)) {
+			refuse(vmg, MR_CLOSE);
+			vmg->end = end;
+		}
+	}
+	if (!vmg->target) {
+		if (!prev || prev->end != vmg->start)
+			if (!next || next->start != vmg->end)
+				refuse(vmg, MR_NO_NEIGHBOUR);
+		return NULL;
+	}
+	/* a new range never removes its "middle" */
+	vmg->middle = NULL;
+	if (vma_expand(vmg))
+		return NULL;
+	vmg->state = VMG_SUCCESS;
+	vmg->reason = MR_NONE;
+	return vmg->target;
+}
+
+/* mremap grow in place: extend @vma by @delta bytes, merging with next. */
+struct uvma_vma *vma_merge_extend(struct uvma_vma *vma, uint64_t delta)
+{
+	struct vma_merge vmg = {
+		.mm = vma->mm,
+		.prev = vma,
+		.next = vma_next_of(vma->mm, vma),
+		.start = vma->end,
+		.end = vma->end + delta,
+		.flags = vma->flags,
+		.file = vma->file,
+		.pgoff = vma->pgoff + vma_pages(vma),
+		.anon_vma = vma->anon_vma,
+		.policy = vma->policy,
+		.uffd = vma->uffd,
+		.anon_name = vma->anon_name,
+		.state = VMG_START,
+	};
+
+	return vma_merge_new_range(&vmg);
+}
+
+/*
+ * Merge an existing range [start, end) of middle with its neighbours (spec
+ * 3.6).  Only a range touching middle's start or end can merge.
+ */
+static struct uvma_vma *vma_merge_existing_range(struct vma_merge *vmg)
+{
+	struct uvma_vma *middle = vmg->middle, *prev = vmg->prev, *next = NULL;
+	uint64_t sticky = vmg->flags & VM_STICKY;
+	uint64_t start = vmg->start, end = vmg->end;
+	bool left_side = start == middle->start;
+	bool right_side = end == middle->end;
+	bool merge_left = false, merge_right = false, merge_both;
+	struct uvma_vma *anon_dup = NULL;
+	int err;
+
+	vmg->state = VMG_NOMERGE;
+	vmg->mm->stats.merge_attempts++;
+	if (vmg->flags & VM_SPECIAL) {
+		refuse(vmg, MR_SPECIAL);
+		return NULL;
+	}
+	if (!left_side && !right_side) {
+		refuse(vmg, MR_INTERIOR);
+		return NULL;
+	}
+	if (left_side)
+		merge_left = can_merge_left(vmg);
+	if (right_side) {
+		next = vmg->next = vma_next_of(vmg->mm, middle);
+		merge_right = can_merge_right(vmg, merge_left);
+	}
+	if (!merge_left && !merge_right) {
+		if ((!left_side || !prev || prev->end != start) &&
+		    (!right_side || !next || next->start != end))
+			refuse(vmg, MR_NO_NEIGHBOUR);
+		return NULL;
+	}
+	merge_both = merge_left && merge_right;
+	vmg->remove_middle = left_side && right_side;
+	if (vmg->remove_middle && !can_merge_remove_vma(middle)) {
+		refuse(vmg, MR_CLOSE);
+		return NULL;
+	}
+	vmg->remove_next = merge_both;
+	if (vmg->remove_next && !can_merge_remove_vma(next)) {
+		vmg->remove_next = false;
+		merge_right = false;
+		merge_both = false;
+	}
+	if (merge_right) {
+		vmg->target = next;
+		sticky |= next->flags & VM_STICKY;
+	}
+	if (merge_left) {
+		vmg->target = prev;
+		sticky |= prev->flags & VM_STICKY;
+	}
+
+	if (merge_both) {
+		/*
+		 *  |<---------------------->|
+		 *  PPPP  MMMMMMMMMMMM  NNNN
+		 *  extend   delete    delete
+		 */
+		vmg->start = prev->start;
+		vmg->end = next->end;
+		vmg->pgoff = prev->pgoff;
+		err = dup_anon_vma(prev, next->anon_vma ? next : middle, &anon_dup);
+	} else if (merge_left) {
+		/*
+		 *  |<------------>|         or   |<------------------>|
+		 *  PPPP  MMMMMMMMMMmmmm          PPPP  MMMMMMMMMMMMMM
+		 *  extend  shrink                extend    delete
+		 */
+		vmg->start = prev->start;
+		vmg->pgoff = prev->pgoff;
+		if (!vmg->remove_middle)
+			vmg->adjust_middle_start = true;
+		err = dup_anon_vma(prev, middle, &anon_dup);
+	} else {
+		/*
+		 *       |<------------->|   or  |<------------------->|
+		 *  mmmmmMMMMMMMMM  NNNN         MMMMMMMMMMMMMM  NNNN
+		 *  shrink         extend        delete         extend
+		 */
+		uint64_t pglen = (end - start) >> PAGE_SHIFT;
+
+		if (vmg->remove_middle) {
+			vmg->end = next->end;
+			vmg->pgoff = next->pgoff - pglen;
+		} else {
+			vmg->adjust_next_start = true;
+			vmg->start = middle->start;
+			vmg->end = start;
+			vmg->pgoff = middle->pgoff;
+		}
+		err = dup_anon_vma(next, middle, &anon_dup);
+	}
+	if (!err)
+		err = commit_merge(vmg);
+	if (err) {
+		if (anon_dup)
+			unlink_anon_vmas(anon_dup);
+		vmg->start = start;
+		vmg->end = end;
+		vmg->remove_middle = vmg->remove_next = false;
+		vmg->adjust_middle_start = vmg->adjust_next_start = false;
+		vmg->target = NULL;
+		vmg->state = VMG_ERROR_NOMEM;
+		refuse(vmg, MR_NOMEM);
+		return NULL;
+	}
+	vmg->target->flags |= sticky;
+	vmg->state = VMG_SUCCESS;
+	vmg->reason = MR_NONE;
+	return vmg->target;
+}
+
+struct uvma_vma *vma_modify(struct vma_merge *vmg, int *err)
+{
+	struct uvma_vma *vma = vmg->middle;
+	uint64_t start = vmg->start, end = vmg->end;
+	struct uvma_vma *merged = vma_merge_existing_range(vmg);
+
+	if (merged)
+		return merged;
+	if (vmg->state == VMG_ERROR_NOMEM) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	/* No merge: cut the range out.  A failed second split keeps the first. */
+	if (vma->start < start) {
+		*err = split_vma(vma, start, 1);
+		if (*err)
+			return NULL;
+	}
+	if (vma->end > end) {
+		*err = split_vma(vma, end, 0);
+		if (*err)
+			return NULL;
+	}
+	return vma;
+}
+
+struct uvma_vma *vma_modify_flags(struct uvma_vma *prev, struct uvma_vma *vma, uint64_t start,
+				  uint64_t end, uint64_t *flags, int *err)
+{
+	VMG_MODIFY(vmg, prev, vma, start, end);
+	struct uvma_vma *ret;
+
+	vmg.flags = *flags;
+	ret = vma_modify(&vmg, err);
+	/* A merge may have brought in sticky bits: keep them. */
+	if (ret && vmg.state == VMG_SUCCESS)
+		*flags |= ret->flags & VM_STICKY;
+	return ret;
+}

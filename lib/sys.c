@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The modelled machine: allocator with failure injection, files, address
+ * spaces and the exec-time layout.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void uvma_bug(const char *file, int line, const char *what)
+{
+	(void)file;
+	(void)line;
+	(void)what;
+	/* The library does no I/O; a debugger or the core dump shows where. */
+	abort();
+}
+
+void uvma_sys_config_default(struct uvma_sys_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_map_count = 65530;
+	cfg->mmap_min_addr = 4096;
+	cfg->cap_ipc_lock = true;
+	cfg->cap_sys_rawio = true;
+	cfg->rlimit_memlock = 8UL << 20;
+}
+
+void *uvma_alloc(struct uvma_sys *sys, size_t size)
+{
+	void *p;
+
+	if (sys->fail_nth && --sys->fail_nth == 0)
+		return NULL;
+	p = sys->alloc.alloc ? sys->alloc.alloc(sys->alloc.ctx, size) : malloc(size);
+	if (p) {
+		sys->nallocs++;
+		sys->live_bytes += size;
+	}
+	return p;
+}
+
+void *uvma_zalloc(struct uvma_sys *sys, size_t size)
+{
+	void *p = uvma_alloc(sys, size);
+
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
+void uvma_free(struct uvma_sys *sys, void *ptr, size_t size)
+{
+	if (!ptr)
+		return;
+	sys->live_bytes -= size;
+	if (sys->alloc.free)
+		sys->alloc.free(sys->alloc.ctx, ptr, size);
+	else
+		free(ptr);
+}
+
+struct uvma_sys *uvma_sys_create(const struct uvma_sys_config *cfg)
+{
+	struct uvma_sys_config def;
+	struct uvma_sys *sys;
+
+	if (!cfg) {
+		uvma_sys_config_default(&def);
+		cfg = &def;
+	}
+	sys = cfg->alloc && cfg->alloc->alloc ? cfg->alloc->alloc(cfg->alloc->ctx, sizeof(*sys))
+					       : malloc(sizeof(*sys));
+	if (!sys)
+		return NULL;
+	memset(sys, 0, sizeof(*sys));
+	sys->cfg = *cfg;
+	if (cfg->alloc)
+		sys->alloc = *cfg->alloc;
+	sys->cfg.alloc = NULL;
+	sys->next_shmem_ino = 1024;
+	list_init(&sys->mms);
+	list_init(&sys->files);
+	return sys;
+}
+
+void uvma_sys_destroy(struct uvma_sys *sys)
+{
+	struct uvma_alloc_ops alloc;
+
+	if (!sys)
+		return;
+	while (!list_empty(&sys->mms))
+		uvma_mm_exit(container_of(sys->mms.next, struct uvma_mm, node));
+	/* Files still open by the caller: closing drops the last reference. */
+	while (!list_empty(&sys->files)) {
+		struct uvma_file *f = container_of(sys->files.next, struct uvma_file, node);
+
+		f->refcount = 1;
+		file_put(f);
+	}
+	alloc = sys->alloc;
+	if (alloc.free)
+		alloc.free(alloc.ctx, sys, sizeof(*sys));
+	else
+		free(sys);
+}
+
+int uvma_sys_set_max_map_count(struct uvma_sys *sys, unsigned long max)
+{
+	if (max > 0x7fffffff)
+		return -EINVAL;
+	sys->cfg.max_map_count = max;
+	return 0;
+}
+
+void uvma_sys_fail_nth_alloc(struct uvma_sys *sys, unsigned long nth)
+{
+	sys->fail_nth = nth;
+}
+
+unsigned long uvma_sys_alloc_count(const struct uvma_sys *sys)
+{
+	return sys->nallocs;
+}
+
+size_t uvma_sys_live_bytes(const struct uvma_sys *sys)
+{
+	return sys->live_bytes;
+}
+
+/* ---- files -------------------------------------------------------------------- */
+
+static struct uvma_file *file_alloc(struct uvma_sys *sys, const char *path, uint64_t size)
+{
+	struct uvma_file *f = uvma_zalloc(sys, sizeof(*f));
+	size_t n = strlen(path) + 1;
+
+	if (!f)
+		return NULL;
+	f->path = uvma_alloc(sys, n);
+	if (!f->path) {
+		uvma_free(sys, f, sizeof(*f));
+		return NULL;
+	}
+	memcpy(f->path, path, n);
+	f->sys = sys;
+	f->size = size;
+	f->refcount = 1;
+	list_add_tail(&f->node, &sys->files);
+	return f;
+}
+
+struct uvma_file *uvma_file_open(struct uvma_sys *sys, const char *path, uint64_t size,
+				 bool readable, bool writable)
+{
+	struct uvma_file *f = file_alloc(sys, path, size);
+
+	if (!f)
+		return NULL;
+	f->opener_ref = true;
+	f->readable = readable;
+	f->writable = writable;
+	f->dev_major = 0;
+	f->dev_minor = 0x2a;
+	f->ino = ++sys->next_shmem_ino;
+	return f;
+}
+
+void uvma_file_close(struct uvma_file *file)
+{
+	if (!file || !file->opener_ref)
+		return;
+	file->opener_ref = false;
+	file_put(file);
+}
+
+struct uvma_file *shmem_file_create(struct uvma_sys *sys, uint64_t size)
+{
+	struct uvma_file *f = file_alloc(sys, "/dev/zero (deleted)", size);
+
+	if (!f)
+		return NULL;
+	f->shmem = true;
+	f->readable = f->writable = true;
+	f->dev_major = 0;
+	f->dev_minor = 1;
+	f->ino = ++sys->next_shmem_ino;
+	return f;
+}
+
+struct uvma_file *file_get(struct uvma_file *f)
+{
+	f->refcount++;
+	return f;
+}
+
+void file_put(struct uvma_file *f)
+{
+	struct uvma_sys *sys = f->sys;
+
+	if (--f->refcount)
+		return;
+	list_del(&f->node);
+	if (f->pages)
+		pcache_destroy(sys, f->pages);
+	uvma_free(sys, f->path, strlen(f->path) + 1);
+	uvma_free(sys, f, sizeof(*f));
+}
+
+/* ---- address spaces ------------------------------------------------------------ */
+
+struct uvma_mm *uvma_mm_create(struct uvma_sys *sys)
+{
+	struct uvma_mm *mm = uvma_zalloc(sys, sizeof(*mm));
+
+	if (!mm)
+		return NULL;
+	mm->sys = sys;
+	tree_init(&mm->tree, sys);
+	mm->mmap_base = TASK_SIZE - (128UL << 20);
+	mm->exec_pkey = -1;
+	list_add_tail(&mm->node, &sys->mms);
+	return mm;
+}
+
+void uvma_mm_set_mmap_base(struct uvma_mm *mm, uint64_t mmap_base)
+{
+	mm->mmap_base = mmap_base & PAGE_MASK;
+}
+
+void uvma_mm_set_brk(struct uvma_mm *mm, uint64_t start_brk, uint64_t brk)
+{
+	mm->start_brk = start_brk;
+	mm->brk = brk;
+}
+
+unsigned long uvma_mm_map_count(const struct uvma_mm *mm)
+{
+	return mm->map_count;
+}
+
+static int map_special(struct uvma_mm *mm, uint64_t start, uint64_t len, uint64_t flags,
+		       const struct vm_ops *ops)
+{
+	struct uvma_vma *v = vma_alloc(mm);
+	int err;
+
+	if (!v)
+		return -ENOMEM;
+	v->start = start;
+	v->end = start + len;
+	v->pgoff = 0;
+	v->flags = flags;
+	v->ops = ops;
+	err = vma_link(mm, v);
+	if (err)
+		vma_free(v);
+	else
+		vm_stat_account(mm, flags, (long)(len >> PAGE_SHIFT));
+	return err;
+}
+
+int uvma_mm_exec_layout(struct uvma_mm *mm, const struct uvma_exec_layout *l)
+{
+	uint64_t top = l->stack_top ? l->stack_top & PAGE_MASK : TASK_SIZE;
+	uint64_t size = l->stack_size ? PAGE_ALIGN(l->stack_size) : 132UL << 10;
+	uint64_t stack_flags = UVMA_VM_READ | UVMA_VM_WRITE | VM_MAY_FLAGS | UVMA_VM_GROWSDOWN |
+			       UVMA_VM_ACCOUNT;
+	struct uvma_vma *stack;
+	int err;
+
+	if (mm->map_count || size >= top)
+		return -EINVAL;
+	stack = vma_alloc(mm);
+	if (!stack)
+		return -ENOMEM;
+	stack->start = top - size;
+	stack->end = top;
+	stack->pgoff = stack->start >> PAGE_SHIFT;
+	stack->flags = stack_flags;
+	err = vma_link(mm, stack);
+	if (err) {
+		vma_free(stack);
+		return err;
+	}
+	vm_stat_account(mm, stack_flags, (long)(size >> PAGE_SHIFT));
+	err = anon_vma_prepare(stack);
+	if (err)
+		return err;
+	mm->start_stack = top - PAGE_SIZE;
+	mm->mmap_base = l->mmap_base ? l->mmap_base & PAGE_MASK : top - (128UL << 20);
+	if (l->brk_start) {
+		mm->start_brk = mm->brk = PAGE_ALIGN(l->brk_start);
+	}
+	if (l->vdso) {
+		/* vvar (4 pages), vvar_vclock (2) and vdso (2), just below mmap_base */
+		uint64_t base = mm->mmap_base - 8 * PAGE_SIZE;
+		uint64_t vvar = UVMA_VM_READ | UVMA_VM_MAYREAD | UVMA_VM_PFNMAP | UVMA_VM_IO |
+				UVMA_VM_DONTEXPAND | UVMA_VM_DONTDUMP;
+		uint64_t vdso = UVMA_VM_READ | UVMA_VM_EXEC | VM_MAY_FLAGS | UVMA_VM_DONTEXPAND;
+
+		err = map_special(mm, base, 4 * PAGE_SIZE, vvar, &special_vvar_ops);
+		if (!err)
+			err = map_special(mm, base + 4 * PAGE_SIZE, 2 * PAGE_SIZE, vvar,
+					  &special_vvar_vclock_ops);
+		if (!err)
+			err = map_special(mm, base + 6 * PAGE_SIZE, 2 * PAGE_SIZE, vdso,
+					  &special_vdso_ops);
+		if (!err)
+			mm->mmap_base = base;
+	}
+	mm_debug_validate(mm);
+	return err;
+}
+
+void uvma_mm_stats(const struct uvma_mm *mm, struct uvma_stats *stats)
+{
+	*stats = mm->stats;
+}
+
+/* ---- queries ------------------------------------------------------------------- */
+
+
+
+int uvma_find_vma(const struct uvma_mm *mm, uint64_t addr, struct uvma_vma_info *info)
+{
+	const struct uvma_vma *v = vma_find(mm, addr);
+
+	if (!v)
+		return -ENOENT;
+	memset(info, 0, sizeof(*info));
+	info->start = v->start;
+	info->end = v->end;
+	info->pgoff = v->pgoff;
+	info->flags = v->flags;
+	if (v->anon_vma) {
+		info->anon_vma_id = v->anon_vma->id;
+		info->anon_root_id = v->anon_vma->root->id;
+	}
+	for (const struct list_head *p = v->anon_vma_chain.next; p != &v->anon_vma_chain;
+	     p = p->next)
+		info->avc_count++;
+	if (v->file) {
+		info->has_file = true;
+		info->dev_major = v->file->dev_major;
+		info->dev_minor = v->file->dev_minor;
+		info->ino = v->file->ino;
+	}
+	info->name = vma_name(v);
+	info->pkey = (int)((v->flags & UVMA_VM_PKEY_MASK) >> UVMA_VM_PKEY_SHIFT);
+	return 0;
+}
+
+/* ---- errno names ------------------------------------------------------------------ */
+
+static const struct {
+	int err;
+	const char *name;
+} errnos[] = {
+	{ EPERM, "EPERM" },	{ ENOENT, "ENOENT" }, { EINTR, "EINTR" },   { EBADF, "EBADF" },
+	{ EAGAIN, "EAGAIN" },	{ ENOMEM, "ENOMEM" }, { EACCES, "EACCES" }, { EFAULT, "EFAULT" },
+	{ EBUSY, "EBUSY" },	{ EEXIST, "EEXIST" }, { ENODEV, "ENODEV" }, { EINVAL, "EINVAL" },
+	{ ETXTBSY, "ETXTBSY" }, { ENOSPC, "ENOSPC" }, { ENOSYS, "ENOSYS" },
+	{ EOVERFLOW, "EOVERFLOW" }, { EOPNOTSUPP, "EOPNOTSUPP" }, { EHWPOISON, "EHWPOISON" },
+	{ EUCLEAN, "EUCLEAN" },
+};
+
+const char *uvma_errno_name(int err)
+{
+	if (err < 0)
+		err = -err;
+	for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
+		if (errnos[i].err == err)
+			return errnos[i].name;
+	return NULL;
+}
+
+int uvma_errno_from_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
+		if (!strcmp(errnos[i].name, name))
+			return errnos[i].err;
+	return 0;
+}

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VMA objects: allocation, duplication, lookup, linking, splitting.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+const struct vm_ops shmem_vm_ops = { .shmem = true };
+const struct vm_ops file_vm_ops = { 0 };
+const struct vm_ops special_vdso_ops = { .name = "[vdso]", .no_split = true, .no_mremap = false };
+const struct vm_ops special_vvar_ops = { .name = "[vvar]", .no_split = true, .no_mremap = true };
+const struct vm_ops special_vvar_vclock_ops = { .name = "[vvar_vclock]", .no_split = true,
+						.no_mremap = true };
+
+struct uvma_vma *vma_find(const struct uvma_mm *mm, uint64_t addr)
+{
+	return tree_find_after(&mm->tree, addr, NULL);
+}
+
+struct uvma_vma *vma_lookup(const struct uvma_mm *mm, uint64_t addr)
+{
+	struct uvma_vma *v = vma_find(mm, addr);
+
+	return v && v->start <= addr ? v : NULL;
+}
+
+struct uvma_vma *vma_prev_of(const struct uvma_mm *mm, const struct uvma_vma *vma)
+{
+	struct tree_cursor cur;
+
+	if (!tree_find_after(&mm->tree, vma->start, &cur))
+		return NULL;
+	return tree_cursor_prev(&cur);
+}
+
+struct uvma_vma *vma_next_of(const struct uvma_mm *mm, const struct uvma_vma *vma)
+{
+	return tree_find_after(&mm->tree, vma->end, NULL);
+}
+
+struct uvma_vma *vma_find_prev(const struct uvma_mm *mm, uint64_t addr)
+{
+	struct tree_cursor cur;
+	struct uvma_vma *v = tree_find_after(&mm->tree, addr, &cur);
+
+	if (!v)
+		return tree_last(&mm->tree, &cur);
+	if (v->start < addr)
+		return v;
+	return tree_cursor_prev(&cur);
+}
+
+struct uvma_vma *vma_alloc(struct uvma_mm *mm)
+{
+	struct uvma_vma *v = uvma_zalloc(mm->sys, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	v->mm = mm;
+	list_init(&v->anon_vma_chain);
+	return v;
+}
+
+void vma_free(struct uvma_vma *vma)
+{
+	uvma_free(vma->mm->sys, vma, sizeof(*vma));
+}
+
+struct uvma_vma *vma_dup(struct uvma_vma *src)
+{
+	struct uvma_vma *v = uvma_alloc(src->mm->sys, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	memcpy(v, src, sizeof(*v));
+	list_init(&v->anon_vma_chain);
+	if (v->file)
+		file_get(v->file);
+	if (v->anon_name)
+		anon_name_get(v->anon_name);
+	return v;
+}
+
+/* Release what a VMA holds once it is out of the tree, and free it. */
+void vma_remove(struct uvma_vma *vma)
+{
+	unlink_anon_vmas(vma);
+	if (vma->file)
+		file_put(vma->file);
+	if (vma->anon_name)
+		anon_name_put(vma->mm->sys, vma->anon_name);
+	vma_free(vma);
+}
+
+/* Insert a new VMA into the tree; the caller checked the range is free. */
+int vma_link(struct uvma_mm *mm, struct uvma_vma *vma)
+{
+	int err = tree_preallocate(&mm->tree, 1);
+
+	if (err)
+		return err;
+	tree_insert(&mm->tree, vma->end, vma);
+	mm->map_count++;
+	if (mm->map_count > mm->stats.vmas_peak)
+		mm->stats.vmas_peak = mm->map_count;
+	return 0;
+}
+
+/*
+ * Split @vma at @addr.  With @new_below the new VMA is the lower part
+ * [start, addr) and @vma keeps the upper part; otherwise the new VMA is the
+ * upper part.  No map_count check (callers that need one use split_vma()).
+ */
+int __split_vma(struct uvma_vma *vma, uint64_t addr, int new_below)
+{
+	struct uvma_mm *mm = vma->mm;
+	struct uvma_vma *new;
+	uint64_t old_end = vma->end;
+	int err;
+
+	UVMA_BUG_ON(addr <= vma->start || addr >= vma->end);
+	if (vma->ops && vma->ops->no_split)
+		return -EINVAL;
+	new = vma_dup(vma);
+	if (!new)
+		return -ENOMEM;
+	err = tree_preallocate(&mm->tree, 1);
+	if (err)
+		goto out_free;
+	err = anon_vma_clone(new, vma);
+	if (err)
+		goto out_free;
+	/* Nothing fails from here. */
+	if (new_below) {
+		new->end = addr;
+		vma->start = addr;
+		vma->pgoff += (addr - new->start) >> PAGE_SHIFT;
+		tree_insert(&mm->tree, new->end, new);
+	} else {
+		new->start = addr;
+		new->pgoff += (addr - vma->start) >> PAGE_SHIFT;
+		/* new takes vma's key; vma is filed again under addr */
+		tree_replace(&mm->tree, old_end, new);
+		vma->end = addr;
+		tree_insert(&mm->tree, vma->end, vma);
+	}
+	mm->map_count++;
+	mm->stats.splits++;
+	if (mm->map_count > mm->stats.vmas_peak)
+		mm->stats.vmas_peak = mm->map_count;
+	return 0;
+
+out_free:
+	if (new->file)
+		file_put(new->file);
+	if (new->anon_name)
+		anon_name_put(mm->sys, new->anon_name);
+	vma_free(new);
+	return err;
+}
+
+int split_vma(struct uvma_vma *vma, uint64_t addr, int new_below)
+{
+	if (vma->mm->map_count >= vma->mm->sys->cfg.max_map_count)
+		return -ENOMEM;
+	return __split_vma(vma, addr, new_below);
+}

@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Merge and split rules (spec 3 and 4), each case as probed on the host
+ * (spec section 10 and the host-oracle notes).
+ */
+#include "helpers.h"
+
+static void new_range_merges(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	/* t1 T1: two adjacent unfaulted maps */
+	map(&e, 0, 4, RW);
+	map(&e, 4, 4, RW);
+	assert_layout(&e, "[0,8) rw-p ac");
+	/* t1 T2/T3: new maps after and before a faulted VMA */
+	write_pages(&e, 0, 8);
+	map(&e, 8, 2, RW);
+	map(&e, 20, 2, RW);
+	write_pages(&e, 20, 2);
+	map(&e, 18, 2, RW);
+	assert_layout(&e, "[0,10) rw-p ac | [18,22) rw-p ac");
+	env_teardown(&e);
+}
+
+static void gap_fill_between_anon_vmas(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	/* t1 T4: separately faulted neighbours have different anon_vmas */
+	map(&e, 40, 4, RW);
+	write_pages(&e, 40, 4);
+	map(&e, 46, 2, RW);
+	/* not adjacent at fault time: a fresh anon_vma */
+	write_pages(&e, 46, 2);
+	map(&e, 44, 2, RW);
+	assert_layout(&e, "[40,46) rw-p ac | [46,48) rw-p ac");
+	/* t1 T5: faulted left, unfaulted right: all three */
+	map(&e, 60, 4, RW);
+	write_pages(&e, 60, 4);
+	map(&e, 66, 2, RW);
+	map(&e, 64, 2, RW);
+	assert_layout(&e, "[40,46) rw-p ac | [46,48) rw-p ac | [60,68) rw-p ac");
+	env_teardown(&e);
+}
+
+static void mprotect_split_and_merge(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	map(&e, 0, 12, RW);
+	write_pages(&e, 0, 12);
+	assert_int_equal(uvma_mprotect(e.mm, P(4), PG(4), RO), 0);
+	assert_layout(&e, "[0,4) rw-p ac | [4,8) r--p ac | [8,12) rw-p ac");
+	assert_int_equal(uvma_mm_map_count(e.mm), 3);
+	assert_int_equal(uvma_mprotect(e.mm, P(4), PG(4), RW), 0);
+	assert_layout(&e, "[0,12) rw-p ac");
+	assert_int_equal(uvma_mm_map_count(e.mm), 1);
+	env_teardown(&e);
+}
+
+static void account_flag_follows_faults(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	/* A1-A3: unfaulted RW made RO loses ac and merges with a fresh RO map */
+	map(&e, 0, 4, RW);
+	assert_int_equal(uvma_mprotect(e.mm, P(0), PG(4), RO), 0);
+	map(&e, 4, 4, RO);
+	assert_layout(&e, "[0,8) r--p");
+	assert_int_equal(uvma_mprotect(e.mm, P(0), PG(8), RW), 0);
+	assert_layout(&e, "[0,8) rw-p ac");
+	/* A4: faulted RW made RO keeps ac and stays apart from fresh RO memory */
+	map(&e, 20, 4, RW);
+	write_pages(&e, 20, 4);
+	assert_int_equal(uvma_mprotect(e.mm, P(20), PG(4), RO), 0);
+	map(&e, 24, 4, RO);
+	assert_layout(&e, "[0,8) rw-p ac | [20,24) r--p ac | [24,28) r--p");
+	/* N1: NORESERVE never merges with accounted memory */
+	assert_int_equal(uvma_mmap(e.mm, P(40), PG(2), RW, ANON | UVMA_MAP_NORESERVE, NULL, 0),
+			 (long)P(40));
+	map(&e, 42, 2, RW);
+	assert_layout(&e, "[0,8) rw-p ac | [20,24) r--p ac | [24,28) r--p | [40,42) rw-p nr | [42,44) rw-p ac");
+	env_teardown(&e);
+}
+
+static void mprotect_stops_at_hole(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	/* H1: the first VMA is changed, then ENOMEM at the hole */
+	map(&e, 80, 2, RW);
+	map(&e, 84, 2, RW);
+	assert_int_equal(uvma_mprotect(e.mm, P(80), PG(6), RO), -ENOMEM);
+	assert_layout(&e, "[80,82) r--p | [84,86) rw-p ac");
+	/* a hole at the start changes nothing */
+	assert_int_equal(uvma_mprotect(e.mm, P(79), PG(3), RW), -ENOMEM);
+	assert_layout(&e, "[80,82) r--p | [84,86) rw-p ac");
+	env_teardown(&e);
+}
+
+static void munmap_spanning_vmas(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	/* U2: remnants on both ends */
+	map(&e, 140, 2, RW);
+	map(&e, 142, 2, RO);
+	map(&e, 144, 2, RW | UVMA_PROT_EXEC);
+	assert_int_equal(uvma_munmap(e.mm, P(141), PG(4)), 0);
+	assert_layout(&e, "[140,141) rw-p ac | [145,146) rwxp ac");
+	/* nothing mapped: 0; unaligned: EINVAL; zero length: EINVAL */
+	assert_int_equal(uvma_munmap(e.mm, P(300), PG(1)), 0);
+	assert_int_equal(uvma_munmap(e.mm, P(140) + 1, PG(1)), -EINVAL);
+	assert_int_equal(uvma_munmap(e.mm, P(140), 0), -EINVAL);
+	env_teardown(&e);
+}
+
+static void mremap_moves(void **state)
+{
+	struct env e;
+	long r;
+
+	(void)state;
+	env_setup(&e);
+	/* R1: unfaulted moved next to unfaulted: merged (pgoff reset) */
+	map(&e, 0, 4, RW);
+	map(&e, 64, 4, RW);
+	r = uvma_mremap(e.mm, P(64), PG(4), PG(4), UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(4));
+	assert_int_equal(r, (long)P(4));
+	assert_layout(&e, "[0,8) rw-p ac");
+	/* R2: faulted moved next to unfaulted: not merged */
+	map(&e, 100, 4, RW);
+	map(&e, 200, 4, RW);
+	write_pages(&e, 200, 4);
+	r = uvma_mremap(e.mm, P(200), PG(4), PG(4), UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(104));
+	assert_int_equal(r, (long)P(104));
+	assert_layout(&e, "[0,8) rw-p ac | [100,104) rw-p ac | [104,108) rw-p ac");
+	/* R3: the faulted tail moved away and back merges again */
+	map(&e, 300, 8, RW);
+	write_pages(&e, 300, 8);
+	r = uvma_mremap(e.mm, P(304), PG(4), PG(4), UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(400));
+	assert_int_equal(r, (long)P(400));
+	r = uvma_mremap(e.mm, P(400), PG(4), PG(4), UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(304));
+	assert_int_equal(r, (long)P(304));
+	assert_layout(&e, "[0,8) rw-p ac | [100,104) rw-p ac | [104,108) rw-p ac | [300,308) rw-p ac");
+	env_teardown(&e);
+}
+
+static void mremap_resize(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	map(&e, 0, 4, RW);
+	map(&e, 10, 2, RW);
+	/* R4/R5: grow in place, up to and merging with the next VMA */
+	assert_int_equal(uvma_mremap(e.mm, P(0), PG(4), PG(6), 0, 0), (long)P(0));
+	assert_int_equal(uvma_mremap(e.mm, P(0), PG(6), PG(10), 0, 0), (long)P(0));
+	assert_layout(&e, "[0,12) rw-p ac");
+	/* R7: blocked without MAYMOVE */
+	map(&e, 20, 2, RW);
+	map(&e, 22, 2, RO);
+	assert_int_equal(uvma_mremap(e.mm, P(20), PG(2), PG(3), 0, 0), -ENOMEM);
+	/* R6: shrink */
+	assert_int_equal(uvma_mremap(e.mm, P(0), PG(12), PG(6), 0, 0), (long)P(0));
+	assert_layout(&e, "[0,6) rw-p ac | [20,22) rw-p ac | [22,24) r--p");
+	/* R14, R15: overlap, old_len beyond the VMA */
+	assert_int_equal(uvma_mremap(e.mm, P(0), PG(4), PG(4),
+				     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(2)), -EINVAL);
+	assert_int_equal(uvma_mremap(e.mm, P(20), PG(3), PG(5), UVMA_MREMAP_MAYMOVE, 0), -EFAULT);
+	/* a private duplicate (old_len 0) is refused */
+	assert_int_equal(uvma_mremap(e.mm, P(0), 0, PG(2), UVMA_MREMAP_MAYMOVE, 0), -EINVAL);
+	env_teardown(&e);
+}
+
+static void mremap_multi_vma_move(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	/* R10: gaps between the source VMAs are kept */
+	map(&e, 0, 2, RW);
+	map(&e, 4, 2, RO);
+	assert_int_equal(uvma_mremap(e.mm, P(0), PG(6), PG(6),
+				     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(100)), (long)P(100));
+	assert_layout(&e, "[100,102) rw-p ac | [104,106) r--p");
+	/* R11: a range starting in a gap */
+	assert_int_equal(uvma_mremap(e.mm, P(103), PG(3), PG(3),
+				     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(200)), -EFAULT);
+	env_teardown(&e);
+}
+
+static void self_adjacent_move(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	/* t19: the copy of the tail merges with its own source */
+	map(&e, 0, 8, RW);
+	assert_int_equal(uvma_mremap(e.mm, P(6), PG(2), PG(2),
+				     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(8)), (long)P(8));
+	assert_layout(&e, "[0,6) rw-p ac | [8,10) rw-p ac");
+	env_teardown(&e);
+}
+
+static void dontunmap(void **state)
+{
+	struct env e;
+	struct uvma_vma_info vi;
+
+	(void)state;
+	env_setup(&e);
+	map(&e, 0, 4, RW);
+	write_pages(&e, 0, 4);
+	assert_int_equal(uvma_mremap(e.mm, P(0), PG(4), PG(4),
+				     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_DONTUNMAP | UVMA_MREMAP_FIXED,
+				     P(20)), (long)P(20));
+	assert_layout(&e, "[0,4) rw-p ac | [20,24) rw-p ac");
+	/* the whole source was moved: its anon_vma is dropped */
+	vi = vma_at(&e, 0);
+	assert_int_equal(vi.anon_vma_id, 0);
+	/* DONTUNMAP must not resize */
+	assert_int_equal(uvma_mremap(e.mm, P(20), PG(4), PG(5),
+				     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_DONTUNMAP, 0), -EINVAL);
+	env_teardown(&e);
+}
+
+static void fork_child_rules(void **state)
+{
+	struct env e;
+	struct uvma_mm *child;
+	int err;
+
+	(void)state;
+	env_setup(&e);
+	map(&e, 0, 4, RW);
+	write_pages(&e, 0, 4);
+	map(&e, 4, 4, RW | UVMA_PROT_EXEC);
+	child = uvma_fork(e.mm, &err);
+	assert_non_null(child);
+	/* forked_source_vma: the inherited faulted VMA refuses the unfaulted neighbour */
+	assert_int_equal(uvma_mprotect(child, P(4), PG(4), RW), 0);
+	assert_int_equal(uvma_mm_map_count(child), 2);
+	/* the parent still merges */
+	assert_int_equal(uvma_mprotect(e.mm, P(4), PG(4), RW), 0);
+	assert_layout(&e, "[0,8) rw-p ac");
+	/* pieces of one inherited VMA re-merge (same anon_vma) */
+	assert_int_equal(uvma_mprotect(child, P(1), PG(1), RO), 0);
+	assert_int_equal(uvma_mm_map_count(child), 4);
+	assert_int_equal(uvma_mprotect(child, P(1), PG(1), RW), 0);
+	assert_int_equal(uvma_mm_map_count(child), 2);
+	uvma_mm_exit(child);
+	env_teardown(&e);
+}
+
+static void fork_dontcopy_wipeonfork_locked(void **state)
+{
+	struct env e;
+	struct uvma_mm *child;
+	struct uvma_vma_info vi;
+	int err;
+
+	(void)state;
+	env_setup(&e);
+	map(&e, 0, 2, RW);
+	map(&e, 10, 2, RW);
+	map(&e, 20, 4, RW);
+	write_pages(&e, 0, 2);
+	write_pages(&e, 20, 4);
+	assert_int_equal(uvma_madvise(e.mm, P(0), PG(2), UVMA_MADV_DONTFORK), 0);
+	write_pages(&e, 10, 2);
+	assert_int_equal(uvma_madvise(e.mm, P(10), PG(2), UVMA_MADV_WIPEONFORK), 0);
+	assert_int_equal(uvma_mlock(e.mm, P(22), PG(2)), 0);
+	assert_layout(&e, "[0,2) rw-p ac dc | [10,12) rw-p ac wf | [20,22) rw-p ac | [22,24) rw-p ac lo");
+	child = uvma_fork(e.mm, &err);
+	assert_non_null(child);
+	/* no DONTCOPY VMA; wf kept but empty; lo dropped, the pieces stay apart */
+	assert_int_equal(uvma_find_vma(child, 0, &vi), 0);
+	assert_int_equal(vi.start, P(10));
+	assert_true(vi.flags & UVMA_VM_WIPEONFORK);
+	assert_int_equal(vi.anon_vma_id, 0);
+	assert_int_equal(uvma_mm_map_count(child), 3);
+	assert_int_equal(uvma_find_vma(child, P(22), &vi), 0);
+	assert_false(vi.flags & UVMA_VM_LOCKED);
+	uvma_mm_exit(child);
+	env_teardown(&e);
+}
+
+static void anon_vma_reuse_on_fault(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	/* t20: rw and rwx faulted separately share an anon_vma, then merge */
+	map(&e, 0, 4, RW);
+	map(&e, 4, 4, RW | UVMA_PROT_EXEC);
+	write_pages(&e, 0, 4);
+	write_pages(&e, 4, 4);
+	assert_int_equal(vma_at(&e, 0).anon_vma_id, vma_at(&e, 4).anon_vma_id);
+	assert_int_equal(uvma_mprotect(e.mm, P(4), PG(4), RW), 0);
+	assert_layout(&e, "[0,8) rw-p ac");
+	/* with dd in between at fault time: different anon_vmas, no merge */
+	map(&e, 16, 4, RW);
+	map(&e, 20, 4, RW);
+	assert_int_equal(uvma_madvise(e.mm, P(20), PG(4), UVMA_MADV_DONTDUMP), 0);
+	write_pages(&e, 16, 4);
+	write_pages(&e, 20, 4);
+	assert_int_equal(uvma_madvise(e.mm, P(20), PG(4), UVMA_MADV_DODUMP), 0);
+	assert_layout(&e, "[0,8) rw-p ac | [16,20) rw-p ac | [20,24) rw-p ac");
+	env_teardown(&e);
+}
+
+static void read_fault_has_no_anon_vma(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	/* t12 */
+	map(&e, 0, 4, RW);
+	assert_int_equal(uvma_touch(e.mm, P(0), PG(4), false), 0);
+	assert_int_equal(vma_at(&e, 0).anon_vma_id, 0);
+	write_pages(&e, 1, 1);
+	assert_true(vma_at(&e, 0).anon_vma_id != 0);
+	/* DONTNEED keeps the anon_vma */
+	assert_int_equal(uvma_madvise(e.mm, P(0), PG(4), UVMA_MADV_DONTNEED), 0);
+	assert_true(vma_at(&e, 0).anon_vma_id != 0);
+	/* MAP_POPULATE RW faults for write; RO populates with the zero page */
+	assert_int_equal(uvma_mmap(e.mm, P(10), PG(2), RW, ANON | UVMA_MAP_POPULATE, NULL, 0),
+			 (long)P(10));
+	assert_true(vma_at(&e, 10).anon_vma_id != 0);
+	assert_int_equal(uvma_mmap(e.mm, P(20), PG(2), RO, ANON | UVMA_MAP_POPULATE, NULL, 0),
+			 (long)P(20));
+	assert_int_equal(vma_at(&e, 20).anon_vma_id, 0);
+	/* no access: SIGSEGV */
+	assert_int_equal(uvma_fault(e.mm, P(20), true), -EFAULT);
+	assert_int_equal(uvma_fault(e.mm, P(30), false), -EFAULT);
+	env_teardown(&e);
+}
+
+static void guard_regions(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	/* t9: gu on the whole VMA without a split; sticky through merges */
+	map(&e, 0, 8, RW);
+	assert_int_equal(uvma_madvise(e.mm, P(2), PG(1), UVMA_MADV_GUARD_INSTALL), 0);
+	assert_layout(&e, "[0,8) rw-p ac gu");
+	assert_true(vma_at(&e, 0).anon_vma_id != 0);
+	assert_int_equal(uvma_fault(e.mm, P(2), false), -EFAULT);
+	map(&e, 8, 2, RW);
+	assert_layout(&e, "[0,10) rw-p ac gu");
+	assert_int_equal(uvma_mprotect(e.mm, P(4), PG(1), RO), 0);
+	assert_layout(&e, "[0,4) rw-p ac gu | [4,5) r--p ac gu | [5,10) rw-p ac gu");
+	assert_int_equal(uvma_mprotect(e.mm, P(4), PG(1), RW), 0);
+	assert_layout(&e, "[0,10) rw-p ac gu");
+	assert_int_equal(uvma_madvise(e.mm, P(2), PG(1), UVMA_MADV_GUARD_REMOVE), 0);
+	assert_layout(&e, "[0,10) rw-p ac gu");
+	assert_int_equal(uvma_fault(e.mm, P(2), false), 0);
+	/* locked VMAs refuse guards */
+	map(&e, 20, 2, RW);
+	assert_int_equal(uvma_mlock(e.mm, P(20), PG(2)), 0);
+	assert_int_equal(uvma_madvise(e.mm, P(20), PG(1), UVMA_MADV_GUARD_INSTALL), -EINVAL);
+	env_teardown(&e);
+}
+
+static void madvise_flags_and_holes(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	map(&e, 0, 12, RW);
+	write_pages(&e, 0, 12);
+	assert_int_equal(uvma_madvise(e.mm, P(4), PG(4), UVMA_MADV_HUGEPAGE), 0);
+	assert_layout(&e, "[0,4) rw-p ac | [4,8) rw-p ac hg | [8,12) rw-p ac");
+	/* NOHUGEPAGE does not undo HUGEPAGE: it sets nh */
+	assert_int_equal(uvma_madvise(e.mm, P(4), PG(4), UVMA_MADV_NOHUGEPAGE), 0);
+	assert_layout(&e, "[0,4) rw-p ac | [4,8) rw-p ac nh | [8,12) rw-p ac");
+	/* DONTFORK over [10,12) + hole + [13,15): both marked, ENOMEM */
+	map(&e, 20, 2, RW);
+	map(&e, 23, 2, RW);
+	assert_int_equal(uvma_madvise(e.mm, P(20), PG(5), UVMA_MADV_DONTFORK), -ENOMEM);
+	assert_layout(&e, "[0,4) rw-p ac | [4,8) rw-p ac nh | [8,12) rw-p ac | [20,22) rw-p ac dc | [23,25) rw-p ac dc");
+	/* DOFORK on an unmarked range is a no-op, no split */
+	assert_int_equal(uvma_madvise(e.mm, P(1), PG(1), UVMA_MADV_DOFORK), 0);
+	assert_int_equal(uvma_mm_map_count(e.mm), 5);
+	/* WIPEONFORK on shared memory: EINVAL */
+	assert_int_equal(uvma_mmap(e.mm, P(40), PG(2), RW,
+				   UVMA_MAP_SHARED | UVMA_MAP_ANONYMOUS | UVMA_MAP_FIXED, NULL, 0),
+			 (long)P(40));
+	assert_int_equal(uvma_madvise(e.mm, P(40), PG(2), UVMA_MADV_WIPEONFORK), -EINVAL);
+	/* unknown advice, unaligned start */
+	assert_int_equal(uvma_madvise(e.mm, P(0), PG(1), 7), -EINVAL);
+	assert_int_equal(uvma_madvise(e.mm, P(0) + 8, PG(1), UVMA_MADV_NORMAL), -EINVAL);
+	/* nothing mapped at all */
+	assert_int_equal(uvma_madvise(e.mm, P(100), PG(1), UVMA_MADV_NORMAL), -ENOMEM);
+	env_teardown(&e);
+}
+
+static void mlock_and_mlockall(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	map(&e, 0, 6, RW);
+	assert_int_equal(uvma_mlock(e.mm, P(2), PG(2)), 0);
+	assert_layout(&e, "[0,2) rw-p ac | [2,4) rw-p ac lo | [4,6) rw-p ac");
+	assert_true(vma_at(&e, 2).anon_vma_id != 0); /* populated for write */
+	assert_int_equal(uvma_munlock(e.mm, P(2), PG(2)), 0);
+	assert_layout(&e, "[0,6) rw-p ac");
+	assert_int_equal(uvma_mlock2(e.mm, P(2), PG(2), UVMA_MLOCK_ONFAULT), 0);
+	assert_layout(&e, "[0,2) rw-p ac | [2,4) rw-p ac lo lf | [4,6) rw-p ac");
+	assert_int_equal(uvma_mlock2(e.mm, P(2), PG(2), 2), -EINVAL);
+	/* t15: mlockall merges the lock-split pieces; munlockall too */
+	assert_int_equal(uvma_mlockall(e.mm, UVMA_MCL_CURRENT), 0);
+	assert_layout(&e, "[0,6) rw-p ac lo");
+	assert_int_equal(uvma_munlockall(e.mm), 0);
+	assert_layout(&e, "[0,6) rw-p ac");
+	assert_int_equal(uvma_mlockall(e.mm, UVMA_MCL_ONFAULT), -EINVAL);
+	assert_int_equal(uvma_mlockall(e.mm, 0), -EINVAL);
+	/* a hole: ENOMEM after the first part is locked */
+	map(&e, 10, 2, RW);
+	map(&e, 13, 2, RW);
+	assert_int_equal(uvma_mlock(e.mm, P(10), PG(5)), -ENOMEM);
+	assert_layout(&e, "[0,6) rw-p ac | [10,12) rw-p ac lo | [13,15) rw-p ac");
+	env_teardown(&e);
+}
+
+static void brk_heap(void **state)
+{
+	struct env e;
+	char buf[4096];
+
+	(void)state;
+	env_setup(&e);
+	uvma_mm_set_brk(e.mm, P(100), P(100));
+	assert_int_equal(uvma_brk(e.mm, P(102)), P(102));
+	assert_layout(&e, "[100,102) rw-p ac");
+	assert_int_equal(uvma_brk(e.mm, P(104) - 100), P(104) - 100);
+	assert_layout(&e, "[100,104) rw-p ac");
+	/* t13: an anonymous map right after the break merges into [heap] */
+	map(&e, 104, 2, RW);
+	assert_layout(&e, "[100,106) rw-p ac");
+	uvma_render_maps(e.mm, P(100), P(106), buf, sizeof(buf));
+	assert_string_equal(buf, "100000064000-10000006a000 rw-p 00000000 00:00 0                          [heap]\n");
+	/* shrinking cuts [newbrk, oldbrk) out of the merged VMA, nothing more */
+	assert_int_equal(uvma_brk(e.mm, P(101)), P(101));
+	assert_layout(&e, "[100,101) rw-p ac | [104,106) rw-p ac");
+	/* below the start: the old break */
+	assert_int_equal(uvma_brk(e.mm, P(99)), P(101));
+	/* growth must leave a free page below the next mapping */
+	assert_int_equal(uvma_brk(e.mm, P(104)), P(101));
+	assert_int_equal(uvma_brk(e.mm, P(103)), P(103));
+	assert_layout(&e, "[100,103) rw-p ac | [104,106) rw-p ac");
+	env_teardown(&e);
+}
+
+static void mmap_errors_and_noreplace(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	map(&e, 0, 8, RW);
+	assert_int_equal(uvma_mmap(e.mm, P(4), PG(8), RW, ANON, NULL, 0), -EEXIST);
+	assert_int_equal(uvma_mmap(e.mm, P(4) + 1, PG(1), RW, ANON, NULL, 0), -EINVAL);
+	assert_int_equal(uvma_mmap(e.mm, P(20), 0, RW, ANON, NULL, 0), -EINVAL);
+	assert_int_equal(uvma_mmap(e.mm, P(20), PG(1), RW, ANON, NULL, 1), -EINVAL);
+	assert_int_equal(uvma_mmap(e.mm, P(20), PG(1), RW, UVMA_MAP_PRIVATE, NULL, 0), -EBADF);
+	assert_int_equal(uvma_mmap(e.mm, P(20), PG(1), RW,
+				   UVMA_MAP_SHARED_VALIDATE | UVMA_MAP_ANONYMOUS, NULL, 0), -EINVAL);
+	assert_int_equal(uvma_mmap(e.mm, 1ULL << 47, PG(1), RW, ANON, NULL, 0), -ENOMEM);
+	/* MAP_FIXED clobbers and splits */
+	assert_int_equal(uvma_mmap(e.mm, P(2), PG(1), RO, ANON_FIXED, NULL, 0), (long)P(2));
+	assert_layout(&e, "[0,2) rw-p ac | [2,3) r--p | [3,8) rw-p ac");
+	/* t17: identical MAP_FIXED over the middle of a faulted VMA is one VMA again */
+	map(&e, 20, 8, RW);
+	write_pages(&e, 20, 8);
+	assert_int_equal(uvma_mmap(e.mm, P(22), PG(2), RW, ANON_FIXED, NULL, 0), (long)P(22));
+	assert_int_equal(vma_at(&e, 20).end, P(28));
+	/* MAP_STACK gives nh, MAP_LOCKED lo, MAP_GROWSDOWN gd */
+	assert_int_equal(uvma_mmap(e.mm, P(40), PG(1), RW, ANON | UVMA_MAP_STACK, NULL, 0), (long)P(40));
+	assert_int_equal(uvma_mmap(e.mm, P(42), PG(1), RW, ANON | UVMA_MAP_LOCKED, NULL, 0), (long)P(42));
+	assert_int_equal(uvma_mmap(e.mm, P(44), PG(1), RW, ANON | UVMA_MAP_GROWSDOWN, NULL, 0), (long)P(44));
+	assert_layout(&e, "[0,2) rw-p ac | [2,3) r--p | [3,8) rw-p ac | [20,28) rw-p ac | [40,41) rw-p ac nh | [42,43) rw-p ac lo | [44,45) rw-p ac gd");
+	env_teardown(&e);
+}
+
+static void shared_anon_never_merges(void **state)
+{
+	struct env e;
+	char buf[4096];
+	int flags = UVMA_MAP_SHARED | UVMA_MAP_ANONYMOUS | UVMA_MAP_FIXED_NOREPLACE;
+
+	(void)state;
+	env_setup(&e);
+	assert_int_equal(uvma_mmap(e.mm, P(0), PG(2), RW, flags, NULL, 0), (long)P(0));
+	assert_int_equal(uvma_mmap(e.mm, P(2), PG(2), RW, flags, NULL, 0), (long)P(2));
+	assert_layout(&e, "[0,2) rw-s | [2,4) rw-s");
+	uvma_render_maps(e.mm, P(0), P(2), buf, sizeof(buf));
+	assert_string_equal(buf, "100000000000-100000002000 rw-s 00000000 00:01 1025                       /dev/zero (deleted)\n");
+	/* the upper part of a split shmem VMA shows its offset */
+	assert_int_equal(uvma_mprotect(e.mm, P(1), PG(1), RO), 0);
+	uvma_render_maps(e.mm, P(1), P(2), buf, sizeof(buf));
+	assert_string_equal(buf, "100000001000-100000002000 r--s 00001000 00:01 1025                       /dev/zero (deleted)\n");
+	env_teardown(&e);
+}
+
+static void placement_topdown_and_thp(void **state)
+{
+	struct env e;
+	long a, b, c;
+
+	(void)state;
+	env_setup(&e);
+	uvma_mm_set_mmap_base(e.mm, 0x7f0000000000ULL);
+	a = uvma_mmap(e.mm, 0, PG(1), RW, UVMA_MAP_PRIVATE | UVMA_MAP_ANONYMOUS, NULL, 0);
+	b = uvma_mmap(e.mm, 0, PG(1), RW, UVMA_MAP_PRIVATE | UVMA_MAP_ANONYMOUS, NULL, 0);
+	assert_int_equal(a, 0x7f0000000000LL - 4096);
+	assert_int_equal(b, a - 4096);
+	assert_int_equal(uvma_mm_map_count(e.mm), 1);
+	/* 2 MiB multiples land 2 MiB-aligned, the next one directly below */
+	a = uvma_mmap(e.mm, 0, 2UL << 20, RW, UVMA_MAP_PRIVATE | UVMA_MAP_ANONYMOUS, NULL, 0);
+	c = uvma_mmap(e.mm, 0, 2UL << 20, RW, UVMA_MAP_PRIVATE | UVMA_MAP_ANONYMOUS, NULL, 0);
+	assert_int_equal(a & ((2L << 20) - 1), 0);
+	assert_int_equal(c, a - (2L << 20));
+	/* a free hint is honoured; a busy one is not */
+	a = uvma_mmap(e.mm, 0x200000000000ULL + 123, PG(1), RW, UVMA_MAP_PRIVATE | UVMA_MAP_ANONYMOUS, NULL, 0);
+	assert_int_equal(a, 0x200000000000LL);
+	b = uvma_mmap(e.mm, 0x200000000000ULL, PG(1), RW, UVMA_MAP_PRIVATE | UVMA_MAP_ANONYMOUS, NULL, 0);
+	assert_true(b != a && b > 0);
+	env_teardown(&e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(new_range_merges),
+		cmocka_unit_test(gap_fill_between_anon_vmas),
+		cmocka_unit_test(mprotect_split_and_merge),
+		cmocka_unit_test(account_flag_follows_faults),
+		cmocka_unit_test(mprotect_stops_at_hole),
+		cmocka_unit_test(munmap_spanning_vmas),
+		cmocka_unit_test(mremap_moves),
+		cmocka_unit_test(mremap_resize),
+		cmocka_unit_test(mremap_multi_vma_move),
+		cmocka_unit_test(self_adjacent_move),
+		cmocka_unit_test(dontunmap),
+		cmocka_unit_test(fork_child_rules),
+		cmocka_unit_test(fork_dontcopy_wipeonfork_locked),
+		cmocka_unit_test(anon_vma_reuse_on_fault),
+		cmocka_unit_test(read_fault_has_no_anon_vma),
+		cmocka_unit_test(guard_regions),
+		cmocka_unit_test(madvise_flags_and_holes),
+		cmocka_unit_test(mlock_and_mlockall),
+		cmocka_unit_test(brk_heap),
+		cmocka_unit_test(mmap_errors_and_noreplace),
+		cmocka_unit_test(shared_anon_never_merges),
+		cmocka_unit_test(placement_topdown_and_thp),
+	};
+
+	return cmocka_run_group_tests_name("merge and calls", tests, NULL, NULL);
+}
