@@ -198,6 +198,8 @@ size_t uvma_sys_live_bytes(const struct uvma_sys *sys);
  */
 struct uvma_file *uvma_file_open(struct uvma_sys *sys, const char *path, uint64_t size,
 				 bool readable, bool writable);
+/* memfd_create(@name) with @size bytes: shmem, shown as /memfd:NAME (deleted). */
+struct uvma_file *uvma_memfd_create(struct uvma_sys *sys, const char *name, uint64_t size);
 /* Drop the caller's reference; mappings keep the file alive. */
 void uvma_file_close(struct uvma_file *file);
 
@@ -224,6 +226,29 @@ int uvma_mm_exec_layout(struct uvma_mm *mm, const struct uvma_exec_layout *layou
 void uvma_mm_set_mmap_base(struct uvma_mm *mm, uint64_t mmap_base);
 void uvma_mm_set_brk(struct uvma_mm *mm, uint64_t start_brk, uint64_t brk);
 
+/*
+ * Put a VMA that already exists in a real process into @mm (an emulator's
+ * initial image, or a /proc/PID/maps snapshot): no merge, no accounting
+ * checks.  The range must be free.  @faulted gives it an anon_vma.
+ */
+enum uvma_special {
+	UVMA_SPECIAL_NONE,
+	UVMA_SPECIAL_VDSO,
+	UVMA_SPECIAL_VVAR,
+	UVMA_SPECIAL_VVAR_VCLOCK,
+};
+struct uvma_vma_import {
+	uint64_t start, end;
+	uint64_t pgoff;		/* file VMAs: offset in pages; anonymous: start >> 12 */
+	uint64_t flags;		/* vm_flags */
+	struct uvma_file *file;	/* NULL: anonymous */
+	enum uvma_special special;
+	bool faulted;
+};
+int uvma_mm_import_vma(struct uvma_mm *mm, const struct uvma_vma_import *v);
+/* The stack pointer at exec: the VMA containing it is [stack]. */
+void uvma_mm_set_start_stack(struct uvma_mm *mm, uint64_t sp);
+
 /* exit_mmap: tear down every mapping and free the address space. */
 void uvma_mm_exit(struct uvma_mm *mm);
 
@@ -231,6 +256,7 @@ void uvma_mm_exit(struct uvma_mm *mm);
 struct uvma_mm *uvma_fork(struct uvma_mm *parent, int *err);
 
 unsigned long uvma_mm_map_count(const struct uvma_mm *mm);
+struct uvma_sys *uvma_mm_sys(const struct uvma_mm *mm);
 
 /* ---- the calls ----------------------------------------------------------- */
 

@@ -20,10 +20,62 @@ static struct uvma_folio *folio_alloc(struct uvma_sys *sys)
 	return f;
 }
 
+void lru_add_drain(struct uvma_sys *sys)
+{
+	for (unsigned int i = 0; i < sys->nlazyfree; i++) {
+		struct uvma_folio *f = sys->lazyfree[i];
+
+		f->flags &= ~(FOLIO_LAZYFREE_PENDING | FOLIO_SWAPBACKED | FOLIO_ACTIVE |
+			      FOLIO_REFERENCED);
+	}
+	sys->nlazyfree = 0;
+}
+
+static void lazyfree_add(struct uvma_sys *sys, struct uvma_folio *f)
+{
+	if (f->flags & FOLIO_LAZYFREE_PENDING)
+		return;
+	f->flags |= FOLIO_LAZYFREE_PENDING;
+	sys->lazyfree[sys->nlazyfree++] = f;
+	if (sys->nlazyfree == sizeof(sys->lazyfree) / sizeof(sys->lazyfree[0]))
+		lru_add_drain(sys);
+}
+
 void folio_put(struct uvma_sys *sys, struct uvma_folio *folio)
 {
-	if (--folio->refcount == 0)
-		uvma_free(sys, folio, sizeof(*folio));
+	if (--folio->refcount)
+		return;
+	if (folio->flags & FOLIO_LAZYFREE_PENDING) {
+		for (unsigned int i = 0; i < sys->nlazyfree; i++) {
+			if (sys->lazyfree[i] == folio) {
+				sys->lazyfree[i] = sys->lazyfree[--sys->nlazyfree];
+				break;
+			}
+		}
+	}
+	uvma_free(sys, folio, sizeof(*folio));
+}
+
+/*
+ * mark_page_accessed: inactive unreferenced -> referenced -> active; an
+ * unevictable (mlocked) folio just stays referenced.
+ */
+static void folio_mark_accessed(struct uvma_folio *f)
+{
+	if (!(f->flags & FOLIO_REFERENCED))
+		f->flags |= FOLIO_REFERENCED;
+	else if (f->flags & FOLIO_MLOCKED)
+		return;
+	else if (!(f->flags & FOLIO_ACTIVE))
+		f->flags = (f->flags | FOLIO_ACTIVE) & ~FOLIO_REFERENCED;
+}
+
+void gup_touch(struct uvma_vma *vma, uint64_t addr)
+{
+	pte_t *pte = pt_lookup(&vma->mm->pt, addr);
+
+	if (pte && pte_is_folio(*pte))
+		folio_mark_accessed(pte_folio(*pte));
 }
 
 static pte_t mk_pte(struct uvma_folio *f, bool dirty)
@@ -100,6 +152,8 @@ static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
 	f->mapping = vma->anon_vma;
 	f->index = linear_page_index(vma, addr);
 	f->flags = FOLIO_ANON | FOLIO_ANON_EXCLUSIVE | FOLIO_SWAPBACKED | FOLIO_DIRTY;
+	if (vma->flags & UVMA_VM_LOCKED)
+		f->flags |= FOLIO_MLOCKED;
 	f->mapcount = 1;
 	*pte = mk_pte(f, true);
 	vma->mm->stats.folios++;
@@ -303,6 +357,7 @@ int populate_range(struct uvma_mm *mm, uint64_t start, uint64_t end, bool write_
 			ret = handle_fault(vma, a, write, true);
 			if (ret)
 				break;
+			gup_touch(vma, a);
 		}
 		if (ret) {
 			if (!ignore_errors)
@@ -336,6 +391,7 @@ void zap_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
 	struct zap_ctx z = { .sys = vma->mm->sys };
 
+	lru_add_drain(vma->mm->sys);
 	pt_walk(&vma->mm->pt, start, end, zap_one, &z);
 }
 
@@ -343,10 +399,35 @@ void zap_range_keep_guards(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
 	struct zap_ctx z = { .sys = vma->mm->sys, .keep_guards = true };
 
+	lru_add_drain(vma->mm->sys);
 	pt_walk(&vma->mm->pt, start, end, zap_one, &z);
 }
 
 static void free_one(void *ctx, uint64_t addr, pte_t *pte)
+{
+	struct uvma_folio *f;
+
+	(void)addr;
+	if (!pte_is_folio(*pte))
+		return;
+	f = pte_folio(*pte);
+	/* Only anonymous folios mapped here alone become lazily freeable. */
+	if (!(f->flags & FOLIO_ANON) || f->mapcount != 1)
+		return;
+	f->flags &= ~FOLIO_DIRTY;
+	*pte &= ~(PTE_DIRTY | PTE_YOUNG);
+	/* SwapBacked goes when the batch drains, unless it is mlocked */
+	if ((f->flags & FOLIO_SWAPBACKED) && !(f->flags & FOLIO_MLOCKED))
+		lazyfree_add(ctx, f);
+}
+
+void madvise_free_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
+{
+	lru_add_drain(vma->mm->sys);
+	pt_walk(&vma->mm->pt, start, end, free_one, vma->mm->sys);
+}
+
+static void cold_one(void *ctx, uint64_t addr, pte_t *pte)
 {
 	struct uvma_folio *f;
 
@@ -355,29 +436,47 @@ static void free_one(void *ctx, uint64_t addr, pte_t *pte)
 	if (!pte_is_folio(*pte))
 		return;
 	f = pte_folio(*pte);
-	/* Only anonymous folios mapped here alone become lazily freeable. */
-	if (!(f->flags & FOLIO_ANON) || f->mapcount != 1)
+	/* other mappings of the folio are left alone */
+	if (f->mapcount != 1)
 		return;
-	f->flags &= ~(FOLIO_SWAPBACKED | FOLIO_DIRTY);
-	*pte &= ~(PTE_DIRTY | PTE_YOUNG);
-}
-
-void madvise_free_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
-{
-	pt_walk(&vma->mm->pt, start, end, free_one, NULL);
-}
-
-static void cold_one(void *ctx, uint64_t addr, pte_t *pte)
-{
-	(void)ctx;
-	(void)addr;
-	if (pte_is_folio(*pte) && pte_folio(*pte)->mapcount == 1)
-		*pte &= ~PTE_YOUNG;
+	*pte &= ~PTE_YOUNG;
+	f->flags &= ~(FOLIO_REFERENCED | FOLIO_ACTIVE);
 }
 
 void madvise_cold_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
+	lru_add_drain(vma->mm->sys);
 	pt_walk(&vma->mm->pt, start, end, cold_one, NULL);
+}
+
+/*
+ * MADV_PAGEOUT: reclaim what can go without swap.  A lazyfree folio (clean,
+ * no longer SwapBacked) is simply discarded; a SwapBacked one cannot be
+ * written anywhere, so reclaim puts it back on the active list.
+ */
+static void pageout_one(void *ctx, uint64_t addr, pte_t *pte)
+{
+	struct uvma_folio *f;
+
+	(void)addr;
+	cold_one(NULL, addr, pte);
+	if (!pte_is_folio(*pte))
+		return;
+	f = pte_folio(*pte);
+	if (f->mapcount != 1 || !(f->flags & FOLIO_ANON) || (f->flags & FOLIO_MLOCKED))
+		return;
+	if (!(f->flags & FOLIO_SWAPBACKED) && !(f->flags & FOLIO_DIRTY) && !(*pte & PTE_DIRTY)) {
+		folio_unmap(ctx, f);
+		*pte = 0;
+		return;
+	}
+	f->flags |= FOLIO_ACTIVE;
+}
+
+void madvise_pageout_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
+{
+	lru_add_drain(vma->mm->sys);
+	pt_walk(&vma->mm->pt, start, end, pageout_one, vma->mm->sys);
 }
 
 void shmem_punch_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
@@ -504,4 +603,20 @@ int move_page_tables(struct uvma_vma *dst, uint64_t new_addr, struct uvma_vma *s
 		}
 	}
 	return 0;
+}
+
+static void mlock_one(void *ctx, uint64_t addr, pte_t *pte)
+{
+	(void)addr;
+	if (!pte_is_folio(*pte))
+		return;
+	if (ctx)
+		pte_folio(*pte)->flags |= FOLIO_MLOCKED;
+	else
+		pte_folio(*pte)->flags &= ~FOLIO_MLOCKED;
+}
+
+void mlock_range_pages(struct uvma_vma *vma, uint64_t start, uint64_t end, bool lock)
+{
+	pt_walk(&vma->mm->pt, start, end, mlock_one, lock ? (void *)1 : NULL);
 }

@@ -103,6 +103,13 @@ struct uvma_sys {
 	uint64_t next_shmem_ino;
 	struct list_head mms;
 	struct list_head files;
+	/*
+	 * The per-CPU batch of folios that MADV_FREE moves to the lazyfree
+	 * LRU: they lose SwapBacked (and show as LazyFree) only when it
+	 * drains.  The model is one CPU, as the checker pins its agents.
+	 */
+	struct uvma_folio *lazyfree[31];
+	unsigned int nlazyfree;
 	unsigned long violations;	/* debug builds: invariant failures seen */
 	char violation[256];
 };
@@ -214,7 +221,10 @@ enum folio_flags {
 	FOLIO_EVER_SHARED = 1 << 2,	/* fork shared it at least once */
 	FOLIO_DIRTY = 1 << 3,
 	FOLIO_SWAPBACKED = 1 << 4,	/* cleared by MADV_FREE */
-	FOLIO_MLOCKED = 1 << 5,
+	FOLIO_MLOCKED = 1 << 5,		/* unevictable: mapped in a VM_LOCKED VMA */
+	FOLIO_REFERENCED = 1 << 6,	/* PG_referenced, set by GUP's touch */
+	FOLIO_ACTIVE = 1 << 7,		/* on the active LRU */
+	FOLIO_LAZYFREE_PENDING = 1 << 8, /* in the per-CPU lazyfree batch */
 };
 
 struct uvma_folio {
@@ -331,11 +341,16 @@ int copy_page_range(struct uvma_vma *dst, struct uvma_vma *src) __must_check;
 int move_page_tables(struct uvma_vma *dst, uint64_t new_addr, struct uvma_vma *src,
 		     uint64_t old_addr, uint64_t len) __must_check;
 void folio_put(struct uvma_sys *sys, struct uvma_folio *folio);
+void lru_add_drain(struct uvma_sys *sys);
+void mlock_range_pages(struct uvma_vma *vma, uint64_t start, uint64_t end, bool lock);
+/* GUP's FOLL_TOUCH on the page mapped at @addr: mark_page_accessed. */
+void gup_touch(struct uvma_vma *vma, uint64_t addr);
 void pcache_destroy(struct uvma_sys *sys, struct pcache *pc);
 int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force) __must_check;
 void zap_range_keep_guards(struct uvma_vma *vma, uint64_t start, uint64_t end);
 void madvise_free_range(struct uvma_vma *vma, uint64_t start, uint64_t end);
 void madvise_cold_range(struct uvma_vma *vma, uint64_t start, uint64_t end);
+void madvise_pageout_range(struct uvma_vma *vma, uint64_t start, uint64_t end);
 void shmem_punch_range(struct uvma_vma *vma, uint64_t start, uint64_t end);
 int guard_install_range(struct uvma_vma *vma, uint64_t start, uint64_t end) __must_check;
 void guard_remove_range(struct uvma_vma *vma, uint64_t start, uint64_t end);

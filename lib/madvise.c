@@ -104,7 +104,10 @@ static int madvise_pages(struct uvma_vma *vma, struct uvma_vma **prev, uint64_t 
 	case UVMA_MADV_PAGEOUT:
 		if (vma->flags & (UVMA_VM_LOCKED | UVMA_VM_PFNMAP | UVMA_VM_HUGETLB))
 			return -EINVAL;
-		madvise_cold_range(vma, start, end);
+		if (behavior == UVMA_MADV_COLD)
+			madvise_cold_range(vma, start, end);
+		else
+			madvise_pageout_range(vma, start, end);
 		return 0;
 	case UVMA_MADV_REMOVE:
 		*prev = NULL;
@@ -273,6 +276,7 @@ static int madvise_populate(struct uvma_mm *mm, uint64_t start, uint64_t end, bo
 			err = handle_fault(vma, start, write, false);
 			if (err)
 				return err == -ENOMEM ? -ENOMEM : -EFAULT;
+			gup_touch(vma, start);
 		}
 	}
 	return 0;

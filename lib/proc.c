@@ -131,7 +131,7 @@ static void smaps_pte(void *ctx, uint64_t addr, pte_t *pte)
 			m->lazyfree += PAGE_SIZE;
 	}
 	m->resident += PAGE_SIZE;
-	if (*pte & PTE_YOUNG)
+	if ((*pte & PTE_YOUNG) || (f->flags & FOLIO_REFERENCED))
 		m->referenced += PAGE_SIZE;
 	if (f->refcount == 1 || f->mapcount < 2) {
 		pss = PAGE_SIZE << PSS_SHIFT;

@@ -3,6 +3,7 @@
  * The modelled machine: allocator with failure injection, files, address
  * spaces and the exec-time layout.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,6 +191,26 @@ struct uvma_file *shmem_file_create(struct uvma_sys *sys, uint64_t size)
 	return f;
 }
 
+struct uvma_file *uvma_memfd_create(struct uvma_sys *sys, const char *name, uint64_t size)
+{
+	char path[128];
+	struct uvma_file *f;
+
+	if (strlen(name) > 64)
+		return NULL;
+	snprintf(path, sizeof(path), "/memfd:%s (deleted)", name);
+	f = file_alloc(sys, path, size);
+	if (!f)
+		return NULL;
+	f->opener_ref = true;
+	f->shmem = true;
+	f->readable = f->writable = true;
+	f->dev_major = 0;
+	f->dev_minor = 1;
+	f->ino = ++sys->next_shmem_ino;
+	return f;
+}
+
 struct uvma_file *file_get(struct uvma_file *f)
 {
 	f->refcount++;
@@ -239,6 +260,11 @@ void uvma_mm_set_brk(struct uvma_mm *mm, uint64_t start_brk, uint64_t brk)
 unsigned long uvma_mm_map_count(const struct uvma_mm *mm)
 {
 	return mm->map_count;
+}
+
+struct uvma_sys *uvma_mm_sys(const struct uvma_mm *mm)
+{
+	return mm->sys;
 }
 
 static int map_special(struct uvma_mm *mm, uint64_t start, uint64_t len, uint64_t flags,
@@ -313,6 +339,59 @@ int uvma_mm_exec_layout(struct uvma_mm *mm, const struct uvma_exec_layout *l)
 	}
 	mm_debug_validate(mm);
 	return err;
+}
+
+int uvma_mm_import_vma(struct uvma_mm *mm, const struct uvma_vma_import *in)
+{
+	static const struct vm_ops *const special[] = {
+		[UVMA_SPECIAL_VDSO] = &special_vdso_ops,
+		[UVMA_SPECIAL_VVAR] = &special_vvar_ops,
+		[UVMA_SPECIAL_VVAR_VCLOCK] = &special_vvar_vclock_ops,
+	};
+	struct uvma_vma *v, *next;
+	int err;
+
+	if (in->start >= in->end || (in->start | in->end) & ~PAGE_MASK || in->end > TASK_SIZE ||
+	    in->special > UVMA_SPECIAL_VVAR_VCLOCK)
+		return -EINVAL;
+	next = vma_find(mm, in->start);
+	if (next && next->start < in->end)
+		return -EEXIST;
+	v = vma_alloc(mm);
+	if (!v)
+		return -ENOMEM;
+	v->start = in->start;
+	v->end = in->end;
+	v->pgoff = in->pgoff;
+	v->flags = in->flags;
+	if (in->special)
+		v->ops = special[in->special];
+	else if (in->file)
+		v->ops = in->file->shmem ? &shmem_vm_ops : &file_vm_ops;
+	if (in->file)
+		v->file = file_get(in->file);
+	err = vma_link(mm, v);
+	if (err) {
+		if (v->file)
+			file_put(v->file);
+		vma_free(v);
+		return err;
+	}
+	vm_stat_account(mm, v->flags, (long)vma_pages(v));
+	if (v->flags & UVMA_VM_LOCKED)
+		mm->locked_vm += vma_pages(v);
+	if (in->faulted) {
+		err = anon_vma_prepare(v);
+		if (err)
+			return err;
+	}
+	mm_debug_validate(mm);
+	return 0;
+}
+
+void uvma_mm_set_start_stack(struct uvma_mm *mm, uint64_t sp)
+{
+	mm->start_stack = sp;
 }
 
 void uvma_mm_stats(const struct uvma_mm *mm, struct uvma_stats *stats)

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel executor: runs a trace for real, one agent process per trace
+ * process, and reads back /proc/self/smaps of the carve-out after each line.
+ */
+#ifndef UVMA_KEXEC_H
+#define UVMA_KEXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "trace.h"
+
+/* Fixed carve-out base: free in an ADDR_NO_RANDOMIZE process on x86_64. */
+#define CARVEOUT_BASE 0x200000000000ULL
+#define KEXEC_TEXT_MAX (8u << 20)
+
+struct kexec {
+	pid_t pid[TRACE_MAX_PROCS];
+	int sock[TRACE_MAX_PROCS];
+	int nprocs;
+	uint64_t base, size;
+	unsigned int timeout_ms;
+};
+
+/*
+ * Start the first agent.  @initial (KEXEC_TEXT_MAX bytes) receives the
+ * agent's whole /proc/self/smaps, so that a model can start from the same
+ * layout.  Returns 0 or -1 with a message in @err.
+ */
+int kexec_start(struct kexec *k, const struct trace *t, char *initial, char *err, size_t errsize);
+
+/*
+ * Run @op in its process; *result gets the call's return value (or -errno),
+ * @smaps the carve-out's smaps afterwards.  Returns 0, or -1 with a
+ * message in @err if the agent died, hung or the op cannot run for real.
+ */
+int kexec_step(struct kexec *k, const struct trace *t, const struct op *op, long *result,
+	       char *smaps, char *err, size_t errsize);
+/* smaps of the carve-out in process @proc. */
+int kexec_smaps(struct kexec *k, int proc, char *smaps, char *err, size_t errsize);
+void kexec_stop(struct kexec *k);
+
+/* The agent's entry point ("uvma __agent"); never returns. */
+int kexec_agent_main(int fd) __attribute__((noreturn));
+
+#endif

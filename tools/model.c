@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Running a trace on the model.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+#define NO_RANDOMIZE_MMAP_BASE 0x7ffff7fff000ULL
+
+static const char *const mnemonics[64] = {
+	[0] = "rd",  [1] = "wr",  [2] = "ex",  [3] = "sh",  [4] = "mr",  [5] = "mw",
+	[6] = "me",  [7] = "ms",  [8] = "gd",  [9] = "um",  [10] = "pf", [11] = "gu",
+	[12] = "uw", [13] = "lo", [14] = "io", [15] = "sr", [16] = "rr", [17] = "dc",
+	[18] = "de", [19] = "lf", [20] = "ac", [21] = "nr", [22] = "ht", [23] = "sf",
+	[24] = "ar", [25] = "wf", [26] = "dd", [28] = "mm", [29] = "hg", [30] = "nh",
+	[31] = "mg", [40] = "dp",
+};
+
+static uint64_t parse_vmflags(const char *s)
+{
+	uint64_t f = 0;
+
+	while (*s) {
+		while (*s == ' ')
+			s++;
+		if (!s[0] || !s[1] || s[0] == '\n')
+			break;
+		for (int b = 0; b < 64; b++)
+			if (mnemonics[b] && s[0] == mnemonics[b][0] && s[1] == mnemonics[b][1])
+				f |= 1ULL << b;
+		s += 2;
+	}
+	return f;
+}
+
+struct seen_file {
+	unsigned int major, minor;
+	unsigned long long ino;
+	struct uvma_file *file;
+};
+
+int model_import_smaps(struct uvma_mm *mm, const char *smaps, char *err, size_t errsize)
+{
+	struct seen_file files[512];
+	int nfiles = 0;
+	const char *line = smaps;
+	struct uvma_vma_import in = { 0 };
+	bool have = false;
+	char name[512];
+	unsigned long long rss = 0;
+
+	for (;;) {
+		const char *nl = strchr(line, '\n');
+		unsigned long long s, e, off, ino;
+		unsigned int major, minor;
+		char perms[8];
+		int n = 0;
+		bool header = sscanf(line, "%llx-%llx %7s %llx %x:%x %llu%n", &s, &e, perms, &off,
+				     &major, &minor, &ino, &n) == 7;
+
+		if (header || !*line) {
+			if (have) {
+				int r;
+
+				in.faulted = !in.file && rss > 0;
+				if (!strcmp(name, "[vdso]"))
+					in.special = UVMA_SPECIAL_VDSO;
+				else if (!strcmp(name, "[vvar]"))
+					in.special = UVMA_SPECIAL_VVAR;
+				else if (!strcmp(name, "[vvar_vclock]"))
+					in.special = UVMA_SPECIAL_VVAR_VCLOCK;
+				/* the gate VMA is not in the tree */
+				if (in.start < (1ULL << 47)) {
+					r = uvma_mm_import_vma(mm, &in);
+					if (r) {
+						snprintf(err, errsize,
+							 "cannot import VMA %llx-%llx: %s",
+							 (unsigned long long)in.start,
+							 (unsigned long long)in.end,
+							 uvma_errno_name(r));
+						return -1;
+					}
+					if (!strcmp(name, "[heap]"))
+						uvma_mm_set_brk(mm, in.start, in.end);
+					if (!strcmp(name, "[stack]"))
+						uvma_mm_set_start_stack(mm, in.end - 4096);
+				}
+				have = false;
+			}
+			if (!*line)
+				break;
+		}
+		if (header) {
+			const char *p = line + n;
+			size_t len;
+
+			while (*p == ' ')
+				p++;
+			len = nl ? (size_t)(nl - p) : strlen(p);
+			if (len >= sizeof(name))
+				len = sizeof(name) - 1;
+			memcpy(name, p, len);
+			name[len] = 0;
+			memset(&in, 0, sizeof(in));
+			in.start = s;
+			in.end = e;
+			in.pgoff = off >> 12;
+			rss = 0;
+			if (ino || major || minor) {
+				int i;
+
+				for (i = 0; i < nfiles; i++)
+					if (files[i].major == major && files[i].minor == minor &&
+					    files[i].ino == ino)
+						break;
+				if (i == nfiles) {
+					if (nfiles == 512) {
+						snprintf(err, errsize, "more than 512 files mapped");
+						return -1;
+					}
+					files[i].major = major;
+					files[i].minor = minor;
+					files[i].ino = ino;
+					files[i].file = uvma_file_open(uvma_mm_sys(mm), name, 1ULL << 40,
+								       true, perms[3] == 's');
+					if (!files[i].file) {
+						snprintf(err, errsize, "out of memory");
+						return -1;
+					}
+					nfiles++;
+				}
+				in.file = files[i].file;
+			} else {
+				in.pgoff = s >> 12;
+			}
+			have = true;
+		} else if (!strncmp(line, "Rss:", 4)) {
+			rss = strtoull(line + 4, NULL, 10);
+		} else if (!strncmp(line, "VmFlags:", 8)) {
+			in.flags = parse_vmflags(line + 8);
+		}
+		line = nl ? nl + 1 : line + strlen(line);
+	}
+	for (int i = 0; i < nfiles; i++)
+		uvma_file_close(files[i].file);
+	return 0;
+}
+
+int model_start(struct model *m, const struct trace *t, uint64_t base, const char *initial,
+		char *err, size_t errsize)
+{
+	struct uvma_sys_config cfg;
+
+	(void)t;
+	memset(m, 0, sizeof(*m));
+	uvma_sys_config_default(&cfg);
+	m->sys = uvma_sys_create(&cfg);
+	if (!m->sys) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	m->mm[0] = uvma_mm_create(m->sys);
+	if (!m->mm[0]) {
+		snprintf(err, errsize, "out of memory");
+		uvma_sys_destroy(m->sys);
+		return -1;
+	}
+	uvma_mm_set_mmap_base(m->mm[0], NO_RANDOMIZE_MMAP_BASE);
+	m->base = base;
+	m->size = t->carveout;
+	if (initial && model_import_smaps(m->mm[0], initial, err, errsize)) {
+		uvma_sys_destroy(m->sys);
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t abs_addr(const struct model *m, struct taddr a)
+{
+	return a.rel ? m->base + a.val : a.val;
+}
+
+long model_step(struct model *m, const struct trace *t, const struct op *op)
+{
+	struct uvma_mm *mm = m->mm[op->proc];
+	uint64_t a = abs_addr(m, op->addr);
+	int err;
+
+	if (!mm && op->kind != OP_FILE)
+		return -ESRCH;
+	switch (op->kind) {
+	case OP_CARVEOUT:
+	case OP_EXPECT_VMAS:
+	case OP_EXPECT_VMA:
+		return 0;
+	case OP_FILE:
+		m->files[op->file] = uvma_memfd_create(m->sys, t->files[op->file], op->len);
+		return m->files[op->file] ? 0 : -ENOMEM;
+	case OP_MMAP:
+		return uvma_mmap(mm, a, op->len, op->prot, op->flags,
+				 op->file >= 0 ? m->files[op->file] : NULL, op->off);
+	case OP_MUNMAP:
+		return uvma_munmap(mm, a, op->len);
+	case OP_MPROTECT:
+		return uvma_mprotect(mm, a, op->len, op->prot);
+	case OP_PKEY_MPROTECT:
+		return uvma_pkey_mprotect(mm, a, op->len, op->prot, op->arg);
+	case OP_MADVISE:
+		return uvma_madvise(mm, a, op->len, op->arg);
+	case OP_MLOCK:
+		return uvma_mlock(mm, a, op->len);
+	case OP_MLOCK2:
+		return uvma_mlock2(mm, a, op->len, op->flags);
+	case OP_MUNLOCK:
+		return uvma_munlock(mm, a, op->len);
+	case OP_MLOCKALL:
+		return uvma_mlockall(mm, op->flags);
+	case OP_MUNLOCKALL:
+		return uvma_munlockall(mm);
+	case OP_MREMAP:
+		return uvma_mremap(mm, a, op->len, op->len2, op->flags, abs_addr(m, op->addr2));
+	case OP_BRK:
+		return (long)uvma_brk(mm, a);
+	case OP_TOUCH:
+		return uvma_touch(mm, a, op->len, op->arg);
+	case OP_FORK:
+		m->mm[op->arg] = uvma_fork(mm, &err);
+		return m->mm[op->arg] ? 0 : err;
+	case OP_EXIT:
+		uvma_mm_exit(mm);
+		m->mm[op->proc] = NULL;
+		return 0;
+	case OP_PRCTL_MEMORY_MERGE:
+		return uvma_prctl_set_memory_merge(mm, (unsigned long)op->arg);
+	case OP_PRCTL_ANON_NAME:
+		return uvma_prctl_set_vma_anon_name(mm, a, op->len,
+						    strcmp(op->name, "-") ? op->name : NULL);
+	case OP_NKINDS:
+		break;
+	}
+	return -ENOSYS;
+}
+
+void model_smaps(struct model *m, int proc, char *buf, size_t size)
+{
+	if (!m->mm[proc]) {
+		buf[0] = 0;
+		return;
+	}
+	uvma_render_smaps(m->mm[proc], m->base, m->base + m->size, buf, size);
+}
+
+void model_stop(struct model *m)
+{
+	uvma_sys_destroy(m->sys);
+	m->sys = NULL;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Running a trace on the model: one address space per trace process.
+ */
+#ifndef UVMA_MODEL_H
+#define UVMA_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace.h"
+#include "uvma.h"
+
+struct model {
+	struct uvma_sys *sys;
+	struct uvma_mm *mm[TRACE_MAX_PROCS];
+	struct uvma_file *files[TRACE_MAX_FILES];
+	uint64_t base, size;
+};
+
+/*
+ * Start a model of @t with its carve-out at @base.  With @initial (an
+ * smaps text of a whole process) the first address space starts from that
+ * layout; otherwise it is empty, with mmap_base at 0x7ffff7fff000.
+ */
+int model_start(struct model *m, const struct trace *t, uint64_t base, const char *initial,
+		char *err, size_t errsize);
+/* Run @op; returns the call's result.  -ENOSYS-free: every op kind runs. */
+long model_step(struct model *m, const struct trace *t, const struct op *op);
+/* smaps of the carve-out of @proc into @buf (truncated at @size). */
+void model_smaps(struct model *m, int proc, char *buf, size_t size);
+void model_stop(struct model *m);
+
+/* Seed @mm from an smaps text (whole process).  0 or -1 with @err. */
+int model_import_smaps(struct uvma_mm *mm, const char *smaps, char *err, size_t errsize);
+
+#endif

@@ -1,0 +1,824 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The .utrace reader.  Every malformed line is an error naming the file and
+ * line; a trace is accepted whole or not at all.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace.h"
+#include "uvma.h"
+
+struct name_val {
+	const char *name;
+	int val;
+};
+
+static const struct name_val mmap_flags[] = {
+	{ "shared", UVMA_MAP_SHARED },
+	{ "private", UVMA_MAP_PRIVATE },
+	{ "shared_validate", UVMA_MAP_SHARED_VALIDATE },
+	{ "droppable", UVMA_MAP_DROPPABLE },
+	{ "fixed", UVMA_MAP_FIXED },
+	{ "anonymous", UVMA_MAP_ANONYMOUS },
+	{ "32bit", UVMA_MAP_32BIT },
+	{ "growsdown", UVMA_MAP_GROWSDOWN },
+	{ "denywrite", UVMA_MAP_DENYWRITE },
+	{ "executable", UVMA_MAP_EXECUTABLE },
+	{ "locked", UVMA_MAP_LOCKED },
+	{ "noreserve", UVMA_MAP_NORESERVE },
+	{ "populate", UVMA_MAP_POPULATE },
+	{ "nonblock", UVMA_MAP_NONBLOCK },
+	{ "stack", UVMA_MAP_STACK },
+	{ "hugetlb", UVMA_MAP_HUGETLB },
+	{ "sync", UVMA_MAP_SYNC },
+	{ "fixed_noreplace", UVMA_MAP_FIXED_NOREPLACE },
+	{ "uninitialized", UVMA_MAP_UNINITIALIZED },
+	{ NULL, 0 },
+};
+
+static const struct name_val mremap_flags[] = {
+	{ "maymove", UVMA_MREMAP_MAYMOVE },
+	{ "fixed", UVMA_MREMAP_FIXED },
+	{ "dontunmap", UVMA_MREMAP_DONTUNMAP },
+	{ "relocate_anon", UVMA_MREMAP_RELOCATE_ANON },
+	{ "must_relocate_anon", UVMA_MREMAP_MUST_RELOCATE_ANON },
+	{ NULL, 0 },
+};
+
+static const struct name_val advices[] = {
+	{ "normal", UVMA_MADV_NORMAL },
+	{ "random", UVMA_MADV_RANDOM },
+	{ "sequential", UVMA_MADV_SEQUENTIAL },
+	{ "willneed", UVMA_MADV_WILLNEED },
+	{ "dontneed", UVMA_MADV_DONTNEED },
+	{ "free", UVMA_MADV_FREE },
+	{ "remove", UVMA_MADV_REMOVE },
+	{ "dontfork", UVMA_MADV_DONTFORK },
+	{ "dofork", UVMA_MADV_DOFORK },
+	{ "mergeable", UVMA_MADV_MERGEABLE },
+	{ "unmergeable", UVMA_MADV_UNMERGEABLE },
+	{ "hugepage", UVMA_MADV_HUGEPAGE },
+	{ "nohugepage", UVMA_MADV_NOHUGEPAGE },
+	{ "dontdump", UVMA_MADV_DONTDUMP },
+	{ "dodump", UVMA_MADV_DODUMP },
+	{ "wipeonfork", UVMA_MADV_WIPEONFORK },
+	{ "keeponfork", UVMA_MADV_KEEPONFORK },
+	{ "cold", UVMA_MADV_COLD },
+	{ "pageout", UVMA_MADV_PAGEOUT },
+	{ "populate_read", UVMA_MADV_POPULATE_READ },
+	{ "populate_write", UVMA_MADV_POPULATE_WRITE },
+	{ "dontneed_locked", UVMA_MADV_DONTNEED_LOCKED },
+	{ "collapse", UVMA_MADV_COLLAPSE },
+	{ "guard_install", UVMA_MADV_GUARD_INSTALL },
+	{ "guard_remove", UVMA_MADV_GUARD_REMOVE },
+	{ NULL, 0 },
+};
+
+static const struct name_val mlock2_flags[] = {
+	{ "onfault", UVMA_MLOCK_ONFAULT },
+	{ NULL, 0 },
+};
+
+static const struct name_val mlockall_flags[] = {
+	{ "current", UVMA_MCL_CURRENT },
+	{ "future", UVMA_MCL_FUTURE },
+	{ "onfault", UVMA_MCL_ONFAULT },
+	{ NULL, 0 },
+};
+
+static const char *const policies[] = { "linux", "matena", "relocate", "auto", "ideal" };
+
+static const char *const kind_names[OP_NKINDS] = {
+	[OP_CARVEOUT] = "carveout",	  [OP_FILE] = "file",
+	[OP_MMAP] = "mmap",		  [OP_MUNMAP] = "munmap",
+	[OP_MPROTECT] = "mprotect",	  [OP_PKEY_MPROTECT] = "pkey_mprotect",
+	[OP_MADVISE] = "madvise",	  [OP_MLOCK] = "mlock",
+	[OP_MLOCK2] = "mlock2",		  [OP_MUNLOCK] = "munlock",
+	[OP_MLOCKALL] = "mlockall",	  [OP_MUNLOCKALL] = "munlockall",
+	[OP_MREMAP] = "mremap",		  [OP_BRK] = "brk",
+	[OP_TOUCH] = "touch",		  [OP_FORK] = "fork",
+	[OP_EXIT] = "exit",		  [OP_PRCTL_MEMORY_MERGE] = "prctl",
+	[OP_PRCTL_ANON_NAME] = "prctl",	  [OP_EXPECT_VMAS] = "expect",
+	[OP_EXPECT_VMA] = "expect",
+};
+
+const char *op_name(enum op_kind k)
+{
+	return kind_names[k];
+}
+
+int policy_bit(const char *name)
+{
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
+		if (!strcmp(policies[i], name))
+			return (int)i;
+	return -1;
+}
+
+struct parser {
+	const char *path;
+	int line;
+	char *err;
+	size_t errsize;
+	struct trace *t;
+};
+
+static int perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int perr(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(p->err, p->errsize, "%s:%d: ", p->path, p->line);
+
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < p->errsize)
+		vsnprintf(p->err + n, p->errsize - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* An unsigned number: decimal, or hex with 0x; *end must be the string's end. */
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -1;
+	return 0;
+}
+
+/* A size: bytes, hex, or pages with a "p" suffix. */
+static int parse_size(struct parser *p, const char *s, uint64_t *v, const char *what)
+{
+	size_t n = strlen(s);
+	char buf[64];
+
+	if (n && n < sizeof(buf) && s[n - 1] == 'p') {
+		memcpy(buf, s, n - 1);
+		buf[n - 1] = 0;
+		if (parse_u64(buf, v) || *v > (UINT64_MAX >> 12))
+			return perr(p, "bad %s '%s'", what, s);
+		*v <<= 12;
+		return 0;
+	}
+	if (parse_u64(s, v))
+		return perr(p, "bad %s '%s' (bytes, 0x hex, or pages as Np)", what, s);
+	return 0;
+}
+
+static int parse_addr(struct parser *p, const char *s, struct taddr *a)
+{
+	a->rel = false;
+	if (!strcmp(s, "-")) {
+		a->val = 0;
+		return 0;
+	}
+	if (s[0] == '@') {
+		a->rel = true;
+		return parse_size(p, s + 1, &a->val, "address offset");
+	}
+	if (parse_u64(s, &a->val))
+		return perr(p, "bad address '%s' (hex, @offset or -)", s);
+	return 0;
+}
+
+static int parse_prot(struct parser *p, const char *s, int *prot)
+{
+	*prot = 0;
+	if (!strcmp(s, "none") || !strcmp(s, "0"))
+		return 0;
+	for (const char *c = s; *c; c++) {
+		int bit = *c == 'r' ? UVMA_PROT_READ : *c == 'w' ? UVMA_PROT_WRITE :
+			  *c == 'x' ? UVMA_PROT_EXEC : 0;
+
+		if (!bit || (*prot & bit))
+			return perr(p, "bad protection '%s' (none, or letters of rwx)", s);
+		*prot |= bit;
+	}
+	return 0;
+}
+
+/* Comma-separated names from @table, or 0, or a number. */
+static int parse_flags(struct parser *p, const char *s, const struct name_val *table, int *out,
+		       const char *what)
+{
+	char buf[256], *save = NULL, *tok;
+	uint64_t num;
+
+	*out = 0;
+	if (!strcmp(s, "0"))
+		return 0;
+	if (s[0] >= '0' && s[0] <= '9') {
+		if (parse_u64(s, &num) || num > 0x7fffffff)
+			return perr(p, "bad %s '%s'", what, s);
+		*out = (int)num;
+		return 0;
+	}
+	if (strlen(s) >= sizeof(buf))
+		return perr(p, "%s too long", what);
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const struct name_val *nv;
+
+		for (nv = table; nv->name; nv++)
+			if (!strcmp(nv->name, tok))
+				break;
+		if (!nv->name)
+			return perr(p, "unknown %s '%s'", what, tok);
+		*out |= nv->val;
+	}
+	return 0;
+}
+
+static int find_name(char names[][TRACE_NAME_MAX], int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return i;
+	return -1;
+}
+
+static int valid_name(const char *s)
+{
+	if (!*s || strlen(s) >= TRACE_NAME_MAX)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+			return 0;
+	return 1;
+}
+
+static int parse_result(struct parser *p, const char *s, struct op *op)
+{
+	uint64_t v;
+
+	op->has_result = true;
+	if (s[0] == '-' && s[1] == 'E') {
+		int e = uvma_errno_from_name(s + 1);
+
+		if (!e)
+			return perr(p, "unknown errno '%s'", s + 1);
+		op->result = -e;
+		return 0;
+	}
+	if (s[0] == '@') {
+		if (parse_size(p, s + 1, &v, "result offset"))
+			return -1;
+		op->result_rel = true;
+		op->result = (long)v;
+		return 0;
+	}
+	if (s[0] == '-') {
+		if (parse_u64(s + 1, &v) || v > 4095)
+			return perr(p, "bad result '%s'", s);
+		op->result = -(long)v;
+		return 0;
+	}
+	if (parse_u64(s, &v))
+		return perr(p, "bad result '%s' (hex, @offset, 0 or -ERRNO)", s);
+	op->result = (long)v;
+	return 0;
+}
+
+static int need(struct parser *p, int argc, int want, const char *usage)
+{
+	if (argc != want)
+		return perr(p, "expected '%s'", usage);
+	return 0;
+}
+
+static struct op *new_op(struct parser *p)
+{
+	struct trace *t = p->t;
+
+	if (t->nops == t->cap) {
+		int cap = t->cap ? t->cap * 2 : 64;
+		struct op *ops = realloc(t->ops, (size_t)cap * sizeof(*ops));
+
+		if (!ops)
+			return NULL;
+		t->ops = ops;
+		t->cap = cap;
+	}
+	memset(&t->ops[t->nops], 0, sizeof(t->ops[0]));
+	t->ops[t->nops].file = -1;
+	t->ops[t->nops].line = p->line;
+	return &t->ops[t->nops++];
+}
+
+static int parse_line(struct parser *p, char *line)
+{
+	struct trace *t = p->t;
+	char *argv[16];
+	int argc = 0, proc = 0;
+	char *save = NULL, *tok, *cmd;
+	struct op *op;
+	unsigned int pol = 0;
+
+	for (tok = strtok_r(line, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
+		if (argc == 16)
+			return perr(p, "too many words");
+		argv[argc++] = tok;
+	}
+	if (!argc)
+		return 0;
+	/* "[name]" runs the line in a forked process */
+	if (argv[0][0] == '[') {
+		size_t n = strlen(argv[0]);
+
+		if (n < 3 || argv[0][n - 1] != ']')
+			return perr(p, "bad process prefix '%s'", argv[0]);
+		argv[0][n - 1] = 0;
+		proc = find_name(t->procs, t->nprocs, argv[0] + 1);
+		if (proc < 0)
+			return perr(p, "no process '%s' (create it with fork)", argv[0] + 1);
+		memmove(argv, argv + 1, (size_t)--argc * sizeof(argv[0]));
+		if (!argc)
+			return perr(p, "a process prefix without an operation");
+	}
+	cmd = argv[0];
+	if (!strncmp(cmd, "expect[", 7)) {
+		char *names = cmd + 7, *end = strchr(names, ']'), *s2 = NULL;
+
+		if (!end || end[1])
+			return perr(p, "bad expect[...] policy list");
+		*end = 0;
+		for (tok = strtok_r(names, ",", &s2); tok; tok = strtok_r(NULL, ",", &s2)) {
+			int b = policy_bit(tok);
+
+			if (b < 0)
+				return perr(p, "unknown policy '%s'", tok);
+			pol |= 1u << b;
+		}
+		if (!pol)
+			return perr(p, "empty policy list");
+		cmd = "expect";
+	}
+	/* "= RESULT" at the end */
+	{
+		int eq = -1;
+
+		for (int i = 1; i < argc; i++)
+			if (!strcmp(argv[i], "="))
+				eq = i;
+		op = new_op(p);
+		if (!op)
+			return perr(p, "out of memory");
+		op->proc = proc;
+		op->policies = pol;
+		if (eq >= 0) {
+			if (eq != argc - 2)
+				return perr(p, "'=' must be followed by exactly one result");
+			if (parse_result(p, argv[argc - 1], op))
+				return -1;
+			argc = eq;
+		}
+	}
+	if (!strcmp(cmd, "carveout")) {
+		op->kind = OP_CARVEOUT;
+		if (need(p, argc, 2, "carveout SIZE") || parse_size(p, argv[1], &op->len, "size"))
+			return -1;
+		if (!op->len || (op->len & 0xfff) || op->len > (1ULL << 40))
+			return perr(p, "carve-out size must be whole pages, at most 1 TiB");
+		if (t->carveout)
+			return perr(p, "a second carveout line");
+		t->carveout = op->len;
+	} else if (!strcmp(cmd, "file")) {
+		op->kind = OP_FILE;
+		if (need(p, argc, 3, "file NAME SIZE") || parse_size(p, argv[2], &op->len, "size"))
+			return -1;
+		if (!valid_name(argv[1]))
+			return perr(p, "bad file name '%s'", argv[1]);
+		if (find_name(t->files, t->nfiles, argv[1]) >= 0)
+			return perr(p, "file '%s' exists already", argv[1]);
+		if (t->nfiles == TRACE_MAX_FILES)
+			return perr(p, "too many files");
+		strcpy(t->files[t->nfiles], argv[1]);
+		t->file_size[t->nfiles] = op->len;
+		op->file = t->nfiles++;
+	} else if (!strcmp(cmd, "mmap")) {
+		op->kind = OP_MMAP;
+		if (argc < 5 || argc > 7)
+			return perr(p, "expected 'mmap ADDR LEN PROT FLAGS [fd=NAME] [off=OFFSET]'");
+		if (parse_addr(p, argv[1], &op->addr) || parse_size(p, argv[2], &op->len, "length") ||
+		    parse_prot(p, argv[3], &op->prot) ||
+		    parse_flags(p, argv[4], mmap_flags, &op->flags, "mmap flag"))
+			return -1;
+		for (int i = 5; i < argc; i++) {
+			if (!strncmp(argv[i], "fd=", 3)) {
+				op->file = find_name(t->files, t->nfiles, argv[i] + 3);
+				if (op->file < 0)
+					return perr(p, "no file '%s'", argv[i] + 3);
+			} else if (!strncmp(argv[i], "off=", 4)) {
+				if (parse_size(p, argv[i] + 4, &op->off, "offset"))
+					return -1;
+			} else {
+				return perr(p, "unexpected '%s' (fd=NAME or off=OFFSET)", argv[i]);
+			}
+		}
+	} else if (!strcmp(cmd, "munmap") || !strcmp(cmd, "mlock") || !strcmp(cmd, "munlock")) {
+		op->kind = !strcmp(cmd, "munmap") ? OP_MUNMAP : !strcmp(cmd, "mlock") ? OP_MLOCK : OP_MUNLOCK;
+		if (need(p, argc, 3, "munmap|mlock|munlock ADDR LEN") ||
+		    parse_addr(p, argv[1], &op->addr) || parse_size(p, argv[2], &op->len, "length"))
+			return -1;
+	} else if (!strcmp(cmd, "mprotect")) {
+		op->kind = OP_MPROTECT;
+		if (need(p, argc, 4, "mprotect ADDR LEN PROT") || parse_addr(p, argv[1], &op->addr) ||
+		    parse_size(p, argv[2], &op->len, "length") || parse_prot(p, argv[3], &op->prot))
+			return -1;
+	} else if (!strcmp(cmd, "pkey_mprotect")) {
+		uint64_t k;
+
+		op->kind = OP_PKEY_MPROTECT;
+		if (need(p, argc, 5, "pkey_mprotect ADDR LEN PROT PKEY") ||
+		    parse_addr(p, argv[1], &op->addr) || parse_size(p, argv[2], &op->len, "length") ||
+		    parse_prot(p, argv[3], &op->prot))
+			return -1;
+		if (!strcmp(argv[4], "-1"))
+			op->arg = -1;
+		else if (parse_u64(argv[4], &k) || k > 1024)
+			return perr(p, "bad pkey '%s'", argv[4]);
+		else
+			op->arg = (int)k;
+	} else if (!strcmp(cmd, "madvise")) {
+		op->kind = OP_MADVISE;
+		if (need(p, argc, 4, "madvise ADDR LEN ADVICE") || parse_addr(p, argv[1], &op->addr) ||
+		    parse_size(p, argv[2], &op->len, "length") ||
+		    parse_flags(p, argv[3], advices, &op->arg, "advice"))
+			return -1;
+	} else if (!strcmp(cmd, "mlock2")) {
+		op->kind = OP_MLOCK2;
+		if (need(p, argc, 4, "mlock2 ADDR LEN FLAGS") || parse_addr(p, argv[1], &op->addr) ||
+		    parse_size(p, argv[2], &op->len, "length") ||
+		    parse_flags(p, argv[3], mlock2_flags, &op->flags, "mlock2 flag"))
+			return -1;
+	} else if (!strcmp(cmd, "mlockall")) {
+		op->kind = OP_MLOCKALL;
+		if (need(p, argc, 2, "mlockall FLAGS") ||
+		    parse_flags(p, argv[1], mlockall_flags, &op->flags, "mlockall flag"))
+			return -1;
+	} else if (!strcmp(cmd, "munlockall")) {
+		op->kind = OP_MUNLOCKALL;
+		if (need(p, argc, 1, "munlockall"))
+			return -1;
+	} else if (!strcmp(cmd, "mremap")) {
+		op->kind = OP_MREMAP;
+		if (argc != 5 && argc != 6)
+			return perr(p, "expected 'mremap ADDR OLD_LEN NEW_LEN FLAGS [NEW_ADDR]'");
+		if (parse_addr(p, argv[1], &op->addr) || parse_size(p, argv[2], &op->len, "length") ||
+		    parse_size(p, argv[3], &op->len2, "length") ||
+		    parse_flags(p, argv[4], mremap_flags, &op->flags, "mremap flag"))
+			return -1;
+		if (argc == 6 && parse_addr(p, argv[5], &op->addr2))
+			return -1;
+	} else if (!strcmp(cmd, "brk")) {
+		op->kind = OP_BRK;
+		if (need(p, argc, 2, "brk ADDR") || parse_addr(p, argv[1], &op->addr))
+			return -1;
+	} else if (!strcmp(cmd, "touch")) {
+		op->kind = OP_TOUCH;
+		if (need(p, argc, 4, "touch ADDR LEN r|w") || parse_addr(p, argv[1], &op->addr) ||
+		    parse_size(p, argv[2], &op->len, "length"))
+			return -1;
+		if (strcmp(argv[3], "r") && strcmp(argv[3], "w"))
+			return perr(p, "touch takes r or w, not '%s'", argv[3]);
+		op->arg = argv[3][0] == 'w';
+	} else if (!strcmp(cmd, "fork")) {
+		op->kind = OP_FORK;
+		if (need(p, argc, 2, "fork NAME"))
+			return -1;
+		if (!valid_name(argv[1]))
+			return perr(p, "bad process name '%s'", argv[1]);
+		if (find_name(t->procs, t->nprocs, argv[1]) >= 0)
+			return perr(p, "process '%s' exists already", argv[1]);
+		if (t->nprocs == TRACE_MAX_PROCS)
+			return perr(p, "too many processes");
+		strcpy(t->procs[t->nprocs], argv[1]);
+		op->arg = t->nprocs++;
+	} else if (!strcmp(cmd, "exit")) {
+		op->kind = OP_EXIT;
+		if (need(p, argc, 1, "exit"))
+			return -1;
+		if (proc == 0)
+			return perr(p, "the first process cannot exit");
+	} else if (!strcmp(cmd, "prctl")) {
+		if (argc >= 2 && !strcmp(argv[1], "set_memory_merge")) {
+			uint64_t v;
+
+			op->kind = OP_PRCTL_MEMORY_MERGE;
+			if (need(p, argc, 3, "prctl set_memory_merge 0|1") || parse_u64(argv[2], &v) || v > 1)
+				return perr(p, "expected 'prctl set_memory_merge 0|1'");
+			op->arg = (int)v;
+		} else if (argc >= 2 && !strcmp(argv[1], "set_vma_anon_name")) {
+			op->kind = OP_PRCTL_ANON_NAME;
+			if (need(p, argc, 5, "prctl set_vma_anon_name ADDR LEN NAME|-") ||
+			    parse_addr(p, argv[2], &op->addr) || parse_size(p, argv[3], &op->len, "length"))
+				return -1;
+			if (strlen(argv[4]) >= sizeof(op->name))
+				return perr(p, "name too long");
+			strcpy(op->name, argv[4]);
+		} else {
+			return perr(p, "unknown prctl (set_memory_merge or set_vma_anon_name)");
+		}
+	} else if (!strcmp(cmd, "expect")) {
+		uint64_t v;
+
+		if (op->has_result)
+			return perr(p, "an expect line takes no result");
+		if (argc == 3 && !strcmp(argv[1], "vmas")) {
+			op->kind = OP_EXPECT_VMAS;
+			if (parse_u64(argv[2], &v) || v > 1000000)
+				return perr(p, "bad VMA count '%s'", argv[2]);
+			op->len = v;
+		} else if (argc == 4 && !strcmp(argv[1], "vma")) {
+			op->kind = OP_EXPECT_VMA;
+			if (parse_addr(p, argv[2], &op->addr) || parse_size(p, argv[3], &op->len, "length"))
+				return -1;
+		} else {
+			return perr(p, "expected 'expect vmas N' or 'expect vma ADDR LEN'");
+		}
+	} else {
+		t->nops--;
+		return perr(p, "unknown operation '%s'", cmd);
+	}
+	if (op->policies && op->kind != OP_EXPECT_VMAS && op->kind != OP_EXPECT_VMA)
+		return perr(p, "only expect lines take a policy list");
+	if (op->has_result && (op->kind == OP_CARVEOUT || op->kind == OP_FILE))
+		return perr(p, "%s takes no result", cmd);
+	return 0;
+}
+
+int trace_parse(const char *path, const char *text, struct trace *t, char *err, size_t errsize)
+{
+	struct parser p = { .path = path, .err = err, .errsize = errsize, .t = t };
+	const char *s = text;
+	char line[1024];
+
+	memset(t, 0, sizeof(*t));
+	t->path = path;
+	t->nprocs = 1;
+	strcpy(t->procs[0], "main");
+	while (*s) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+		char *hash;
+
+		p.line++;
+		if (n >= sizeof(line)) {
+			perr(&p, "line longer than %zu characters", sizeof(line) - 1);
+			goto fail;
+		}
+		memcpy(line, s, n);
+		line[n] = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!line[i] || (unsigned char)line[i] >= 0x80) {
+				perr(&p, "not plain text");
+				goto fail;
+			}
+		s += n + (nl ? 1 : 0);
+		hash = strchr(line, '#');
+		if (hash)
+			*hash = 0;
+		if (p.line == 1) {
+			char *w = line;
+
+			while (*w == ' ' || *w == '\t')
+				w++;
+			if (strncmp(w, "uvma-trace 1", 12) || (w[12] && !strchr(" \t\r", w[12]))) {
+				perr(&p, "not a uvma trace (the first line must be 'uvma-trace 1')");
+				goto fail;
+			}
+			continue;
+		}
+		if (parse_line(&p, line))
+			goto fail;
+	}
+	if (p.line == 0) {
+		p.line = 1;
+		perr(&p, "empty file (the first line must be 'uvma-trace 1')");
+		goto fail;
+	}
+	if (!t->carveout)
+		t->carveout = 1ULL << 30;
+	return 0;
+fail:
+	trace_free(t);
+	return -1;
+}
+
+int trace_load(const char *path, struct trace *t, char *err, size_t errsize)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	if (!f) {
+		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		size_t n;
+
+		if (cap - len < 4096) {
+			char *nt;
+
+			cap = cap ? cap * 2 : 65536;
+			if (cap > (64u << 20)) {
+				snprintf(err, errsize, "%s: larger than 64 MiB", path);
+				free(text);
+				fclose(f);
+				return -1;
+			}
+			nt = realloc(text, cap);
+			if (!nt) {
+				snprintf(err, errsize, "%s: out of memory", path);
+				free(text);
+				fclose(f);
+				return -1;
+			}
+			text = nt;
+		}
+		n = fread(text + len, 1, cap - len - 1, f);
+		len += n;
+		if (!n)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errsize, "%s: read error", path);
+		free(text);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	text[len] = 0;
+	if (strlen(text) != len) {
+		snprintf(err, errsize, "%s: contains a NUL byte", path);
+		free(text);
+		return -1;
+	}
+	ret = trace_parse(path, text, t, err, errsize);
+	free(text);
+	return ret;
+}
+
+void trace_free(struct trace *t)
+{
+	free(t->ops);
+	t->ops = NULL;
+	t->nops = t->cap = 0;
+}
+
+static int fmt_names(char *buf, size_t size, const struct name_val *table, int v)
+{
+	size_t n = 0;
+
+	if (!v)
+		return snprintf(buf, size, "0");
+	buf[0] = 0;
+	for (const struct name_val *nv = table; nv->name; nv++) {
+		/* exact values first for multi-bit entries such as shared_validate */
+		if (nv->val && (v & nv->val) == nv->val && !(nv->val & (nv->val - 1))) {
+			n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? "," : "", nv->name);
+			v &= ~nv->val;
+		}
+	}
+	if (v)
+		n += (size_t)snprintf(buf + n, size - n, "%s%d", n ? "," : "", v);
+	return (int)n;
+}
+
+static void fmt_addr(char *buf, size_t size, struct taddr a)
+{
+	if (a.rel)
+		snprintf(buf, size, "@%llup", (unsigned long long)(a.val >> 12));
+	else if (!a.val)
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%#llx", (unsigned long long)a.val);
+	if (a.rel && (a.val & 0xfff))
+		snprintf(buf, size, "@%#llx", (unsigned long long)a.val);
+}
+
+static void fmt_size(char *buf, size_t size, uint64_t v)
+{
+	if (v && !(v & 0xfff))
+		snprintf(buf, size, "%llup", (unsigned long long)(v >> 12));
+	else
+		snprintf(buf, size, "%#llx", (unsigned long long)v);
+}
+
+int op_format(const struct trace *t, const struct op *op, char *buf, size_t size)
+{
+	char a[64], b[64], l1[64], l2[64], f[256], prot[8];
+	size_t n = 0;
+	int pi = 0;
+
+	if (op->proc)
+		n += (size_t)snprintf(buf + n, size - n, "[%s] ", t->procs[op->proc]);
+	fmt_addr(a, sizeof(a), op->addr);
+	fmt_addr(b, sizeof(b), op->addr2);
+	fmt_size(l1, sizeof(l1), op->len);
+	fmt_size(l2, sizeof(l2), op->len2);
+	if (op->prot & UVMA_PROT_READ)
+		prot[pi++] = 'r';
+	if (op->prot & UVMA_PROT_WRITE)
+		prot[pi++] = 'w';
+	if (op->prot & UVMA_PROT_EXEC)
+		prot[pi++] = 'x';
+	prot[pi] = 0;
+	if (!pi)
+		strcpy(prot, "none");
+	switch (op->kind) {
+	case OP_CARVEOUT:
+		n += (size_t)snprintf(buf + n, size - n, "carveout %s", l1);
+		break;
+	case OP_FILE:
+		n += (size_t)snprintf(buf + n, size - n, "file %s %s", t->files[op->file], l1);
+		break;
+	case OP_MMAP:
+		fmt_names(f, sizeof(f), mmap_flags, op->flags);
+		n += (size_t)snprintf(buf + n, size - n, "mmap %s %s %s %s", a, l1, prot, f);
+		if (op->file >= 0)
+			n += (size_t)snprintf(buf + n, size - n, " fd=%s off=%#llx",
+					      t->files[op->file], (unsigned long long)op->off);
+		break;
+	case OP_MUNMAP:
+	case OP_MLOCK:
+	case OP_MUNLOCK:
+		n += (size_t)snprintf(buf + n, size - n, "%s %s %s", op_name(op->kind), a, l1);
+		break;
+	case OP_MPROTECT:
+		n += (size_t)snprintf(buf + n, size - n, "mprotect %s %s %s", a, l1, prot);
+		break;
+	case OP_PKEY_MPROTECT:
+		n += (size_t)snprintf(buf + n, size - n, "pkey_mprotect %s %s %s %d", a, l1, prot,
+				      op->arg);
+		break;
+	case OP_MADVISE:
+		f[0] = 0;
+		for (const struct name_val *nv = advices; nv->name; nv++)
+			if (nv->val == op->arg)
+				snprintf(f, sizeof(f), "%s", nv->name);
+		if (!f[0])
+			snprintf(f, sizeof(f), "%d", op->arg);
+		n += (size_t)snprintf(buf + n, size - n, "madvise %s %s %s", a, l1, f);
+		break;
+	case OP_MLOCK2:
+		fmt_names(f, sizeof(f), mlock2_flags, op->flags);
+		n += (size_t)snprintf(buf + n, size - n, "mlock2 %s %s %s", a, l1, f);
+		break;
+	case OP_MLOCKALL:
+		fmt_names(f, sizeof(f), mlockall_flags, op->flags);
+		n += (size_t)snprintf(buf + n, size - n, "mlockall %s", f);
+		break;
+	case OP_MUNLOCKALL:
+		n += (size_t)snprintf(buf + n, size - n, "munlockall");
+		break;
+	case OP_MREMAP:
+		fmt_names(f, sizeof(f), mremap_flags, op->flags);
+		n += (size_t)snprintf(buf + n, size - n, "mremap %s %s %s %s%s%s", a, l1, l2, f,
+				      op->addr2.rel || op->addr2.val ? " " : "",
+				      op->addr2.rel || op->addr2.val ? b : "");
+		break;
+	case OP_BRK:
+		n += (size_t)snprintf(buf + n, size - n, "brk %s", a);
+		break;
+	case OP_TOUCH:
+		n += (size_t)snprintf(buf + n, size - n, "touch %s %s %c", a, l1, op->arg ? 'w' : 'r');
+		break;
+	case OP_FORK:
+		n += (size_t)snprintf(buf + n, size - n, "fork %s", t->procs[op->arg]);
+		break;
+	case OP_EXIT:
+		n += (size_t)snprintf(buf + n, size - n, "exit");
+		break;
+	case OP_PRCTL_MEMORY_MERGE:
+		n += (size_t)snprintf(buf + n, size - n, "prctl set_memory_merge %d", op->arg);
+		break;
+	case OP_PRCTL_ANON_NAME:
+		n += (size_t)snprintf(buf + n, size - n, "prctl set_vma_anon_name %s %s %s", a, l1,
+				      op->name);
+		break;
+	case OP_EXPECT_VMAS:
+		n += (size_t)snprintf(buf + n, size - n, "expect vmas %llu",
+				      (unsigned long long)op->len);
+		break;
+	case OP_EXPECT_VMA:
+		n += (size_t)snprintf(buf + n, size - n, "expect vma %s %s", a, l1);
+		break;
+	case OP_NKINDS:
+		break;
+	}
+	return (int)n;
+}

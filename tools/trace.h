@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The .utrace format (docs/trace-format.md): a program of operations on one
+ * or more processes, with the expected (or recorded) result of each.
+ */
+#ifndef UVMA_TRACE_H
+#define UVMA_TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum op_kind {
+	OP_CARVEOUT,
+	OP_FILE,
+	OP_MMAP,
+	OP_MUNMAP,
+	OP_MPROTECT,
+	OP_PKEY_MPROTECT,
+	OP_MADVISE,
+	OP_MLOCK,
+	OP_MLOCK2,
+	OP_MUNLOCK,
+	OP_MLOCKALL,
+	OP_MUNLOCKALL,
+	OP_MREMAP,
+	OP_BRK,
+	OP_TOUCH,
+	OP_FORK,
+	OP_EXIT,
+	OP_PRCTL_MEMORY_MERGE,
+	OP_PRCTL_ANON_NAME,
+	OP_EXPECT_VMAS,
+	OP_EXPECT_VMA,
+	OP_NKINDS,
+};
+
+/* An address: absolute, or relative to the carve-out ("@"). */
+struct taddr {
+	bool rel;
+	uint64_t val;
+};
+
+#define TRACE_MAX_PROCS 64
+#define TRACE_MAX_FILES 64
+#define TRACE_NAME_MAX 64
+
+struct op {
+	enum op_kind kind;
+	int line;
+	int proc;		/* index into trace.procs */
+	struct taddr addr, addr2;	/* mremap: addr2 = new address */
+	uint64_t len, len2;
+	int prot;
+	int flags;
+	int arg;		/* advice, pkey, child proc, file, r/w, enable */
+	uint64_t off;
+	int file;		/* -1: none */
+	char name[TRACE_NAME_MAX];
+	bool has_result;
+	bool result_rel;	/* "= @N": relative to the carve-out */
+	long result;
+	unsigned int policies;	/* expect[...]: bit set of policies, 0 = all */
+};
+
+struct trace {
+	const char *path;
+	uint64_t carveout;	/* bytes */
+	int nprocs;
+	char procs[TRACE_MAX_PROCS][TRACE_NAME_MAX];
+	int nfiles;
+	char files[TRACE_MAX_FILES][TRACE_NAME_MAX];
+	uint64_t file_size[TRACE_MAX_FILES];
+	struct op *ops;
+	int nops, cap;
+};
+
+/*
+ * Read @path.  Returns 0, or -1 with "FILE:LINE: problem" in @err; nothing
+ * of a malformed trace is kept.
+ */
+int trace_load(const char *path, struct trace *t, char *err, size_t errsize);
+int trace_parse(const char *path, const char *text, struct trace *t, char *err, size_t errsize);
+void trace_free(struct trace *t);
+const char *op_name(enum op_kind k);
+/* Write one op back as a trace line (for reports and minimised programs). */
+int op_format(const struct trace *t, const struct op *op, char *buf, size_t size);
+/* The policy bit of a policy name (linux = bit 0), or -1. */
+int policy_bit(const char *name);
+
+#endif

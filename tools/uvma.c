@@ -1,0 +1,578 @@
+// SPDX-License-Identifier: MIT
+/*
+ * uvma: check the model against the running kernel, run traces, demonstrate.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "kexec.h"
+#include "model.h"
+#include "trace.h"
+#include "uvma.h"
+
+#define TEXT_MAX KEXEC_TEXT_MAX
+
+static const char usage[] =
+	"usage: uvma COMMAND [ARGS]\n"
+	"\n"
+	"  demo                      a faulted anonymous VMA moved next to another: no merge\n"
+	"  run [--policy P] [--maps] FILE...\n"
+	"                            run traces on the model, check results and expect lines\n"
+	"  diff [--quiet] FILE...    run traces on the kernel and the model, compare every line\n"
+	"  help                      this text\n"
+	"\n"
+	"Exit status: 0 all agreed, 1 a check failed, 2 bad input or usage.\n";
+
+static char *text_a, *text_b, *norm_a, *norm_b;
+
+static int alloc_buffers(void)
+{
+	text_a = malloc(TEXT_MAX);
+	text_b = malloc(TEXT_MAX);
+	norm_a = malloc(TEXT_MAX);
+	norm_b = malloc(TEXT_MAX);
+	if (!text_a || !text_b || !norm_a || !norm_b) {
+		fprintf(stderr, "uvma: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- comparing /proc text --------------------------------------------------------- */
+
+struct vma_hdr {
+	unsigned long long start, end, off, ino;
+	unsigned int major, minor;
+	char perms[8];
+	const char *name;
+	int namelen;
+};
+
+static int parse_hdr(const char *line, struct vma_hdr *h)
+{
+	int n = 0;
+	const char *nl;
+
+	if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu%n", &h->start, &h->end, h->perms, &h->off,
+		   &h->major, &h->minor, &h->ino, &n) != 7)
+		return 0;
+	h->name = line + n;
+	while (*h->name == ' ')
+		h->name++;
+	nl = strchr(h->name, '\n');
+	h->namelen = nl ? (int)(nl - h->name) : (int)strlen(h->name);
+	return 1;
+}
+
+/*
+ * Device and inode numbers differ between the kernel and the model; what
+ * must agree is which VMAs share a file.  Each distinct (dev, inode) becomes
+ * its ordinal of first appearance.
+ */
+static void normalize(const char *in, char *out, size_t size)
+{
+	struct {
+		unsigned int major, minor;
+		unsigned long long ino;
+	} ids[256];
+	int nids = 0;
+	size_t len = 0;
+
+	out[0] = 0;
+	while (*in && len + 1 < size) {
+		const char *nl = strchr(in, '\n');
+		size_t n = nl ? (size_t)(nl - in + 1) : strlen(in);
+		struct vma_hdr h;
+
+		if (parse_hdr(in, &h)) {
+			int id = 0;
+
+			if (h.ino || h.major || h.minor) {
+				for (id = 0; id < nids; id++)
+					if (ids[id].major == h.major && ids[id].minor == h.minor &&
+					    ids[id].ino == h.ino)
+						break;
+				if (id == nids && nids < 256) {
+					ids[nids].major = h.major;
+					ids[nids].minor = h.minor;
+					ids[nids].ino = h.ino;
+					nids++;
+				}
+				id++;
+			}
+			len += (size_t)snprintf(out + len, size - len,
+						"%llx-%llx %s %08llx %02x:%02x file#%d %.*s\n",
+						h.start, h.end, h.perms, h.off, h.major, h.minor, id,
+						h.namelen, h.name);
+		} else {
+			if (len + n >= size)
+				break;
+			memcpy(out + len, in, n);
+			len += n;
+		}
+		in += n;
+	}
+	if (len >= size)
+		len = size - 1;
+	out[len] = 0;
+}
+
+static int count_vmas(const char *text)
+{
+	struct vma_hdr h;
+	int n = 0;
+
+	for (const char *l = text; *l;) {
+		const char *nl = strchr(l, '\n');
+
+		n += parse_hdr(l, &h);
+		l = nl ? nl + 1 : l + strlen(l);
+	}
+	return n;
+}
+
+static int has_vma(const char *text, uint64_t start, uint64_t end)
+{
+	struct vma_hdr h;
+
+	for (const char *l = text; *l;) {
+		const char *nl = strchr(l, '\n');
+
+		if (parse_hdr(l, &h) && h.start == start && h.end == end)
+			return 1;
+		l = nl ? nl + 1 : l + strlen(l);
+	}
+	return 0;
+}
+
+/* Line-by-line view of two normalized texts, differing lines marked. */
+static void show_states(const char *a, const char *b, const char *la, const char *lb)
+{
+	int shown = 0;
+
+	printf("  %-6s lines marked '-', %s lines marked '+', common lines ' ':\n", la, lb);
+	while ((*a || *b) && shown < 400) {
+		const char *na = strchr(a, '\n'), *nb = strchr(b, '\n');
+		int lena = *a ? (na ? (int)(na - a) : (int)strlen(a)) : -1;
+		int lenb = *b ? (nb ? (int)(nb - b) : (int)strlen(b)) : -1;
+
+		if (lena >= 0 && lenb >= 0 && lena == lenb && !memcmp(a, b, (size_t)lena)) {
+			printf("   %.*s\n", lena, a);
+		} else {
+			if (lena >= 0)
+				printf("  -%.*s\n", lena, a);
+			if (lenb >= 0)
+				printf("  +%.*s\n", lenb, b);
+		}
+		shown++;
+		a = lena >= 0 ? a + lena + (na ? 1 : 0) : a;
+		b = lenb >= 0 ? b + lenb + (nb ? 1 : 0) : b;
+	}
+}
+
+static void format_result(char *buf, size_t size, long r)
+{
+	if (r < 0 && r > -4096 && uvma_errno_name((int)-r))
+		snprintf(buf, size, "-%s", uvma_errno_name((int)-r));
+	else if (r < 0 && r > -4096)
+		snprintf(buf, size, "%ld", r);
+	else if (r > 4095)
+		snprintf(buf, size, "%#lx", (unsigned long)r);
+	else
+		snprintf(buf, size, "%ld", r);
+}
+
+static long expected_result(const struct op *op, uint64_t base)
+{
+	return op->result_rel ? (long)(base + (uint64_t)op->result) : op->result;
+}
+
+/* Does an expect line apply to policy @pol? */
+static int expect_applies(const struct op *op, int pol)
+{
+	return !op->policies || (op->policies & (1u << pol));
+}
+
+static int check_expect(const struct trace *t, const struct op *op, const char *smaps,
+			uint64_t base, const char *who)
+{
+	if (op->kind == OP_EXPECT_VMAS) {
+		int n = count_vmas(smaps);
+
+		if ((uint64_t)n != op->len) {
+			printf("%s:%d: %s: expected %llu VMAs in the carve-out, found %d\n", t->path,
+			       op->line, who, (unsigned long long)op->len, n);
+			return -1;
+		}
+	} else {
+		uint64_t s = op->addr.rel ? base + op->addr.val : op->addr.val;
+
+		if (!has_vma(smaps, s, s + op->len)) {
+			printf("%s:%d: %s: expected a VMA exactly at %#llx-%#llx\n", t->path, op->line,
+			       who, (unsigned long long)s, (unsigned long long)(s + op->len));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void show_ops_so_far(const struct trace *t, int upto)
+{
+	char line[512];
+
+	printf("  operations so far:\n");
+	for (int i = 0; i <= upto && i < t->nops; i++) {
+		op_format(t, &t->ops[i], line, sizeof(line));
+		printf("    %4d  %s\n", t->ops[i].line, line);
+	}
+}
+
+/* ---- uvma run ----------------------------------------------------------------- */
+
+static int run_one(const char *path, int pol, int show_maps)
+{
+	struct trace t;
+	struct model m;
+	char err[512], res_a[64], res_b[64], line[512];
+	const char *why;
+	int failed = 0;
+
+	if (trace_load(path, &t, err, sizeof(err))) {
+		fprintf(stderr, "uvma: %s\n", err);
+		return 2;
+	}
+	if (model_start(&m, &t, CARVEOUT_BASE, NULL, err, sizeof(err))) {
+		fprintf(stderr, "uvma: %s: %s\n", path, err);
+		trace_free(&t);
+		return 2;
+	}
+	for (int i = 0; i < t.nops && !failed; i++) {
+		const struct op *op = &t.ops[i];
+		long r;
+
+		if (op->kind == OP_EXPECT_VMAS || op->kind == OP_EXPECT_VMA) {
+			if (!expect_applies(op, pol))
+				continue;
+			model_smaps(&m, op->proc, text_a, TEXT_MAX);
+			if (check_expect(&t, op, text_a, m.base, "model"))
+				failed = 1;
+			continue;
+		}
+		r = model_step(&m, &t, op);
+		if (op->has_result && r != expected_result(op, m.base)) {
+			op_format(&t, op, line, sizeof(line));
+			format_result(res_a, sizeof(res_a), expected_result(op, m.base));
+			format_result(res_b, sizeof(res_b), r);
+			printf("%s:%d: '%s' returned %s, expected %s\n", path, op->line, line, res_b,
+			       res_a);
+			failed = 1;
+		}
+		if (uvma_sys_violations(m.sys, &why)) {
+			op_format(&t, op, line, sizeof(line));
+			printf("%s:%d: invariant broken after '%s': %s\n", path, op->line, line, why);
+			failed = 1;
+		}
+	}
+	if (show_maps) {
+		for (int p = 0; p < t.nprocs; p++) {
+			if (!m.mm[p])
+				continue;
+			uvma_render_maps(m.mm[p], m.base, m.base + m.size, text_a, TEXT_MAX);
+			printf("# %s [%s]\n%s", path, t.procs[p], text_a);
+		}
+	}
+	if (!failed)
+		printf("%s: ok (%d lines)\n", path, t.nops);
+	model_stop(&m);
+	trace_free(&t);
+	return failed;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	int pol = 0, show_maps = 0, status = 0, files = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--maps")) {
+			show_maps = 1;
+		} else if (!strcmp(argv[i], "--policy")) {
+			if (i + 1 == argc) {
+				fprintf(stderr, "uvma run: --policy needs a name\n");
+				return 2;
+			}
+			pol = policy_bit(argv[++i]);
+			if (pol < 0) {
+				fprintf(stderr, "uvma run: unknown policy '%s'\n", argv[i]);
+				return 2;
+			}
+			if (pol != 0) {
+				fprintf(stderr,
+					"uvma run: policy '%s' is not implemented yet; only 'linux' exists\n",
+					argv[i]);
+				return 2;
+			}
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "uvma run: unknown option '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	for (int i = 0; i < argc; i++) {
+		int r;
+
+		if (!strcmp(argv[i], "--policy")) {
+			i++;
+			continue;
+		}
+		if (argv[i][0] == '-' && argv[i][1])
+			continue;
+		files++;
+		r = run_one(argv[i], pol, show_maps);
+		if (r > status)
+			status = r;
+	}
+	if (!files) {
+		fprintf(stderr, "uvma run: no trace given\n%s", usage);
+		return 2;
+	}
+	return status;
+}
+
+/* ---- uvma diff ---------------------------------------------------------------- */
+
+static int compare_proc(const struct trace *t, const struct op *op, int proc, struct kexec *k,
+			struct model *m, int quiet)
+{
+	char err[512];
+
+	if (kexec_smaps(k, proc, text_a, err, sizeof(err))) {
+		printf("%s:%d: kernel: %s\n", t->path, op->line, err);
+		return -1;
+	}
+	model_smaps(m, proc, text_b, TEXT_MAX);
+	normalize(text_a, norm_a, TEXT_MAX);
+	normalize(text_b, norm_b, TEXT_MAX);
+	if (strcmp(norm_a, norm_b)) {
+		char line[512];
+
+		op_format(t, op, line, sizeof(line));
+		printf("%s:%d: state of [%s] differs after '%s'\n", t->path, op->line,
+		       t->procs[proc], line);
+		if (!quiet) {
+			show_states(norm_a, norm_b, "kernel", "model");
+			show_ops_so_far(t, (int)(op - t->ops));
+		}
+		return -1;
+	}
+	return 0;
+}
+
+static int diff_one(const char *path, int quiet, unsigned long *nlines)
+{
+	struct trace t;
+	struct kexec k;
+	struct model m;
+	char err[512], line[512], ra[64], rb[64];
+	char *initial = text_a;
+	int failed = 0;
+
+	if (trace_load(path, &t, err, sizeof(err))) {
+		fprintf(stderr, "uvma: %s\n", err);
+		return 2;
+	}
+	for (int i = 0; i < t.nops; i++) {
+		if (t.ops[i].kind == OP_BRK || t.ops[i].kind == OP_PRCTL_ANON_NAME) {
+			printf("%s:%d: skipped: %s cannot be compared with this kernel\n", path,
+			       t.ops[i].line, t.ops[i].kind == OP_BRK ? "brk" : "anon names");
+			trace_free(&t);
+			return 0;
+		}
+	}
+	err[0] = 0;
+	if (kexec_start(&k, &t, initial, err, sizeof(err))) {
+		fprintf(stderr, "uvma: %s: kernel executor: %s\n", path, err);
+		trace_free(&t);
+		return 2;
+	}
+	if (model_start(&m, &t, k.base, initial, err, sizeof(err))) {
+		fprintf(stderr, "uvma: %s: %s\n", path, err);
+		kexec_stop(&k);
+		trace_free(&t);
+		return 2;
+	}
+	for (int i = 0; i < t.nops && !failed; i++) {
+		const struct op *op = &t.ops[i];
+		long kr, mr;
+		const char *why;
+
+		if (op->kind == OP_CARVEOUT)
+			continue;
+		if (op->kind == OP_EXPECT_VMAS || op->kind == OP_EXPECT_VMA) {
+			if (!expect_applies(op, 0))
+				continue;
+			if (kexec_smaps(&k, op->proc, text_a, err, sizeof(err)) ||
+			    check_expect(&t, op, text_a, k.base, "kernel"))
+				failed = 1;
+			model_smaps(&m, op->proc, text_b, TEXT_MAX);
+			if (check_expect(&t, op, text_b, m.base, "model"))
+				failed = 1;
+			continue;
+		}
+		err[0] = 0;
+		if (kexec_step(&k, &t, op, &kr, text_a, err, sizeof(err))) {
+			op_format(&t, op, line, sizeof(line));
+			printf("%s:%d: kernel: '%s': %s\n", path, op->line, line, err);
+			failed = 1;
+			break;
+		}
+		mr = model_step(&m, &t, op);
+		(*nlines)++;
+		op_format(&t, op, line, sizeof(line));
+		if (kr != mr) {
+			format_result(ra, sizeof(ra), kr);
+			format_result(rb, sizeof(rb), mr);
+			printf("%s:%d: '%s' returned %s on the kernel, %s on the model\n", path,
+			       op->line, line, ra, rb);
+			if (!quiet)
+				show_ops_so_far(&t, i);
+			failed = 1;
+			break;
+		}
+		if (op->has_result && kr != expected_result(op, k.base)) {
+			format_result(ra, sizeof(ra), expected_result(op, k.base));
+			format_result(rb, sizeof(rb), kr);
+			printf("%s:%d: '%s' returned %s on both, the trace expects %s\n", path,
+			       op->line, line, rb, ra);
+			failed = 1;
+			break;
+		}
+		if (uvma_sys_violations(m.sys, &why)) {
+			printf("%s:%d: invariant broken after '%s': %s\n", path, op->line, line, why);
+			failed = 1;
+			break;
+		}
+		if (op->kind != OP_EXIT && compare_proc(&t, op, op->proc, &k, &m, quiet))
+			failed = 1;
+		else if (op->kind == OP_FORK && compare_proc(&t, op, op->arg, &k, &m, quiet))
+			failed = 1;
+	}
+	if (!failed)
+		printf("%s: kernel and model agree (%d lines)\n", path, t.nops);
+	kexec_stop(&k);
+	model_stop(&m);
+	trace_free(&t);
+	return failed;
+}
+
+static int cmd_diff(int argc, char **argv)
+{
+	int quiet = 0, status = 0, files = 0, agreed = 0;
+	unsigned long nlines = 0;
+	struct utsname u;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--quiet"))
+			quiet = 1;
+		else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "uvma diff: unknown option '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	uname(&u);
+	for (int i = 0; i < argc; i++) {
+		int r;
+
+		if (argv[i][0] == '-' && argv[i][1])
+			continue;
+		files++;
+		r = diff_one(argv[i], quiet, &nlines);
+		agreed += r == 0;
+		if (r > status)
+			status = r;
+	}
+	if (!files) {
+		fprintf(stderr, "uvma diff: no trace given\n%s", usage);
+		return 2;
+	}
+	printf("diff against %s: %d of %d traces agree, %lu operations compared\n", u.release,
+	       agreed, files, nlines);
+	return status;
+}
+
+/* ---- uvma demo ----------------------------------------------------------------- */
+
+static void demo_show(struct uvma_mm *mm, uint64_t lo, uint64_t hi, const char *title)
+{
+	struct uvma_vma_info vi;
+
+	printf("%s\n", title);
+	uvma_render_maps(mm, lo, hi, text_a, TEXT_MAX);
+	fputs(text_a, stdout);
+	for (uint64_t a = lo; !uvma_find_vma(mm, a, &vi) && vi.start < hi; a = vi.end)
+		printf("    %llx-%llx: pgoff %#llx, anon_vma %llu (%s)\n",
+		       (unsigned long long)vi.start, (unsigned long long)vi.end,
+		       (unsigned long long)vi.pgoff, (unsigned long long)vi.anon_vma_id,
+		       vi.anon_vma_id ? "faulted" : "unfaulted");
+	printf("\n");
+}
+
+static int cmd_demo(void)
+{
+	struct uvma_sys *sys = uvma_sys_create(NULL);
+	struct uvma_mm *mm = sys ? uvma_mm_create(sys) : NULL;
+	const uint64_t base = CARVEOUT_BASE, pg = 4096;
+	const int rw = UVMA_PROT_READ | UVMA_PROT_WRITE;
+	const int flags = UVMA_MAP_PRIVATE | UVMA_MAP_ANONYMOUS | UVMA_MAP_FIXED_NOREPLACE;
+	long r;
+
+	if (!mm) {
+		fprintf(stderr, "uvma: out of memory\n");
+		return 1;
+	}
+	printf("uvma demo: the Linux %s VMA rules, modelled in userspace\n\n", "6.18.44");
+	if (uvma_mmap(mm, base, 4 * pg, rw, flags, NULL, 0) < 0 ||
+	    uvma_mmap(mm, base + 64 * pg, 4 * pg, rw, flags, NULL, 0) < 0 ||
+	    uvma_touch(mm, base, 4 * pg, true) || uvma_touch(mm, base + 64 * pg, 4 * pg, true)) {
+		fprintf(stderr, "uvma: demo set-up failed\n");
+		return 1;
+	}
+	demo_show(mm, base, base + 128 * pg,
+		  "Two private anonymous VMAs, A and B, both written to (faulted):");
+	r = uvma_mremap(mm, base + 64 * pg, 4 * pg, 4 * pg,
+			UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, base + 4 * pg);
+	printf("mremap(B, 4 pages, MREMAP_MAYMOVE|MREMAP_FIXED, right after A) = %#lx\n\n", r);
+	demo_show(mm, base, base + 128 * pg, "After the move:");
+	printf("A and B are adjacent with identical flags, but they stay two VMAs: B kept the\n"
+	       "page offset of its old address, because its folios' indices were computed from\n"
+	       "it, and it has its own anon_vma.  The merge needs A.pgoff + 4 == B.pgoff.\n"
+	       "Map count: %lu.  The relocation policies (later) show what each design saves.\n",
+	       uvma_mm_map_count(mm));
+	uvma_sys_destroy(sys);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "__agent"))
+		kexec_agent_main(3);
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (alloc_buffers())
+		return 1;
+	if (!strcmp(argv[1], "demo"))
+		return cmd_demo();
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "diff"))
+		return cmd_diff(argc - 2, argv + 2);
+	fprintf(stderr, "uvma: unknown command '%s'\n%s", argv[1], usage);
+	return 2;
+}
