@@ -78,6 +78,40 @@ void gup_touch(struct uvma_vma *vma, uint64_t addr)
 		folio_mark_accessed(pte_folio(*pte));
 }
 
+static bool access_ok(const struct uvma_vma *vma, bool write, bool force);
+
+/*
+ * get_user_pages with FOLL_TOUCH, one page: a page that is present and
+ * usable as asked is not faulted again (its PTE stays old if it was old);
+ * the folio is marked accessed either way.
+ */
+int gup_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
+{
+	pte_t *pte = pt_lookup(&vma->mm->pt, addr);
+	int err;
+
+	if (pte && access_ok(vma, write, force)) {
+		if (pte_is_folio(*pte)) {
+			struct uvma_folio *f = pte_folio(*pte);
+			bool usable = !write || (vma->flags & UVMA_VM_SHARED) ||
+				      ((f->flags & FOLIO_ANON_EXCLUSIVE) && (vma->flags & UVMA_VM_WRITE));
+
+			if (usable) {
+				if (write && !(*pte & PTE_DIRTY))
+					f->flags |= FOLIO_DIRTY;
+				folio_mark_accessed(f);
+				return 0;
+			}
+		} else if (*pte == PTE_ZERO && !write) {
+			return 0;
+		}
+	}
+	err = handle_fault(vma, addr, write, force);
+	if (!err)
+		gup_touch(vma, addr);
+	return err;
+}
+
 static pte_t mk_pte(struct uvma_folio *f, bool dirty)
 {
 	return (pte_t)f | PTE_YOUNG | (dirty ? PTE_DIRTY : 0);
@@ -151,7 +185,8 @@ static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
 		return -ENOMEM;
 	f->mapping = vma->anon_vma;
 	f->index = linear_page_index(vma, addr);
-	f->flags = FOLIO_ANON | FOLIO_ANON_EXCLUSIVE | FOLIO_SWAPBACKED | FOLIO_DIRTY;
+	/* dirtiness lives in the PTE; PG_dirty stays clear for a fresh anonymous folio */
+	f->flags = FOLIO_ANON | FOLIO_ANON_EXCLUSIVE | FOLIO_SWAPBACKED;
 	if (vma->flags & UVMA_VM_LOCKED)
 		f->flags |= FOLIO_MLOCKED;
 	f->mapcount = 1;
@@ -177,13 +212,12 @@ static int do_wp_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
 
 	if (f->flags & FOLIO_ANON_EXCLUSIVE) {
 		*pte |= PTE_YOUNG | PTE_DIRTY;
-		f->flags |= FOLIO_DIRTY;
 		return 0;
 	}
 	if (f->refcount == 1 && f->mapcount == 1) {
 		/* The last mapping of a once-shared folio: take it over. */
 		f->mapping = vma->anon_vma;
-		f->flags |= FOLIO_ANON_EXCLUSIVE | FOLIO_DIRTY;
+		f->flags |= FOLIO_ANON_EXCLUSIVE;
 		*pte |= PTE_YOUNG | PTE_DIRTY;
 		return 0;
 	}
@@ -354,10 +388,9 @@ int populate_range(struct uvma_mm *mm, uint64_t start, uint64_t end, bool write_
 			return -EFAULT;
 		}
 		for (uint64_t a = s; a < e; a += PAGE_SIZE) {
-			ret = handle_fault(vma, a, write, true);
+			ret = gup_fault(vma, a, write, true);
 			if (ret)
 				break;
-			gup_touch(vma, a);
 		}
 		if (ret) {
 			if (!ignore_errors)
@@ -411,10 +444,14 @@ static void free_one(void *ctx, uint64_t addr, pte_t *pte)
 	if (!pte_is_folio(*pte))
 		return;
 	f = pte_folio(*pte);
-	/* Only anonymous folios mapped here alone become lazily freeable. */
-	if (!(f->flags & FOLIO_ANON) || f->mapcount != 1)
+	if (!(f->flags & FOLIO_ANON))
 		return;
-	f->flags &= ~FOLIO_DIRTY;
+	/* PG_dirty is cleared only on a folio nobody else maps; a shared one is skipped */
+	if (f->flags & FOLIO_DIRTY) {
+		if (f->mapcount != 1)
+			return;
+		f->flags &= ~FOLIO_DIRTY;
+	}
 	*pte &= ~(PTE_DIRTY | PTE_YOUNG);
 	/* SwapBacked goes when the batch drains, unless it is mlocked */
 	if ((f->flags & FOLIO_SWAPBACKED) && !(f->flags & FOLIO_MLOCKED))
@@ -459,11 +496,14 @@ static void pageout_one(void *ctx, uint64_t addr, pte_t *pte)
 	struct uvma_folio *f;
 
 	(void)addr;
-	cold_one(NULL, addr, pte);
 	if (!pte_is_folio(*pte))
 		return;
 	f = pte_folio(*pte);
-	if (f->mapcount != 1 || !(f->flags & FOLIO_ANON) || (f->flags & FOLIO_MLOCKED))
+	if (f->mapcount != 1)
+		return;
+	/* unlike COLD, the PTE keeps its young bit: reclaim ignores references */
+	f->flags &= ~FOLIO_REFERENCED;
+	if (!(f->flags & FOLIO_ANON) || (f->flags & FOLIO_MLOCKED))
 		return;
 	if (!(f->flags & FOLIO_SWAPBACKED) && !(f->flags & FOLIO_DIRTY) && !(*pte & PTE_DIRTY)) {
 		folio_unmap(ctx, f);

@@ -345,6 +345,7 @@ void lru_add_drain(struct uvma_sys *sys);
 void mlock_range_pages(struct uvma_vma *vma, uint64_t start, uint64_t end, bool lock);
 /* GUP's FOLL_TOUCH on the page mapped at @addr: mark_page_accessed. */
 void gup_touch(struct uvma_vma *vma, uint64_t addr);
+int gup_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force) __must_check;
 void pcache_destroy(struct uvma_sys *sys, struct pcache *pc);
 int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force) __must_check;
 void zap_range_keep_guards(struct uvma_vma *vma, uint64_t start, uint64_t end);

@@ -273,10 +273,9 @@ static int madvise_populate(struct uvma_mm *mm, uint64_t start, uint64_t end, bo
 			return -EINVAL;
 		e = vma->end < end ? vma->end : end;
 		for (; start < e; start += PAGE_SIZE) {
-			err = handle_fault(vma, start, write, false);
+			err = gup_fault(vma, start, write, false);
 			if (err)
 				return err == -ENOMEM ? -ENOMEM : -EFAULT;
-			gup_touch(vma, start);
 		}
 	}
 	return 0;

@@ -178,8 +178,9 @@ static long agent_touch(uint64_t addr, uint64_t len, int write)
 		p = (volatile char *)a;
 		if (sigsetjmp(agent_jmp, 1))
 			return -EFAULT;
+		/* a store alone: a read first would fault the page in for reading */
 		if (write)
-			*p = *p;
+			*p = 0x5a;
 		else
 			(void)*p;
 	}

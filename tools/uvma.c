@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "cli.h"
 #include "kexec.h"
 #include "model.h"
 #include "trace.h"
@@ -22,6 +23,8 @@ static const char usage[] =
 	"  run [--policy P] [--maps] FILE...\n"
 	"                            run traces on the model, check results and expect lines\n"
 	"  diff [--quiet] FILE...    run traces on the kernel and the model, compare every line\n"
+	"  fuzz [--seed S] [--programs N] [--ops M] [--out DIR]\n"
+	"                            random programs on both; mismatches shrunk and written\n"
 	"  help                      this text\n"
 	"\n"
 	"Exit status: 0 all agreed, 1 a check failed, 2 bad input or usage.\n";
@@ -369,38 +372,44 @@ static int compare_proc(const struct trace *t, const struct op *op, int proc, st
 	return 0;
 }
 
-static int diff_one(const char *path, int quiet, unsigned long *nlines)
+/*
+ * Run @t on the kernel and on the model; 0 if they agree line by line, 1 on
+ * the first difference (reported unless @silent), 2 if it cannot run.
+ */
+int diff_trace(struct trace *tp, int quiet, int silent, unsigned long *nlines)
 {
-	struct trace t;
+	struct trace t = *tp;
+	const char *path = t.path;
 	struct kexec k;
 	struct model m;
 	char err[512], line[512], ra[64], rb[64];
 	char *initial = text_a;
 	int failed = 0;
+	FILE *saved = stdout;
 
-	if (trace_load(path, &t, err, sizeof(err))) {
-		fprintf(stderr, "uvma: %s\n", err);
-		return 2;
-	}
 	for (int i = 0; i < t.nops; i++) {
 		if (t.ops[i].kind == OP_BRK || t.ops[i].kind == OP_PRCTL_ANON_NAME) {
-			printf("%s:%d: skipped: %s cannot be compared with this kernel\n", path,
-			       t.ops[i].line, t.ops[i].kind == OP_BRK ? "brk" : "anon names");
-			trace_free(&t);
+			if (!silent)
+				printf("%s:%d: skipped: %s cannot be compared with this kernel\n",
+				       path, t.ops[i].line,
+				       t.ops[i].kind == OP_BRK ? "brk" : "anon names");
 			return 0;
 		}
 	}
 	err[0] = 0;
 	if (kexec_start(&k, &t, initial, err, sizeof(err))) {
 		fprintf(stderr, "uvma: %s: kernel executor: %s\n", path, err);
-		trace_free(&t);
 		return 2;
 	}
 	if (model_start(&m, &t, k.base, initial, err, sizeof(err))) {
 		fprintf(stderr, "uvma: %s: %s\n", path, err);
 		kexec_stop(&k);
-		trace_free(&t);
 		return 2;
+	}
+	if (silent) {
+		stdout = fopen("/dev/null", "w");
+		if (!stdout)
+			stdout = saved;
 	}
 	for (int i = 0; i < t.nops && !failed; i++) {
 		const struct op *op = &t.ops[i];
@@ -460,10 +469,28 @@ static int diff_one(const char *path, int quiet, unsigned long *nlines)
 	}
 	if (!failed)
 		printf("%s: kernel and model agree (%d lines)\n", path, t.nops);
+	if (stdout != saved) {
+		fclose(stdout);
+		stdout = saved;
+	}
 	kexec_stop(&k);
 	model_stop(&m);
-	trace_free(&t);
 	return failed;
+}
+
+static int diff_one(const char *path, int quiet, unsigned long *nlines)
+{
+	struct trace t;
+	char err[512];
+	int r;
+
+	if (trace_load(path, &t, err, sizeof(err))) {
+		fprintf(stderr, "uvma: %s\n", err);
+		return 2;
+	}
+	r = diff_trace(&t, quiet, 0, nlines);
+	trace_free(&t);
+	return r;
 }
 
 static int cmd_diff(int argc, char **argv)
@@ -573,6 +600,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "diff"))
 		return cmd_diff(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "fuzz"))
+		return cmd_fuzz(argc - 2, argv + 2);
 	fprintf(stderr, "uvma: unknown command '%s'\n%s", argv[1], usage);
 	return 2;
 }
