@@ -187,6 +187,8 @@ int uvma_sys_set_max_map_count(struct uvma_sys *sys, unsigned long max);
  * failure at every point.
  */
 void uvma_sys_fail_nth_alloc(struct uvma_sys *sys, unsigned long nth);
+/* Is the armed failure still to come (the operation did not reach it)? */
+bool uvma_sys_fail_pending(const struct uvma_sys *sys);
 /* Allocations made and live bytes, for leak checks and benchmarks. */
 unsigned long uvma_sys_alloc_count(const struct uvma_sys *sys);
 size_t uvma_sys_live_bytes(const struct uvma_sys *sys);

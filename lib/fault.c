@@ -263,6 +263,51 @@ static int expand_downwards(struct uvma_vma *vma, uint64_t addr)
 	return 0;
 }
 
+#define FAULT_AROUND_PAGES 16	/* fault_around_bytes: 64 KiB */
+
+/*
+ * A read fault on a file mapping first maps the pages of the file that are
+ * already cached in the 16-page block around @addr (clamped to the VMA and
+ * to the page table), young and clean; only a page not cached is read in.
+ */
+static void do_fault_around(struct uvma_vma *vma, uint64_t addr)
+{
+	struct uvma_sys *sys = vma->mm->sys;
+	struct uvma_file *file = vma->file;
+	uint64_t pte_off = (addr >> PAGE_SHIFT) & (PT_ENTRIES - 1);
+	uint64_t vma_off = (addr - vma->start) >> PAGE_SHIFT;
+	uint64_t from = pte_off & ~(uint64_t)(FAULT_AROUND_PAGES - 1);
+	uint64_t to;
+
+	if (!file->pages)
+		return;
+	if (pte_off - from > vma_off)
+		from = pte_off - vma_off;
+	to = from + FAULT_AROUND_PAGES;
+	if (to > PT_ENTRIES)
+		to = PT_ENTRIES;
+	if (to > pte_off + vma_pages(vma) - vma_off)
+		to = pte_off + vma_pages(vma) - vma_off;
+	for (uint64_t i = from; i < to; i++) {
+		uint64_t a = addr - ((pte_off - i) << PAGE_SHIFT);
+		uint64_t index = linear_page_index(vma, a);
+		pte_t *cached = pt_lookup(&file->pages->pt, index << PAGE_SHIFT);
+		pte_t *pte;
+		struct uvma_folio *f;
+
+		if (!cached || !*cached || index >= (file->size + PAGE_SIZE - 1) >> PAGE_SHIFT)
+			continue;
+		pte = pt_lookup(&vma->mm->pt, a);
+		if (!pte || *pte)
+			continue;
+		f = pte_folio(*cached);
+		f->refcount++;
+		f->mapcount++;
+		*pte = mk_pte(f, false);
+	}
+	(void)sys;
+}
+
 int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 {
 	struct uvma_sys *sys = vma->mm->sys;
@@ -308,6 +353,11 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 		}
 		if (cow)
 			return new_anon_page(vma, addr, pte);
+		if (!write) {
+			do_fault_around(vma, addr);
+			if (*pte)
+				return 0;
+		}
 		f = pcache_get(sys, vma->file, index);
 		if (!f)
 			return -ENOMEM;
@@ -519,18 +569,56 @@ void madvise_pageout_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 	pt_walk(&vma->mm->pt, start, end, pageout_one, vma->mm->sys);
 }
 
+static void unmap_file_one(void *ctx, uint64_t addr, pte_t *pte)
+{
+	struct uvma_folio *f;
+
+	(void)addr;
+	if (!pte_is_folio(*pte))
+		return;
+	f = pte_folio(*pte);
+	/* private COW copies are not the file's pages and stay */
+	if (f->flags & FOLIO_ANON)
+		return;
+	folio_unmap(ctx, f);
+	*pte = 0;
+}
+
+/*
+ * Punch a hole in the file behind [start, end) of @vma: its pages leave the
+ * page cache and every mapping of them, in every address space.
+ */
 void shmem_punch_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
 	struct uvma_file *file = vma->file;
+	struct uvma_sys *sys = vma->mm->sys;
+	uint64_t first = linear_page_index(vma, start), last = linear_page_index(vma, end - PAGE_SIZE);
 
-	zap_range(vma, start, end);
+	lru_add_drain(sys);
+	for (struct list_head *p = sys->mms.next; p != &sys->mms; p = p->next) {
+		struct uvma_mm *mm = container_of(p, struct uvma_mm, node);
+		struct tree_cursor cur;
+
+		for (struct uvma_vma *v = tree_first(&mm->tree, &cur); v; v = tree_cursor_next(&cur)) {
+			uint64_t lo, hi;
+
+			if (v->file != file)
+				continue;
+			lo = v->pgoff > first ? v->pgoff : first;
+			hi = v->pgoff + vma_pages(v) - 1 < last ? v->pgoff + vma_pages(v) - 1 : last;
+			if (lo > hi)
+				continue;
+			pt_walk(&mm->pt, v->start + ((lo - v->pgoff) << PAGE_SHIFT),
+				v->start + ((hi + 1 - v->pgoff) << PAGE_SHIFT), unmap_file_one, sys);
+		}
+	}
 	if (!file->pages)
 		return;
-	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
-		pte_t *slot = pt_lookup(&file->pages->pt, linear_page_index(vma, a) << PAGE_SHIFT);
+	for (uint64_t i = first; i <= last; i++) {
+		pte_t *slot = pt_lookup(&file->pages->pt, i << PAGE_SHIFT);
 
 		if (slot && *slot)
-			pcache_drop(vma->mm->sys, 0, slot);
+			pcache_drop(sys, 0, slot);
 	}
 }
 

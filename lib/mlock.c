@@ -29,8 +29,11 @@ static int mlock_fixup(struct uvma_vma *vma, struct uvma_vma **prev, uint64_t st
 		nr_pages = 0;
 	mm->locked_vm += nr_pages;
 	vma->flags = newflags;
-	if ((newflags ^ oldflags) & UVMA_VM_LOCKED)
+	/* mlock_vma_pages_range: drain the LRU batches, walk the pages */
+	if (!((newflags & oldflags) & UVMA_VM_LOCKED)) {
+		lru_add_drain(mm->sys);
 		mlock_range_pages(vma, start, end, newflags & UVMA_VM_LOCKED);
+	}
 	*prev = vma;
 	return 0;
 }

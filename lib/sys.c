@@ -121,6 +121,11 @@ void uvma_sys_fail_nth_alloc(struct uvma_sys *sys, unsigned long nth)
 	sys->fail_nth = nth;
 }
 
+bool uvma_sys_fail_pending(const struct uvma_sys *sys)
+{
+	return sys->fail_nth != 0;
+}
+
 unsigned long uvma_sys_alloc_count(const struct uvma_sys *sys)
 {
 	return sys->nallocs;
