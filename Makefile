@@ -56,7 +56,7 @@ check: $(TESTS) $(O)/dbg/uvma
 	$(O)/dbg/uvma run tests/scenarios/*.utrace
 	@if [ "$$(uname -r | cut -d- -f1)" = "6.18.44" ]; then \
 		echo "== scenarios (live kernel diff)"; \
-		$(O)/dbg/uvma diff tests/scenarios/*.utrace; \
+		$(O)/dbg/uvma diff --retries 2 tests/scenarios/*.utrace; \
 	else echo "== live kernel diff skipped: host kernel $$(uname -r) is not 6.18.44"; fi
 
 bench: $(O)/bench

@@ -349,6 +349,12 @@ struct uvma_stats {
 };
 void uvma_mm_stats(const struct uvma_mm *mm, struct uvma_stats *stats);
 
+/* Sizes of the model's objects, in bytes, for memory accounting. */
+struct uvma_sizes {
+	size_t vma, tree_node, anon_vma, avc, folio, page_table, mm, file;
+};
+void uvma_object_sizes(struct uvma_sizes *s);
+
 /* Human-readable name of a negative errno (e.g. "ENOMEM"), or NULL. */
 const char *uvma_errno_name(int err);
 int uvma_errno_from_name(const char *name);

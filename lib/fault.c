@@ -333,8 +333,14 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 			if (!cow || (f->flags & FOLIO_ANON)) {
 				if (f->flags & FOLIO_ANON)
 					return write ? do_wp_anon(vma, addr, pte) : 0;
+				/*
+				 * shmem needs no write notification, so its shared PTEs
+				 * are writable from the start: a store only dirties the
+				 * PTE.  Other files take a write fault that dirties the
+				 * folio.
+				 */
 				*pte |= PTE_YOUNG | (write ? PTE_DIRTY : 0);
-				if (write)
+				if (write && !vma->file->shmem)
 					f->flags |= FOLIO_DIRTY;
 				return 0;
 			}
@@ -351,8 +357,12 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 				return 0;
 			}
 		}
-		if (cow)
+		if (cow) {
+			/* do_cow_fault reads the page into the cache, then copies it */
+			if (!pcache_get(sys, vma->file, index))
+				return -ENOMEM;
 			return new_anon_page(vma, addr, pte);
+		}
 		if (!write) {
 			do_fault_around(vma, addr);
 			if (*pte)
@@ -553,8 +563,19 @@ static void pageout_one(void *ctx, uint64_t addr, pte_t *pte)
 		return;
 	/* unlike COLD, the PTE keeps its young bit: reclaim ignores references */
 	f->flags &= ~FOLIO_REFERENCED;
-	if (!(f->flags & FOLIO_ANON) || (f->flags & FOLIO_MLOCKED))
+	if (f->flags & FOLIO_MLOCKED)
 		return;
+	if (!(f->flags & FOLIO_ANON)) {
+		/*
+		 * A file folio is unmapped first; without swap its writeback
+		 * fails, so a shmem or dirty folio stays in the page cache.
+		 */
+		if (*pte & PTE_DIRTY)
+			f->flags |= FOLIO_DIRTY;
+		folio_unmap(ctx, f);
+		*pte = 0;
+		return;
+	}
 	if (!(f->flags & FOLIO_SWAPBACKED) && !(f->flags & FOLIO_DIRTY) && !(*pte & PTE_DIRTY)) {
 		folio_unmap(ctx, f);
 		*pte = 0;

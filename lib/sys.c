@@ -437,6 +437,18 @@ int uvma_find_vma(const struct uvma_mm *mm, uint64_t addr, struct uvma_vma_info 
 	return 0;
 }
 
+void uvma_object_sizes(struct uvma_sizes *s)
+{
+	s->vma = sizeof(struct uvma_vma);
+	s->tree_node = sizeof(struct tree_node);
+	s->anon_vma = sizeof(struct anon_vma);
+	s->avc = sizeof(struct avc);
+	s->folio = sizeof(struct uvma_folio);
+	s->page_table = sizeof(struct pt_table);
+	s->mm = sizeof(struct uvma_mm);
+	s->file = sizeof(struct uvma_file);
+}
+
 /* ---- errno names ------------------------------------------------------------------ */
 
 static const struct {
