@@ -46,7 +46,7 @@ $(O)/dbg/libuvma.a: $(patsubst lib/%.c,$(O)/dbg/lib/%.o,$(LIB_SRC))
 $(O)/dbg/uvma: $(patsubst tools/%.c,$(O)/dbg/tools/%.o,$(TOOL_SRC)) $(O)/dbg/libuvma.a
 	$(CC) $(DBG_CFLAGS) -o $@ $^
 $(O)/dbg/test_%: tests/unit/test_%.c tests/unit/*.h $(O)/dbg/libuvma.a | $(O)/dbg
-	$(CC) $(DBG_CFLAGS) $(COV) -Itests/unit -o $@ $< $(O)/dbg/libuvma.a -lcmocka
+	$(CC) $(DBG_CFLAGS) $(COV) -Itests/unit -Ilib -o $@ $< $(O)/dbg/libuvma.a -lcmocka
 
 TESTS := $(patsubst tests/unit/test_%.c,$(O)/dbg/test_%,$(wildcard tests/unit/test_*.c))
 

@@ -79,6 +79,52 @@ static int type_of(size_t size)
 	return -1;
 }
 
+/*
+ * With --arena, objects come from one THP-backed region with a free list
+ * per size (what an embedder with many VMAs would plug into the allocation
+ * hooks); by default, from malloc.
+ */
+static int use_arena;
+static char *arena, *arena_top, *arena_end;
+static void *free_lists[4200 / 8 + 1];
+
+static void *arena_alloc(size_t size)
+{
+	size_t idx = (size + 7) / 8;
+	void *p;
+
+	if (idx < sizeof(free_lists) / sizeof(free_lists[0]) && free_lists[idx]) {
+		p = free_lists[idx];
+		free_lists[idx] = *(void **)p;
+		return p;
+	}
+	if (!arena) {
+		size_t len = 16UL << 30;
+
+		arena = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (arena == MAP_FAILED)
+			return NULL;
+		madvise(arena, len, MADV_HUGEPAGE);
+		arena_top = arena;
+		arena_end = arena + len;
+	}
+	size = idx * 8;
+	if (arena_top + size > arena_end)
+		return NULL;
+	p = arena_top;
+	arena_top += size;
+	return p;
+}
+
+static void arena_free(void *p, size_t size)
+{
+	size_t idx = (size + 7) / 8;
+
+	*(void **)p = free_lists[idx];
+	free_lists[idx] = p;
+}
+
 static void *bench_alloc(void *ctx, size_t size)
 {
 	int t = type_of(size);
@@ -87,7 +133,7 @@ static void *bench_alloc(void *ctx, size_t size)
 	if (t >= 0)
 		mem.bytes[t] += size;
 	mem.total += size;
-	return malloc(size);
+	return use_arena ? arena_alloc(size) : malloc(size);
 }
 
 static void bench_free(void *ctx, void *p, size_t size)
@@ -98,7 +144,10 @@ static void bench_free(void *ctx, void *p, size_t size)
 	if (t >= 0)
 		mem.bytes[t] -= size;
 	mem.total -= size;
-	free(p);
+	if (use_arena)
+		arena_free(p, size);
+	else
+		free(p);
 }
 
 static struct uvma_alloc_ops ops = { bench_alloc, bench_free, NULL };
@@ -446,15 +495,22 @@ int main(int argc, char **argv)
 	double host[3][NB], model[3][NB];
 	cpu_set_t set;
 
-	(void)argc;
-	(void)argv;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--arena")) {
+			use_arena = 1;
+		} else {
+			fprintf(stderr, "usage: bench [--arena]\n");
+			return 2;
+		}
+	}
 	uvma_object_sizes(&mem.sz);
 	CPU_ZERO(&set);
 	CPU_SET(1, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		CPU_SET(0, &set);
 	printf("uvma bench: ns per operation, median of %d repetitions; host = this kernel, "
-	       "same loops, same run\n\n", REPS);
+	       "same loops, same run; model objects from %s\n\n", REPS,
+	       use_arena ? "a THP-backed arena (--arena)" : "malloc");
 	for (int s = 0; s < 3; s++) {
 		run_model(sizes[s], model[s]);
 		if (sizes[s] <= 10000)

@@ -473,18 +473,27 @@ static void zap_one(void *ctx, uint64_t addr, pte_t *pte)
 	struct zap_ctx *z = ctx;
 
 	(void)addr;
-	if (pte_is_folio(*pte))
-		folio_unmap(z->sys, pte_folio(*pte));
-	else if (*pte == PTE_GUARD && z->keep_guards)
+	if (pte_is_folio(*pte)) {
+		struct uvma_folio *f = pte_folio(*pte);
+
+		/* a file page's dirtiness moves from the PTE to the folio */
+		if (!(f->flags & FOLIO_ANON) && (*pte & PTE_DIRTY))
+			f->flags |= FOLIO_DIRTY;
+		folio_unmap(z->sys, f);
+	} else if (*pte == PTE_GUARD && z->keep_guards) {
 		return;
+	}
 	*pte = 0;
 }
 
+/*
+ * Zapping does not drain the per-CPU LRU batches in 6.18 (munmap goes
+ * through vms_clear_ptes, which does not); exit_mmap drains them itself.
+ */
 void zap_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
 	struct zap_ctx z = { .sys = vma->mm->sys };
 
-	lru_add_drain(vma->mm->sys);
 	pt_walk(&vma->mm->pt, start, end, zap_one, &z);
 }
 
@@ -492,7 +501,6 @@ void zap_range_keep_guards(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
 	struct zap_ctx z = { .sys = vma->mm->sys, .keep_guards = true };
 
-	lru_add_drain(vma->mm->sys);
 	pt_walk(&vma->mm->pt, start, end, zap_one, &z);
 }
 

@@ -14,6 +14,7 @@ void uvma_mm_exit(struct uvma_mm *mm)
 
 	if (!mm)
 		return;
+	lru_add_drain(mm->sys);
 	while ((vma = vma_find(mm, 0))) {
 		tree_erase(&mm->tree, vma->end, vma);
 		mm->map_count--;

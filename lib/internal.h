@@ -110,6 +110,16 @@ struct uvma_sys {
 	 */
 	struct uvma_folio *lazyfree[31];
 	unsigned int nlazyfree;
+	/*
+	 * Per-type caches: freed objects of the common sizes are kept on a
+	 * free list (up to a bound) and handed out again before the allocator
+	 * is asked.  They still count as allocations for failure injection.
+	 */
+	struct {
+		size_t size;
+		void *head;
+		unsigned int count;
+	} cache[6];
 	unsigned long violations;	/* debug builds: invariant failures seen */
 	char violation[256];
 };

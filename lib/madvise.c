@@ -309,9 +309,11 @@ int uvma_madvise(struct uvma_mm *mm, uint64_t start, uint64_t len, int advice)
 		return err;
 	if (end == start)
 		return 0;
-	if (advice == UVMA_MADV_POPULATE_READ || advice == UVMA_MADV_POPULATE_WRITE)
+	if (advice == UVMA_MADV_POPULATE_READ || advice == UVMA_MADV_POPULATE_WRITE) {
 		err = madvise_populate(mm, start, end, advice == UVMA_MADV_POPULATE_WRITE);
-	else
+		/* faultin_page_range ends with lru_add_drain(), error or not */
+		lru_add_drain(mm->sys);
+	} else
 		err = madvise_walk_vmas(mm, start, end, &st);
 	mm_debug_validate(mm);
 	return err;

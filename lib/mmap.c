@@ -115,6 +115,7 @@ static long mmap_region(struct uvma_mm *mm, struct uvma_file *file, uint64_t add
 	uint64_t end = addr + len;
 	uint64_t pglen = len >> PAGE_SHIFT;
 	struct uvma_vma *vma = NULL, *new, *prev, *next, *existing;
+	struct tree_cursor cur;
 	struct uvma_file *shmem = NULL;
 	bool shared_anon = !file && (vm_flags & UVMA_VM_SHARED);
 	int err;
@@ -137,11 +138,12 @@ static long mmap_region(struct uvma_mm *mm, struct uvma_file *file, uint64_t add
 			return -ENOMEM;
 		}
 	}
-	existing = vma_find(mm, addr);
+	existing = tree_find_after(&mm->tree, addr, &cur);
 	if (existing && existing->start < end) {
 		err = do_vmi_align_munmap(mm, existing, addr, end);
 		if (err)
 			goto out_free;
+		existing = tree_find_after(&mm->tree, addr, &cur);
 	}
 	err = tree_preallocate(&mm->tree, 1);
 	if (err)
@@ -151,8 +153,9 @@ static long mmap_region(struct uvma_mm *mm, struct uvma_file *file, uint64_t add
 	if (mm->merge_any && (!file || shared_anon) && vma_ksm_compatible_flags(vm_flags))
 		vm_flags |= UVMA_VM_MERGEABLE;
 
-	next = vma_find(mm, addr);
-	prev = vma_find_prev(mm, addr);
+	/* the range is free now: next is what follows it, prev what precedes */
+	next = existing;
+	prev = next ? tree_cursor_prev(&cur) : tree_last(&mm->tree, &cur);
 	if (prev || next) {
 		VMG_NEW(vmg, mm, prev, next, addr, end, vm_flags, file, pgoff);
 

@@ -55,6 +55,8 @@ static void unmap_one(struct uvma_mm *mm, struct uvma_vma *vma)
  */
 int do_vmi_align_munmap(struct uvma_mm *mm, struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
+	struct uvma_vma *batch[16];
+	struct tree_cursor cur;
 	struct uvma_vma *v;
 	unsigned int n = 0;
 	int err;
@@ -70,18 +72,28 @@ int do_vmi_align_munmap(struct uvma_mm *mm, struct uvma_vma *vma, uint64_t start
 		if (err)
 			return err;
 	}
-	for (v = vma; v && v->start < end; v = vma_next_of(mm, v)) {
+	for (v = tree_find_after(&mm->tree, start, &cur); v && v->start < end;) {
 		if (v->end > end) {
 			err = __split_vma(v, end, 0);
 			if (err)
 				return err;
 		}
+		if (n < 16)
+			batch[n] = v;
 		n++;
+		if (v->end >= end)
+			break;
+		v = tree_cursor_next(&cur);
 	}
 	err = tree_preallocate(&mm->tree, n);
 	if (err)
 		return err;
 	/* Nothing fails from here. */
+	if (n <= 16) {
+		for (unsigned int i = 0; i < n; i++)
+			unmap_one(mm, batch[i]);
+		return 0;
+	}
 	while ((v = vma_find(mm, start)) && v->start < end)
 		unmap_one(mm, v);
 	return 0;

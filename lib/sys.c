@@ -28,12 +28,39 @@ void uvma_sys_config_default(struct uvma_sys_config *cfg)
 	cfg->rlimit_memlock = 8UL << 20;
 }
 
+/*
+ * Debug builds (the tests, under ASan) bypass the caches so that every
+ * freed object really is freed and a use after free is caught.
+ */
+#ifdef UVMA_DEBUG
+#define CACHE_MAX 0
+#else
+#define CACHE_MAX 4096
+#endif
+
+static int cache_index(const struct uvma_sys *sys, size_t size)
+{
+	for (int i = 0; i < (int)(sizeof(sys->cache) / sizeof(sys->cache[0])); i++)
+		if (sys->cache[i].size == size)
+			return i;
+	return -1;
+}
+
 void *uvma_alloc(struct uvma_sys *sys, size_t size)
 {
+	int c = cache_index(sys, size);
 	void *p;
 
 	if (sys->fail_nth && --sys->fail_nth == 0)
 		return NULL;
+	if (c >= 0 && sys->cache[c].head) {
+		p = sys->cache[c].head;
+		sys->cache[c].head = *(void **)p;
+		sys->cache[c].count--;
+		sys->nallocs++;
+		sys->live_bytes += size;
+		return p;
+	}
 	p = sys->alloc.alloc ? sys->alloc.alloc(sys->alloc.ctx, size) : malloc(size);
 	if (p) {
 		sys->nallocs++;
@@ -51,11 +78,28 @@ void *uvma_zalloc(struct uvma_sys *sys, size_t size)
 	return p;
 }
 
+static void really_free(struct uvma_sys *sys, void *ptr, size_t size)
+{
+	if (sys->alloc.free)
+		sys->alloc.free(sys->alloc.ctx, ptr, size);
+	else
+		free(ptr);
+}
+
 void uvma_free(struct uvma_sys *sys, void *ptr, size_t size)
 {
+	int c;
+
 	if (!ptr)
 		return;
 	sys->live_bytes -= size;
+	c = cache_index(sys, size);
+	if (c >= 0 && (unsigned long)sys->cache[c].count + 1 <= (unsigned long)CACHE_MAX) {
+		*(void **)ptr = sys->cache[c].head;
+		sys->cache[c].head = ptr;
+		sys->cache[c].count++;
+		return;
+	}
 	if (sys->alloc.free)
 		sys->alloc.free(sys->alloc.ctx, ptr, size);
 	else
@@ -81,6 +125,12 @@ struct uvma_sys *uvma_sys_create(const struct uvma_sys_config *cfg)
 		sys->alloc = *cfg->alloc;
 	sys->cfg.alloc = NULL;
 	sys->next_shmem_ino = 1024;
+	sys->cache[0].size = sizeof(struct uvma_vma);
+	sys->cache[1].size = sizeof(struct avc);
+	sys->cache[2].size = sizeof(struct anon_vma);
+	sys->cache[3].size = sizeof(struct uvma_folio);
+	sys->cache[4].size = sizeof(struct uvma_mm);
+	sys->cache[5].size = sizeof(struct tree_node);
 	list_init(&sys->mms);
 	list_init(&sys->files);
 	return sys;
@@ -100,6 +150,14 @@ void uvma_sys_destroy(struct uvma_sys *sys)
 
 		f->refcount = 1;
 		file_put(f);
+	}
+	for (unsigned int i = 0; i < sizeof(sys->cache) / sizeof(sys->cache[0]); i++) {
+		while (sys->cache[i].head) {
+			void *p = sys->cache[i].head;
+
+			sys->cache[i].head = *(void **)p;
+			really_free(sys, p, sys->cache[i].size);
+		}
 	}
 	alloc = sys->alloc;
 	if (alloc.free)

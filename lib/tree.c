@@ -114,14 +114,47 @@ static struct tree_node *node_writable(struct tree *t, struct tree_node *n)
 	return w;
 }
 
+/*
+ * Every key slot past the node's last separator (internal nodes: the last
+ * child's bound too) holds UINT64_MAX, so that a search is a fixed-size
+ * binary search over all TREE_FANOUT slots: five compare-and-select steps,
+ * no data-dependent branch.
+ */
+_Static_assert(TREE_FANOUT == 16, "the node search below is written for 16 keys");
+
+static void node_pad(struct tree_node *n)
+{
+	unsigned int from = n->leaf ? n->n : (n->n ? n->n - 1u : 0u);
+
+	for (unsigned int i = from; i < TREE_FANOUT; i++)
+		n->key[i] = UINT64_MAX;
+}
+
+/* How many keys are <= k. */
+static inline unsigned int count_upto(const struct tree_node *n, uint64_t k)
+{
+	const uint64_t *key = n->key;
+	unsigned int p = 0;
+
+	p += key[p + 7] <= k ? 8 : 0;
+	p += key[p + 3] <= k ? 4 : 0;
+	p += key[p + 1] <= k ? 2 : 0;
+	p += key[p] <= k ? 1 : 0;
+	return p + (key[p] <= k);
+}
+
+/* How many keys are < k. */
+static inline unsigned int count_below(const struct tree_node *n, uint64_t k)
+{
+	return k ? count_upto(n, k - 1) : 0;
+}
+
 /* Child index in an internal node for key @k: the first separator >= k. */
 static inline unsigned int child_index(const struct tree_node *n, uint64_t k)
 {
-	unsigned int i = 0;
+	unsigned int i = count_below(n, k);
 
-	while (i + 1 < n->n && n->key[i] < k)
-		i++;
-	return i;
+	return i < n->n ? i : n->n - 1u;
 }
 
 /* ---- readers -------------------------------------------------------------- */
@@ -228,6 +261,25 @@ void *tree_last(const struct tree *t, struct tree_cursor *cur)
 	return cursor_rightmost(cur, root);
 }
 
+/* tree_find_after without a cursor: the common lookup, nothing recorded. */
+void *tree_lookup_after(const struct tree *t, uint64_t addr)
+{
+	const struct tree_node *n = load_ptr((void *const *)&t->root);
+	unsigned int i;
+
+	if (!n)
+		return NULL;
+	while (!n->leaf) {
+		i = count_upto(n, addr);
+		n = load_ptr(&n->slot[i < n->n ? i : n->n - 1u]);
+	}
+	i = count_upto(n, addr);
+	if (i < n->n)
+		return load_ptr(&n->slot[i]);
+	/* a stale separator sent us to a leaf that ends below addr */
+	return tree_find_after(t, addr, NULL);
+}
+
 void *tree_find_after(const struct tree *t, uint64_t addr, struct tree_cursor *cur)
 {
 	struct tree_cursor local;
@@ -245,18 +297,17 @@ void *tree_find_after(const struct tree *t, uint64_t addr, struct tree_cursor *c
 		if (n->leaf)
 			break;
 		/* first child whose separator is > addr, else the last */
-		i = 0;
-		while (i + 1 < n->n && n->key[i] <= addr)
-			i++;
+		i = count_upto(n, addr);
+		if (i >= n->n)
+			i = n->n - 1u;
 		cur->idx[cur->depth++] = i;
 		n = load_ptr(&n->slot[i]);
 	}
 	cur->depth++;
-	for (i = 0; i < n->n; i++) {
-		if (n->key[i] > addr) {
-			cur->idx[cur->depth - 1] = i;
-			return load_ptr(&n->slot[i]);
-		}
+	i = count_upto(n, addr);
+	if (i < n->n) {
+		cur->idx[cur->depth - 1] = i;
+		return load_ptr(&n->slot[i]);
 	}
 	/* Stale separator: the answer, if any, starts the next leaf. */
 	cur->idx[cur->depth - 1] = n->n ? n->n - 1 : 0;
@@ -308,6 +359,7 @@ static void node_insert_at(struct tree_node *n, unsigned int pos, uint64_t key, 
 	n->key[pos] = key;
 	n->slot[pos] = slot;
 	n->n++;
+	node_pad(n);
 }
 
 static void node_remove_at(struct tree_node *n, unsigned int pos)
@@ -315,6 +367,7 @@ static void node_remove_at(struct tree_node *n, unsigned int pos)
 	memmove(&n->key[pos], &n->key[pos + 1], (n->n - pos - 1) * sizeof(n->key[0]));
 	memmove(&n->slot[pos], &n->slot[pos + 1], (n->n - pos - 1) * sizeof(n->slot[0]));
 	n->n--;
+	node_pad(n);
 }
 
 /*
@@ -382,6 +435,8 @@ static void insert_level(struct tree *t, struct tree_path *p, unsigned int level
 	}
 	r->n = total - nl;
 	sep = l->key[nl - 1];
+	node_pad(l);
+	node_pad(r);
 	if (t->cow)
 		node_release(t, orig);
 
@@ -393,6 +448,7 @@ static void insert_level(struct tree *t, struct tree_path *p, unsigned int level
 		root->key[1] = UINT64_MAX;
 		root->slot[1] = r;
 		root->n = 2;
+		node_pad(root);
 		t->height++;
 		store_ptr((void **)&t->root, root);
 		return;
@@ -412,14 +468,14 @@ void tree_insert(struct tree *t, uint64_t key, void *entry)
 		leaf->key[0] = key;
 		leaf->slot[0] = entry;
 		leaf->n = 1;
+		node_pad(leaf);
 		t->height = 1;
 		t->count = 1;
 		store_ptr((void **)&t->root, leaf);
 		return;
 	}
 	leaf = descend(t, key, &p);
-	while (pos < leaf->n && leaf->key[pos] < key)
-		pos++;
+	pos = count_below(leaf, key);
 	UVMA_BUG_ON(pos < leaf->n && leaf->key[pos] == key);
 	insert_level(t, &p, p.depth, pos, key, entry, NULL);
 	t->count++;
@@ -462,6 +518,7 @@ static struct tree_node *node_merge(struct tree *t, struct tree_node *a, struct 
 	memcpy(&m->key[a->n], b->key, b->n * sizeof(m->key[0]));
 	memcpy(&m->slot[a->n], b->slot, b->n * sizeof(m->slot[0]));
 	m->n = a->n + b->n;
+	node_pad(m);
 	return m;
 }
 
@@ -544,6 +601,12 @@ static int check_node(const struct tree_node *n, unsigned int depth, unsigned in
 	if (n->leaf != (depth == (unsigned int)height)) {
 		snprintf(why, size, "tree leaf at depth %u of %u", depth, height);
 		return -EUCLEAN;
+	}
+	for (unsigned int i = n->leaf ? n->n : n->n - 1u; i < TREE_FANOUT; i++) {
+		if (n->key[i] != UINT64_MAX) {
+			snprintf(why, size, "tree node key slot %u of %u not padded", i, n->n);
+			return -EUCLEAN;
+		}
 	}
 	for (unsigned int i = 0; i < n->n; i++) {
 		uint64_t clo = i ? n->key[i - 1] : lo;

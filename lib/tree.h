@@ -62,6 +62,8 @@ int tree_preallocate(struct tree *t, unsigned int ops);
 
 /* The first entry whose key is > @addr, or NULL; @cur (may be NULL) points at it. */
 void *tree_find_after(const struct tree *t, uint64_t addr, struct tree_cursor *cur);
+/* The same without a cursor: the common lookup. */
+void *tree_lookup_after(const struct tree *t, uint64_t addr);
 /* Move the cursor to the next / previous entry; NULL at the end. */
 void *tree_cursor_next(struct tree_cursor *cur);
 void *tree_cursor_prev(struct tree_cursor *cur);

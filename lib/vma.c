@@ -15,7 +15,7 @@ const struct vm_ops special_vvar_vclock_ops = { .name = "[vvar_vclock]", .no_spl
 
 struct uvma_vma *vma_find(const struct uvma_mm *mm, uint64_t addr)
 {
-	return tree_find_after(&mm->tree, addr, NULL);
+	return tree_lookup_after(&mm->tree, addr);
 }
 
 struct uvma_vma *vma_lookup(const struct uvma_mm *mm, uint64_t addr)
@@ -36,7 +36,7 @@ struct uvma_vma *vma_prev_of(const struct uvma_mm *mm, const struct uvma_vma *vm
 
 struct uvma_vma *vma_next_of(const struct uvma_mm *mm, const struct uvma_vma *vma)
 {
-	return tree_find_after(&mm->tree, vma->end, NULL);
+	return tree_lookup_after(&mm->tree, vma->end);
 }
 
 struct uvma_vma *vma_find_prev(const struct uvma_mm *mm, uint64_t addr)

@@ -408,10 +408,11 @@ int kexec_start(struct kexec *k, const struct trace *t, char *initial, char *err
 		personality(ADDR_NO_RANDOMIZE);
 		/* one CPU, so that per-CPU page batches behave as the model's one */
 		{
+			const char *env = getenv("UVMA_AGENT_CPU");
 			cpu_set_t set;
 
 			CPU_ZERO(&set);
-			CPU_SET(0, &set);
+			CPU_SET(env ? atoi(env) : 0, &set);
 			sched_setaffinity(0, sizeof(set), &set);
 		}
 		execl("/proc/self/exe", "uvma", "__agent", (char *)NULL);

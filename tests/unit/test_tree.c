@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VMA tree against a sorted array: seeded random inserts, erases and
+ * replacements, lookups, cursors both ways; in place and copy-on-write.
+ * In copy-on-write mode a reader keeps the root it started from while the
+ * writer goes on, and must see exactly the old contents; retired nodes are
+ * only freed when the "grace period" ends.
+ */
+#include <stdlib.h>
+
+#include "helpers.h"
+#include "internal.h"
+#include "tree.h"
+
+#define MAXK 5000
+
+struct ref {
+	uint64_t key[MAXK];
+	int n;
+};
+
+static int ref_find(const struct ref *r, uint64_t k)
+{
+	int lo = 0, hi = r->n;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (r->key[mid] < k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+struct retired {
+	struct tree_node *nodes[1 << 16];
+	int n;
+	struct uvma_sys *sys;
+};
+
+static void retire_later(void *ctx, struct tree_node *node)
+{
+	struct retired *r = ctx;
+
+	if (r->n == (int)(sizeof(r->nodes) / sizeof(r->nodes[0]))) {
+		uvma_free(r->sys, node, sizeof(*node));
+		return;
+	}
+	r->nodes[r->n++] = node;
+}
+
+static void grace_period(struct retired *r)
+{
+	while (r->n)
+		uvma_free(r->sys, r->nodes[--r->n], sizeof(struct tree_node));
+}
+
+/* Entries are the key cast to a pointer: what the tree gives back is checkable. */
+#define E(k) ((void *)(uintptr_t)(k))
+
+static void check_against(struct tree *t, const struct ref *r, uint64_t *seed)
+{
+	struct tree_cursor cur;
+	char why[256];
+	void *e;
+	int i;
+
+	if (tree_check(t, why, sizeof(why)))
+		fail_msg("tree_check: %s", why);
+	assert_int_equal(t->count, r->n);
+	/* forward and backward iteration */
+	for (e = tree_first(t, &cur), i = 0; e; e = tree_cursor_next(&cur), i++)
+		assert_ptr_equal(e, E(r->key[i]));
+	assert_int_equal(i, r->n);
+	for (e = tree_last(t, &cur), i = r->n - 1; e; e = tree_cursor_prev(&cur), i--)
+		assert_ptr_equal(e, E(r->key[i]));
+	assert_int_equal(i, -1);
+	/* lookups, including between keys and past the end */
+	for (int q = 0; q < 200; q++) {
+		uint64_t a = rnd(seed) % 100000;
+		int j = ref_find(r, a + 1);
+
+		e = tree_find_after(t, a, &cur);
+		if (j == r->n)
+			assert_null(e);
+		else
+			assert_ptr_equal(e, E(r->key[j]));
+		if (e && j > 0)
+			assert_ptr_equal(tree_cursor_prev(&cur), E(r->key[j - 1]));
+	}
+}
+
+static void random_ops(bool cow, uint64_t seed)
+{
+	struct uvma_sys *sys = uvma_sys_create(NULL);
+	static struct ref r;
+	static struct retired ret;
+	struct tree t;
+
+	r.n = 0;
+	tree_init(&t, sys);
+	ret.sys = sys;
+	ret.n = 0;
+	if (cow) {
+		t.cow = true;
+		t.retire = retire_later;
+		t.retire_ctx = &ret;
+	}
+	for (int step = 0; step < 20000; step++) {
+		uint64_t k = 1 + rnd(&seed) % 100000;
+		int j = ref_find(&r, k);
+		bool present = j < r.n && r.key[j] == k;
+		unsigned int what = (unsigned int)(rnd(&seed) % 10);
+
+		assert_int_equal(tree_preallocate(&t, 1), 0);
+		if (!present && (what < 6 || r.n < 10) && r.n < MAXK) {
+			tree_insert(&t, k, E(k));
+			memmove(&r.key[j + 1], &r.key[j], (size_t)(r.n - j) * sizeof(r.key[0]));
+			r.key[j] = k;
+			r.n++;
+		} else if (r.n) {
+			j = (int)(rnd(&seed) % (uint64_t)r.n);
+			tree_erase(&t, r.key[j], E(r.key[j]));
+			memmove(&r.key[j], &r.key[j + 1], (size_t)(r.n - j - 1) * sizeof(r.key[0]));
+			r.n--;
+		}
+		if (step % 997 == 0) {
+			check_against(&t, &r, &seed);
+			/*
+			 * A reader stopped part-way through a walk while the writer
+			 * changes the tree: the nodes it holds are retired, not
+			 * freed (ASan would see a use after free), and everything
+			 * it goes on to return existed at some moment.
+			 */
+			if (cow && r.n > 10) {
+				static bool ever[100002];
+				struct tree_cursor rc;
+				void *e;
+
+				memset(ever, 0, sizeof(ever));
+				for (int i = 0; i < r.n; i++)
+					ever[r.key[i]] = true;
+				e = tree_find_after(&t, r.key[r.n / 2] - 1, &rc);
+				assert_ptr_equal(e, E(r.key[r.n / 2]));
+				for (int w = 0; w < 300; w++) {
+					uint64_t kk = 1 + rnd(&seed) % 100000;
+					int jj = ref_find(&r, kk);
+
+					assert_int_equal(tree_preallocate(&t, 1), 0);
+					if (jj < r.n && r.key[jj] == kk) {
+						tree_erase(&t, kk, E(kk));
+						memmove(&r.key[jj], &r.key[jj + 1],
+							(size_t)(r.n - jj - 1) * sizeof(r.key[0]));
+						r.n--;
+					} else if (r.n < MAXK) {
+						tree_insert(&t, kk, E(kk));
+						memmove(&r.key[jj + 1], &r.key[jj],
+							(size_t)(r.n - jj) * sizeof(r.key[0]));
+						r.key[jj] = kk;
+						r.n++;
+						ever[kk] = true;
+					}
+				}
+				while ((e = tree_cursor_next(&rc)))
+					assert_true(ever[(uintptr_t)e]);
+				grace_period(&ret);
+			}
+		}
+	}
+	check_against(&t, &r, &seed);
+	/* erase everything: the tree collapses to empty */
+	while (r.n) {
+		assert_int_equal(tree_preallocate(&t, 1), 0);
+		tree_erase(&t, r.key[r.n - 1], E(r.key[r.n - 1]));
+		r.n--;
+	}
+	check_against(&t, &r, &seed);
+	assert_null(t.root);
+	grace_period(&ret);
+	tree_destroy(&t);
+	assert_int_equal(uvma_sys_live_bytes(sys), 0);
+	uvma_sys_destroy(sys);
+}
+
+static void in_place(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 5; seed++)
+		random_ops(false, seed * 7919);
+}
+
+static void copy_on_write(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 5; seed++)
+		random_ops(true, seed * 104729);
+}
+
+/* Sequential growth and shrink, the shapes mmap-heavy programs make. */
+static void sequential(void **state)
+{
+	struct uvma_sys *sys = uvma_sys_create(NULL);
+	static struct ref r;
+	struct tree t;
+	uint64_t seed = 42;
+
+	(void)state;
+	tree_init(&t, sys);
+	r.n = 0;
+	for (uint64_t k = 1; k <= 4000; k++) {
+		assert_int_equal(tree_preallocate(&t, 1), 0);
+		tree_insert(&t, k * 2, E(k * 2));
+		r.key[r.n++] = k * 2;
+	}
+	check_against(&t, &r, &seed);
+	for (int i = 0; i < 3000; i++) {
+		assert_int_equal(tree_preallocate(&t, 1), 0);
+		tree_erase(&t, r.key[0], E(r.key[0]));
+		memmove(&r.key[0], &r.key[1], (size_t)(r.n - 1) * sizeof(r.key[0]));
+		r.n--;
+	}
+	check_against(&t, &r, &seed);
+	tree_destroy(&t);
+	uvma_sys_destroy(sys);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(in_place),
+		cmocka_unit_test(copy_on_write),
+		cmocka_unit_test(sequential),
+	};
+
+	return cmocka_run_group_tests_name("tree", tests, NULL, NULL);
+}
