@@ -18,12 +18,14 @@ CFLAGS   ?= -O2 -g
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Iinclude -Ilib -fPIC
 
 LIB_SRC  := $(wildcard lib/*.c)
-TOOL_SRC := $(wildcard tools/*.c)
+TOOL_SRC := $(filter-out tools/agent.c,$(wildcard tools/*.c))
+# the kernel agent: never sanitized (its address space is what is measured)
+AGENT_SRC := tools/agent.c tools/io.c
 TEST_SRC := $(wildcard tests/unit/*.c)
 
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-all: $(O)/libuvma.a $(O)/uvma
+all: $(O)/libuvma.a $(O)/uvma $(O)/uvma-agent
 
 # ---- release build -------------------------------------------------------
 $(O)/lib/%.o: lib/%.c lib/*.h include/uvma.h | $(O)/lib
@@ -34,6 +36,10 @@ $(O)/libuvma.a: $(patsubst lib/%.c,$(O)/lib/%.o,$(LIB_SRC))
 	$(AR) rcs $@ $^
 $(O)/uvma: $(patsubst tools/%.c,$(O)/tools/%.o,$(TOOL_SRC)) $(O)/libuvma.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^
+$(O)/uvma-agent: $(AGENT_SRC) tools/*.h | $(O)
+	$(CC) $(CSTD) $(WARN) -O2 -g -Iinclude -Itools -o $@ $(AGENT_SRC)
+$(O)/dbg/uvma-agent: $(O)/uvma-agent | $(O)/dbg
+	cp $< $@
 
 # ---- debug + sanitizer build: the invariant checker runs after every call ---
 DBG_CFLAGS = $(CSTD) $(WARN) -O1 -g -DUVMA_DEBUG $(SAN) -Iinclude -Ilib
@@ -50,7 +56,7 @@ $(O)/dbg/test_%: tests/unit/test_%.c tests/unit/*.h $(O)/dbg/libuvma.a | $(O)/db
 
 TESTS := $(patsubst tests/unit/test_%.c,$(O)/dbg/test_%,$(wildcard tests/unit/test_*.c))
 
-check: $(TESTS) $(O)/dbg/uvma
+check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
 	@echo "== scenarios (model, golden answers)"
 	$(O)/dbg/uvma run tests/scenarios/*.utrace
@@ -70,7 +76,7 @@ coverage:
 demo: $(O)/uvma
 	$(O)/uvma demo
 
-install: $(O)/libuvma.a $(O)/uvma
+install: $(O)/libuvma.a $(O)/uvma $(O)/uvma-agent
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(O)/libuvma.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/uvma.h $(DESTDIR)$(PREFIX)/include/

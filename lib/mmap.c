@@ -149,8 +149,12 @@ static long mmap_region(struct uvma_mm *mm, struct uvma_file *file, uint64_t add
 	if (err)
 		goto out_free;
 
-	/* KSM-any processes mark compatible anonymous memory before merging. */
-	if (mm->merge_any && (!file || shared_anon) && vma_ksm_compatible_flags(vm_flags))
+	/*
+	 * KSM-any processes mark compatible memory VM_MERGEABLE: anonymous
+	 * memory and shmem before the merge attempt, other files only on a VMA
+	 * newly created for them (after the driver's mmap hook).
+	 */
+	if (mm->merge_any && (!file || file->shmem) && vma_ksm_compatible_flags(vm_flags))
 		vm_flags |= UVMA_VM_MERGEABLE;
 
 	/* the range is free now: next is what follows it, prev what precedes */
@@ -180,6 +184,8 @@ static long mmap_region(struct uvma_mm *mm, struct uvma_file *file, uint64_t add
 			vma->file = shmem;
 			vma->ops = &shmem_vm_ops;
 		}
+		if (mm->merge_any && file && !file->shmem && vma_ksm_compatible_flags(vm_flags))
+			vma->flags |= UVMA_VM_MERGEABLE;
 		err = vma_link(mm, vma);
 		UVMA_BUG_ON(err); /* preallocated */
 	}

@@ -110,7 +110,24 @@ static size_t gen_program(struct rng *r, unsigned int nops, char *buf, size_t si
 			alive[p] = false;
 			EMIT("exit\n");
 		} else {
-			EMIT("touch @%up %up w\n", a, len);
+			/* rarer shapes: placement without an address, THP sizes, KSM-any */
+			switch (pick(r, 5)) {
+			case 0:
+				EMIT("mmap - %up %s private,anonymous\n", len, prots[pick(r, 9)]);
+				break;
+			case 1:
+				EMIT("mmap - %up rw private,anonymous%s\n", 512 * (1 + pick(r, 2)),
+				     pick(r, 2) ? ",noreserve" : "");
+				break;
+			case 2:
+				EMIT("mremap @%up %up %up maymove\n", a, len, len + 1 + pick(r, 8));
+				break;
+			case 3:
+				EMIT("prctl set_memory_merge %u\n", pick(r, 2));
+				break;
+			default:
+				EMIT("touch @%up %up w\n", a, len);
+			}
 		}
 	}
 #undef EMIT

@@ -27,299 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "kexec.h"
-
-enum {
-	REQ_INIT = 1000,
-	REQ_SMAPS,
-};
-
-struct kreq {
-	int32_t kind;
-	int32_t prot, flags, arg, file;
-	uint64_t addr, addr2, len, len2, off;
-	char name[TRACE_NAME_MAX];
-};
-
-struct kresp {
-	int64_t result;
-	int32_t pid;
-	uint32_t textlen;
-};
-
-/* ---- the agent ------------------------------------------------------------------ */
-
-static char agent_buf[KEXEC_TEXT_MAX];
-static char agent_out[KEXEC_TEXT_MAX];
-static int agent_files[TRACE_MAX_FILES];
-static uint64_t agent_base, agent_size;
-static sigjmp_buf agent_jmp;
-
-static void agent_fault(int sig)
-{
-	(void)sig;
-	siglongjmp(agent_jmp, 1);
-}
-
-static int write_full(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int read_full(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Read /proc/self/smaps; keep the VMAs in [lo, hi) (all with lo == hi == 0). */
-static size_t agent_smaps(uint64_t lo, uint64_t hi)
-{
-	int fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
-	size_t len = 0, out = 0;
-	bool keep = false;
-	char *line;
-
-	if (fd < 0)
-		return 0;
-	for (;;) {
-		ssize_t n = read(fd, agent_buf + len, sizeof(agent_buf) - 1 - len);
-
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	agent_buf[len] = 0;
-	for (line = agent_buf; *line;) {
-		char *nl = strchr(line, '\n');
-		size_t n = nl ? (size_t)(nl - line + 1) : strlen(line);
-		unsigned long long s, e;
-		int hdr = 0;
-		char c;
-
-		/* a VMA header starts with "start-end " in hex */
-		if (sscanf(line, "%llx-%llx%c", &s, &e, &c) == 3 && c == ' ')
-			hdr = 1;
-		if (hdr)
-			keep = (!lo && !hi) || (s < hi && e > lo);
-		if (keep && out + n < sizeof(agent_out)) {
-			memcpy(agent_out + out, line, n);
-			out += n;
-		}
-		line += n;
-	}
-	return out;
-}
-
-static void agent_reply(int fd, long result, int pid, bool with_smaps, int pass_fd)
-{
-	struct kresp r = { .result = result, .pid = pid };
-	size_t len = with_smaps ? agent_smaps(agent_base, agent_base + agent_size) : 0;
-	struct msghdr msg = { 0 };
-	struct iovec iov = { .iov_base = &r, .iov_len = sizeof(r) };
-	char cbuf[CMSG_SPACE(sizeof(int))];
-
-	r.textlen = (uint32_t)len;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	if (pass_fd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(cbuf, 0, sizeof(cbuf));
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
-	}
-	if (sendmsg(fd, &msg, 0) != (ssize_t)sizeof(r))
-		_exit(3);
-	if (len && write_full(fd, agent_out, len))
-		_exit(3);
-}
-
-static long sys_ret(long r)
-{
-	return r == -1 ? -errno : r;
-}
-
-static long agent_touch(uint64_t addr, uint64_t len, int write)
-{
-	volatile char *p;
-	uint64_t end = (addr + len + 4095) & ~4095ULL;
-
-	for (volatile uint64_t a = addr & ~4095ULL; a < end; a += 4096) {
-		p = (volatile char *)a;
-		if (sigsetjmp(agent_jmp, 1))
-			return -EFAULT;
-		/* a store alone: a read first would fault the page in for reading */
-		if (write)
-			*p = 0x5a;
-		else
-			(void)*p;
-	}
-	return 0;
-}
-
-int kexec_agent_main(int fd)
-{
-	struct sigaction sa = { 0 };
-	struct kreq q;
-
-	sa.sa_handler = agent_fault;
-	sa.sa_flags = SA_NODEFER;
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
-	for (int i = 0; i < TRACE_MAX_FILES; i++)
-		agent_files[i] = -1;
-	for (;;) {
-		long r = 0;
-
-		if (read_full(fd, &q, sizeof(q)))
-			_exit(0);
-		switch (q.kind) {
-		case REQ_INIT: {
-			void *p;
-
-			agent_base = q.addr;
-			agent_size = q.len;
-			/* the carve-out must be free: reserve it once, then let it go */
-			p = mmap((void *)agent_base, agent_size, PROT_NONE,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
-			if (p != (void *)agent_base) {
-				agent_reply(fd, -EEXIST, 0, false, -1);
-				break;
-			}
-			munmap(p, agent_size);
-			agent_base = 0;
-			agent_size = 0;
-			/* the whole address space, for the model to start from */
-			agent_reply(fd, 0, getpid(), true, -1);
-			agent_base = q.addr;
-			agent_size = q.len;
-			continue;
-		}
-		case REQ_SMAPS:
-			break;
-		case OP_FILE: {
-			char name[TRACE_NAME_MAX];
-			int mfd;
-
-			memcpy(name, q.name, sizeof(name));
-			name[sizeof(name) - 1] = 0;
-			mfd = (int)syscall(SYS_memfd_create, name, 0);
-			if (mfd < 0 || ftruncate(mfd, (off_t)q.len)) {
-				r = -errno;
-				break;
-			}
-			agent_files[q.file] = mfd;
-			break;
-		}
-		case OP_MMAP:
-			r = sys_ret(syscall(SYS_mmap, q.addr, q.len, q.prot, q.flags,
-					    q.file >= 0 ? agent_files[q.file] : -1, q.off));
-			break;
-		case OP_MUNMAP:
-			r = sys_ret(syscall(SYS_munmap, q.addr, q.len));
-			break;
-		case OP_MPROTECT:
-			r = sys_ret(syscall(SYS_mprotect, q.addr, q.len, q.prot));
-			break;
-		case OP_PKEY_MPROTECT:
-			r = sys_ret(syscall(SYS_pkey_mprotect, q.addr, q.len, q.prot, q.arg));
-			break;
-		case OP_MADVISE:
-			r = sys_ret(syscall(SYS_madvise, q.addr, q.len, q.arg));
-			break;
-		case OP_MLOCK:
-			r = sys_ret(syscall(SYS_mlock, q.addr, q.len));
-			break;
-		case OP_MLOCK2:
-			r = sys_ret(syscall(SYS_mlock2, q.addr, q.len, q.flags));
-			break;
-		case OP_MUNLOCK:
-			r = sys_ret(syscall(SYS_munlock, q.addr, q.len));
-			break;
-		case OP_MLOCKALL:
-			r = sys_ret(syscall(SYS_mlockall, q.flags));
-			break;
-		case OP_MUNLOCKALL:
-			r = sys_ret(syscall(SYS_munlockall));
-			break;
-		case OP_MREMAP:
-			r = sys_ret(syscall(SYS_mremap, q.addr, q.len, q.len2, q.flags, q.addr2));
-			break;
-		case OP_TOUCH:
-			r = agent_touch(q.addr, q.len, q.arg);
-			break;
-		case OP_PRCTL_MEMORY_MERGE:
-			r = sys_ret(syscall(SYS_prctl, 67 /* PR_SET_MEMORY_MERGE */, (unsigned long)q.arg, 0, 0, 0));
-			break;
-		case OP_PRCTL_ANON_NAME:
-			r = sys_ret(syscall(SYS_prctl, 0x53564d41, 0, q.addr, q.len,
-					    strcmp(q.name, "-") ? q.name : NULL));
-			break;
-		case OP_FORK: {
-			int sv[2];
-			pid_t pid;
-
-			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
-				agent_reply(fd, -errno, 0, false, -1);
-				continue;
-			}
-			pid = fork();
-			if (pid < 0) {
-				agent_reply(fd, -errno, 0, false, -1);
-				close(sv[0]);
-				close(sv[1]);
-				continue;
-			}
-			if (pid == 0) {
-				close(fd);
-				close(sv[0]);
-				fd = sv[1];
-				continue;
-			}
-			close(sv[1]);
-			agent_reply(fd, 0, pid, true, sv[0]);
-			close(sv[0]);
-			continue;
-		}
-		case OP_EXIT:
-			agent_reply(fd, 0, 0, false, -1);
-			_exit(0);
-		default:
-			r = -ENOSYS;
-		}
-		agent_reply(fd, r, 0, true, -1);
-	}
-}
 
 /* ---- the executor -------------------------------------------------------------- */
 
@@ -374,8 +83,31 @@ static int recv_reply(struct kexec *k, int proc, struct kresp *r, int *fd_out, c
 	return 0;
 }
 
+/* uvma-agent lives next to the uvma binary (or where UVMA_AGENT says). */
+static int find_agent(char *path, size_t size)
+{
+	const char *env = getenv("UVMA_AGENT");
+	ssize_t n;
+	char *slash;
+
+	if (env) {
+		snprintf(path, size, "%s", env);
+		return access(path, X_OK);
+	}
+	n = readlink("/proc/self/exe", path, size - 16);
+	if (n <= 0)
+		return -1;
+	path[n] = 0;
+	slash = strrchr(path, '/');
+	if (!slash)
+		return -1;
+	strcpy(slash + 1, "uvma-agent");
+	return access(path, X_OK);
+}
+
 int kexec_start(struct kexec *k, const struct trace *t, char *initial, char *err, size_t errsize)
 {
+	char agent_path[4096];
 	int sv[2];
 	pid_t pid;
 	struct kreq q = { .kind = REQ_INIT };
@@ -387,6 +119,10 @@ int kexec_start(struct kexec *k, const struct trace *t, char *initial, char *err
 	k->size = t->carveout;
 	for (int i = 0; i < TRACE_MAX_PROCS; i++)
 		k->sock[i] = -1;
+	if (find_agent(agent_path, sizeof(agent_path))) {
+		snprintf(err, errsize, "cannot find uvma-agent next to uvma (set UVMA_AGENT)");
+		return -1;
+	}
 	/* orphaned grand-agents come to us, so that we can reap them */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
@@ -415,7 +151,7 @@ int kexec_start(struct kexec *k, const struct trace *t, char *initial, char *err
 			CPU_SET(env ? atoi(env) : 0, &set);
 			sched_setaffinity(0, sizeof(set), &set);
 		}
-		execl("/proc/self/exe", "uvma", "__agent", (char *)NULL);
+		execl(agent_path, "uvma-agent", (char *)NULL);
 		_exit(127);
 	}
 	close(sv[1]);

@@ -42,7 +42,4 @@ int kexec_step(struct kexec *k, const struct trace *t, const struct op *op, long
 int kexec_smaps(struct kexec *k, int proc, char *smaps, char *err, size_t errsize);
 void kexec_stop(struct kexec *k);
 
-/* The agent's entry point ("uvma __agent"); never returns. */
-int kexec_agent_main(int fd) __attribute__((noreturn));
-
 #endif

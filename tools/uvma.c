@@ -610,8 +610,6 @@ static int cmd_demo(void)
 
 int main(int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "__agent"))
-		kexec_agent_main(3);
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return 2;
