@@ -22,7 +22,7 @@ static const char usage[] =
 	"  demo                      a faulted anonymous VMA moved next to another: no merge\n"
 	"  run [--policy P] [--maps] FILE...\n"
 	"                            run traces on the model, check results and expect lines\n"
-	"  diff [--quiet] [--retries N] FILE...\n"
+	"  diff [--quiet] [--keep-going] [--retries N] FILE...\n"
 	"                            run traces on the kernel and the model, compare every line\n"
 	"  fuzz [--seed S] [--programs N] [--ops M] [--out DIR]\n"
 	"                            random programs on both; mismatches shrunk and written\n"
@@ -31,6 +31,7 @@ static const char usage[] =
 	"Exit status: 0 all agreed, 1 a check failed, 2 bad input or usage.\n";
 
 static char *text_a, *text_b, *norm_a, *norm_b;
+static int keep_going;	/* diff: report every differing line, not just the first */
 
 static int alloc_buffers(void)
 {
@@ -412,7 +413,7 @@ int diff_trace(struct trace *tp, int quiet, int silent, unsigned long *nlines)
 		if (!stdout)
 			stdout = saved;
 	}
-	for (int i = 0; i < t.nops && !failed; i++) {
+	for (int i = 0; i < t.nops && (!failed || keep_going); i++) {
 		const struct op *op = &t.ops[i];
 		long kr, mr;
 		const char *why;
@@ -448,7 +449,8 @@ int diff_trace(struct trace *tp, int quiet, int silent, unsigned long *nlines)
 			if (!quiet)
 				show_ops_so_far(&t, i);
 			failed = 1;
-			break;
+			if (!keep_going)
+				break;
 		}
 		if (op->has_result && kr != expected_result(op, k.base)) {
 			format_result(ra, sizeof(ra), expected_result(op, k.base));
@@ -503,6 +505,8 @@ static int cmd_diff(int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--quiet")) {
 			quiet = 1;
+		} else if (!strcmp(argv[i], "--keep-going")) {
+			keep_going = 1;
 		} else if (!strcmp(argv[i], "--retries")) {
 			char *end;
 
