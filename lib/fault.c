@@ -20,22 +20,42 @@ static struct uvma_folio *folio_alloc(struct uvma_sys *sys)
 	return f;
 }
 
+static void lru_add_batch_move(struct uvma_sys *sys)
+{
+	for (unsigned int i = 0; i < sys->nlru_add; i++)
+		sys->lru_add[i]->flags = (sys->lru_add[i]->flags & ~FOLIO_LRU_ADD_PENDING) | FOLIO_LRU;
+	sys->nlru_add = 0;
+}
+
+void folio_add_lru(struct uvma_sys *sys, struct uvma_folio *f)
+{
+	f->flags |= FOLIO_LRU_ADD_PENDING;
+	sys->lru_add[sys->nlru_add++] = f;
+	if (sys->nlru_add == sizeof(sys->lru_add) / sizeof(sys->lru_add[0]))
+		lru_add_batch_move(sys);
+}
+
+/* lru_add_drain: the batches of this (the only) CPU, lru_add first. */
 void lru_add_drain(struct uvma_sys *sys)
 {
+	lru_add_batch_move(sys);
 	for (unsigned int i = 0; i < sys->nlazyfree; i++) {
 		struct uvma_folio *f = sys->lazyfree[i];
 
+		/* lru_lazyfree: off SwapBacked, back on the (file) LRU */
 		f->flags &= ~(FOLIO_LAZYFREE_PENDING | FOLIO_SWAPBACKED | FOLIO_ACTIVE |
 			      FOLIO_REFERENCED);
+		f->flags |= FOLIO_LRU;
 	}
 	sys->nlazyfree = 0;
 }
 
 static void lazyfree_add(struct uvma_sys *sys, struct uvma_folio *f)
 {
-	if (f->flags & FOLIO_LAZYFREE_PENDING)
+	/* only a folio on an LRU list can be moved (folio_test_clear_lru) */
+	if (!(f->flags & FOLIO_LRU))
 		return;
-	f->flags |= FOLIO_LAZYFREE_PENDING;
+	f->flags = (f->flags & ~FOLIO_LRU) | FOLIO_LAZYFREE_PENDING;
 	sys->lazyfree[sys->nlazyfree++] = f;
 	if (sys->nlazyfree == sizeof(sys->lazyfree) / sizeof(sys->lazyfree[0]))
 		lru_add_drain(sys);
@@ -49,6 +69,16 @@ void folio_put(struct uvma_sys *sys, struct uvma_folio *folio)
 		for (unsigned int i = 0; i < sys->nlazyfree; i++) {
 			if (sys->lazyfree[i] == folio) {
 				sys->lazyfree[i] = sys->lazyfree[--sys->nlazyfree];
+				break;
+			}
+		}
+	}
+	if (folio->flags & FOLIO_LRU_ADD_PENDING) {
+		for (unsigned int i = 0; i < sys->nlru_add; i++) {
+			if (sys->lru_add[i] == folio) {
+				memmove(&sys->lru_add[i], &sys->lru_add[i + 1],
+					(sys->nlru_add - i - 1) * sizeof(sys->lru_add[0]));
+				sys->nlru_add--;
 				break;
 			}
 		}
@@ -141,6 +171,7 @@ static struct uvma_folio *pcache_get(struct uvma_sys *sys, struct uvma_file *fil
 	if (file->shmem)
 		f->flags |= FOLIO_SWAPBACKED;
 	*slot = (pte_t)f;
+	folio_add_lru(sys, f);
 	return f;
 }
 
@@ -191,6 +222,7 @@ static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
 		f->flags |= FOLIO_MLOCKED;
 	f->mapcount = 1;
 	*pte = mk_pte(f, true);
+	folio_add_lru(vma->mm->sys, f);
 	vma->mm->stats.folios++;
 	return 0;
 }
@@ -331,8 +363,12 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 		if (pte_is_folio(*pte)) {
 			f = pte_folio(*pte);
 			if (!cow || (f->flags & FOLIO_ANON)) {
-				if (f->flags & FOLIO_ANON)
-					return write ? do_wp_anon(vma, addr, pte) : 0;
+				if (f->flags & FOLIO_ANON) {
+					if (write)
+						return do_wp_anon(vma, addr, pte);
+					*pte |= PTE_YOUNG;
+					return 0;
+				}
 				/*
 				 * shmem needs no write notification, so its shared PTEs
 				 * are writable from the start: a store only dirties the
@@ -445,7 +481,8 @@ int populate_range(struct uvma_mm *mm, uint64_t start, uint64_t end, bool write_
 		if (!(vma->flags & VM_ACCESS_FLAGS)) {
 			if (ignore_errors)
 				continue;
-			return -EFAULT;
+			ret = -EFAULT;
+			break;
 		}
 		for (uint64_t a = s; a < e; a += PAGE_SIZE) {
 			ret = gup_fault(vma, a, write, true);
@@ -454,10 +491,12 @@ int populate_range(struct uvma_mm *mm, uint64_t start, uint64_t end, bool write_
 		}
 		if (ret) {
 			if (!ignore_errors)
-				return ret;
+				break;
 			ret = 0;
 		}
 	}
+	/* populating ends with the LRU batches drained (observed on the host) */
+	lru_add_drain(mm->sys);
 	return ret;
 }
 
@@ -497,10 +536,12 @@ void zap_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 	pt_walk(&vma->mm->pt, start, end, zap_one, &z);
 }
 
+/* MADV_DONTNEED: zap_page_range_single drains the LRU batches first. */
 void zap_range_keep_guards(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
 	struct zap_ctx z = { .sys = vma->mm->sys, .keep_guards = true };
 
+	lru_add_drain(vma->mm->sys);
 	pt_walk(&vma->mm->pt, start, end, zap_one, &z);
 }
 
@@ -526,6 +567,7 @@ static void free_one(void *ctx, uint64_t addr, pte_t *pte)
 		lazyfree_add(ctx, f);
 }
 
+/* MADV_FREE drains the LRU batches first, so fresh folios can become lazyfree. */
 void madvise_free_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
 	lru_add_drain(vma->mm->sys);

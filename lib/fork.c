@@ -14,7 +14,7 @@ void uvma_mm_exit(struct uvma_mm *mm)
 
 	if (!mm)
 		return;
-	lru_add_drain(mm->sys);
+	/* exit_mmap does not drain the LRU batches (observed: lazyfree stays pending) */
 	while ((vma = vma_find(mm, 0))) {
 		tree_erase(&mm->tree, vma->end, vma);
 		mm->map_count--;

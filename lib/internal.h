@@ -110,6 +110,9 @@ struct uvma_sys {
 	 */
 	struct uvma_folio *lazyfree[31];
 	unsigned int nlazyfree;
+	/* new folios wait here before they are on an LRU list */
+	struct uvma_folio *lru_add[31];
+	unsigned int nlru_add;
 	/*
 	 * Per-type caches: freed objects of the common sizes are kept on a
 	 * free list (up to a bound) and handed out again before the allocator
@@ -235,6 +238,8 @@ enum folio_flags {
 	FOLIO_REFERENCED = 1 << 6,	/* PG_referenced, set by GUP's touch */
 	FOLIO_ACTIVE = 1 << 7,		/* on the active LRU */
 	FOLIO_LAZYFREE_PENDING = 1 << 8, /* in the per-CPU lazyfree batch */
+	FOLIO_LRU = 1 << 9,		/* on an LRU list (not in a per-CPU batch) */
+	FOLIO_LRU_ADD_PENDING = 1 << 10, /* in the per-CPU lru_add batch */
 };
 
 struct uvma_folio {
@@ -352,6 +357,8 @@ int move_page_tables(struct uvma_vma *dst, uint64_t new_addr, struct uvma_vma *s
 		     uint64_t old_addr, uint64_t len) __must_check;
 void folio_put(struct uvma_sys *sys, struct uvma_folio *folio);
 void lru_add_drain(struct uvma_sys *sys);
+/* A new folio enters the per-CPU lru_add batch. */
+void folio_add_lru(struct uvma_sys *sys, struct uvma_folio *folio);
 void mlock_range_pages(struct uvma_vma *vma, uint64_t start, uint64_t end, bool lock);
 /* GUP's FOLL_TOUCH on the page mapped at @addr: mark_page_accessed. */
 void gup_touch(struct uvma_vma *vma, uint64_t addr);

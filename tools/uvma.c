@@ -9,6 +9,7 @@
 #include <sys/utsname.h>
 
 #include "cli.h"
+#include "golden.h"
 #include "kexec.h"
 #include "model.h"
 #include "trace.h"
@@ -20,10 +21,12 @@ static const char usage[] =
 	"usage: uvma COMMAND [ARGS]\n"
 	"\n"
 	"  demo                      a faulted anonymous VMA moved next to another: no merge\n"
-	"  run [--policy P] [--maps] FILE...\n"
-	"                            run traces on the model, check results and expect lines\n"
-	"  diff [--quiet] [--keep-going] [--retries N] FILE...\n"
-	"                            run traces on the kernel and the model, compare every line\n"
+	"  run [--policy P] [--maps] [--golden] FILE...\n"
+	"                            run traces on the model, check results and expect lines;\n"
+	"                            --golden: against the kernel answers in FILE.golden\n"
+	"  diff [--quiet] [--keep-going] [--retries N] [--record] FILE...\n"
+	"                            run traces on the kernel and the model, compare every line;\n"
+	"                            --record: store the kernel's answers in FILE.golden\n"
 	"  fuzz [--seed S] [--programs N] [--ops M] [--out DIR]\n"
 	"                            random programs on both; mismatches shrunk and written\n"
 	"  help                      this text\n"
@@ -235,6 +238,8 @@ static void show_ops_so_far(const struct trace *t, int upto)
 	}
 }
 
+static int diff_one(const char *path, enum oracle_mode mode, int quiet, unsigned long *nlines);
+
 /* ---- uvma run ----------------------------------------------------------------- */
 
 static int run_one(const char *path, int pol, int show_maps)
@@ -298,11 +303,14 @@ static int run_one(const char *path, int pol, int show_maps)
 
 static int cmd_run(int argc, char **argv)
 {
-	int pol = 0, show_maps = 0, status = 0, files = 0;
+	int pol = 0, show_maps = 0, status = 0, files = 0, golden = 0;
+	unsigned long nlines = 0;
 
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--maps")) {
 			show_maps = 1;
+		} else if (!strcmp(argv[i], "--golden")) {
+			golden = 1;
 		} else if (!strcmp(argv[i], "--policy")) {
 			if (i + 1 == argc) {
 				fprintf(stderr, "uvma run: --policy needs a name\n");
@@ -334,7 +342,8 @@ static int cmd_run(int argc, char **argv)
 		if (argv[i][0] == '-' && argv[i][1])
 			continue;
 		files++;
-		r = run_one(argv[i], pol, show_maps);
+		r = golden ? diff_one(argv[i], ORACLE_GOLDEN, 0, &nlines)
+			   : run_one(argv[i], pol, show_maps);
 		if (r > status)
 			status = r;
 	}
@@ -347,17 +356,69 @@ static int cmd_run(int argc, char **argv)
 
 /* ---- uvma diff ---------------------------------------------------------------- */
 
-static int compare_proc(const struct trace *t, const struct op *op, int proc, struct kexec *k,
-			struct model *m, int quiet)
+/* Where the kernel's answers come from. */
+struct oracle {
+	enum oracle_mode mode;
+	struct kexec k;
+	struct golden g;
+	FILE *rec;
+};
+
+/* Keep what the model import needs of a whole-process smaps: headers, Rss, VmFlags. */
+static void filter_initial(const char *in, char *out, size_t size)
+{
+	size_t len = 0;
+	struct vma_hdr h;
+
+	out[0] = 0;
+	while (*in) {
+		const char *nl = strchr(in, '\n');
+		size_t n = nl ? (size_t)(nl - in + 1) : strlen(in);
+
+		if ((parse_hdr(in, &h) || !strncmp(in, "Rss:", 4) || !strncmp(in, "VmFlags:", 8)) &&
+		    len + n < size) {
+			memcpy(out + len, in, n);
+			len += n;
+		}
+		in += n;
+	}
+	out[len] = 0;
+}
+
+/* The kernel's normalized smaps of @proc after @op, into norm_a. */
+static int oracle_state(struct oracle *o, const struct trace *t, const struct op *op, int proc,
+			long result, const char *live_text)
 {
 	char err[512];
 
-	if (kexec_smaps(k, proc, text_a, err, sizeof(err))) {
-		printf("%s:%d: kernel: %s\n", t->path, op->line, err);
-		return -1;
+	if (o->mode == ORACLE_GOLDEN) {
+		const struct golden_step *st = golden_find(&o->g, op->line, proc);
+
+		if (!st) {
+			printf("%s:%d: the golden file has no answer for [%s]\n", t->path, op->line,
+			       t->procs[proc]);
+			return -1;
+		}
+		snprintf(norm_a, TEXT_MAX, "%s", st->text);
+		return 0;
 	}
+	if (!live_text) {
+		if (kexec_smaps(&o->k, proc, text_a, err, sizeof(err))) {
+			printf("%s:%d: kernel: %s\n", t->path, op->line, err);
+			return -1;
+		}
+		live_text = text_a;
+	}
+	normalize(live_text, norm_a, TEXT_MAX);
+	if (o->rec)
+		golden_add(o->rec, op->line, proc, result, norm_a);
+	return 0;
+}
+
+static int compare_proc(const struct trace *t, const struct op *op, int proc, struct model *m,
+			int quiet)
+{
 	model_smaps(m, proc, text_b, TEXT_MAX);
-	normalize(text_a, norm_a, TEXT_MAX);
 	normalize(text_b, norm_b, TEXT_MAX);
 	if (strcmp(norm_a, norm_b)) {
 		char line[512];
@@ -375,19 +436,23 @@ static int compare_proc(const struct trace *t, const struct op *op, int proc, st
 }
 
 /*
- * Run @t on the kernel and on the model; 0 if they agree line by line, 1 on
- * the first difference (reported unless @silent), 2 if it cannot run.
+ * Run @t on the kernel (or its recorded answers) and on the model; 0 if they
+ * agree line by line, 1 on a difference (reported unless @silent), 2 if it
+ * cannot run.
  */
-int diff_trace(struct trace *tp, int quiet, int silent, unsigned long *nlines)
+int diff_trace_mode(struct trace *tp, enum oracle_mode mode, int quiet, int silent,
+		    unsigned long *nlines)
 {
 	struct trace t = *tp;
 	const char *path = t.path;
-	struct kexec k;
+	static struct oracle o;
 	struct model m;
-	char err[512], line[512], ra[64], rb[64];
-	char *initial = text_a;
+	char err[512], line[512], ra[64], rb[64], gpath[4096];
+	const char *who = mode == ORACLE_GOLDEN ? "golden kernel" : "kernel";
+	const char *ktext;
 	int failed = 0;
 	FILE *saved = stdout;
+	struct utsname u;
 
 	for (int i = 0; i < t.nops; i++) {
 		if (t.ops[i].kind == OP_BRK || t.ops[i].kind == OP_PRCTL_ANON_NAME) {
@@ -398,14 +463,47 @@ int diff_trace(struct trace *tp, int quiet, int silent, unsigned long *nlines)
 			return 0;
 		}
 	}
+	memset(&o, 0, sizeof(o));
+	o.mode = mode;
 	err[0] = 0;
-	if (kexec_start(&k, &t, initial, err, sizeof(err))) {
-		fprintf(stderr, "uvma: %s: kernel executor: %s\n", path, err);
-		return 2;
+	uname(&u);
+	golden_path(path, gpath, sizeof(gpath));
+	if (mode == ORACLE_GOLDEN) {
+		if (golden_load(gpath, &o.g, err, sizeof(err))) {
+			fprintf(stderr, "uvma: %s\n", err);
+			return 2;
+		}
+		if (o.g.hash != golden_hash_file(path)) {
+			fprintf(stderr, "uvma: %s: the trace changed since %s was recorded "
+				"(uvma diff --record)\n", path, gpath);
+			golden_free(&o.g);
+			return 2;
+		}
+		filter_initial(o.g.initial, text_a, TEXT_MAX);
+	} else {
+		if (kexec_start(&o.k, &t, text_a, err, sizeof(err))) {
+			fprintf(stderr, "uvma: %s: kernel executor: %s\n", path, err);
+			return 2;
+		}
+		filter_initial(text_a, text_b, TEXT_MAX);
+		memcpy(text_a, text_b, strlen(text_b) + 1);
+		if (mode == ORACLE_RECORD) {
+			o.rec = golden_create(gpath, u.release, golden_hash_file(path), text_a);
+			if (!o.rec) {
+				fprintf(stderr, "uvma: cannot write %s\n", gpath);
+				kexec_stop(&o.k);
+				return 2;
+			}
+		}
 	}
-	if (model_start(&m, &t, k.base, initial, err, sizeof(err))) {
+	if (model_start(&m, &t, CARVEOUT_BASE, text_a, err, sizeof(err))) {
 		fprintf(stderr, "uvma: %s: %s\n", path, err);
-		kexec_stop(&k);
+		if (mode == ORACLE_GOLDEN)
+			golden_free(&o.g);
+		else
+			kexec_stop(&o.k);
+		if (o.rec)
+			fclose(o.rec);
 		return 2;
 	}
 	if (silent) {
@@ -423,8 +521,9 @@ int diff_trace(struct trace *tp, int quiet, int silent, unsigned long *nlines)
 		if (op->kind == OP_EXPECT_VMAS || op->kind == OP_EXPECT_VMA) {
 			if (!expect_applies(op, 0))
 				continue;
-			if (kexec_smaps(&k, op->proc, text_a, err, sizeof(err)) ||
-			    check_expect(&t, op, text_a, k.base, "kernel"))
+			if (mode != ORACLE_GOLDEN &&
+			    (kexec_smaps(&o.k, op->proc, text_a, err, sizeof(err)) ||
+			     check_expect(&t, op, text_a, CARVEOUT_BASE, "kernel")))
 				failed = 1;
 			model_smaps(&m, op->proc, text_b, TEXT_MAX);
 			if (check_expect(&t, op, text_b, m.base, "model"))
@@ -432,11 +531,24 @@ int diff_trace(struct trace *tp, int quiet, int silent, unsigned long *nlines)
 			continue;
 		}
 		err[0] = 0;
-		if (kexec_step(&k, &t, op, &kr, text_a, err, sizeof(err))) {
+		ktext = NULL;
+		if (mode == ORACLE_GOLDEN) {
+			const struct golden_step *st = golden_find(&o.g, op->line, op->proc);
+
+			if (!st) {
+				printf("%s:%d: the golden file has no answer for this line\n", path,
+				       op->line);
+				failed = 1;
+				break;
+			}
+			kr = st->result;
+		} else if (kexec_step(&o.k, &t, op, &kr, text_a, err, sizeof(err))) {
 			op_format(&t, op, line, sizeof(line));
 			printf("%s:%d: kernel: '%s': %s\n", path, op->line, line, err);
 			failed = 1;
 			break;
+		} else {
+			ktext = text_a;
 		}
 		mr = model_step(&m, &t, op);
 		(*nlines)++;
@@ -444,19 +556,19 @@ int diff_trace(struct trace *tp, int quiet, int silent, unsigned long *nlines)
 		if (kr != mr) {
 			format_result(ra, sizeof(ra), kr);
 			format_result(rb, sizeof(rb), mr);
-			printf("%s:%d: '%s' returned %s on the kernel, %s on the model\n", path,
-			       op->line, line, ra, rb);
+			printf("%s:%d: '%s' returned %s on the %s, %s on the model\n", path,
+			       op->line, line, ra, who, rb);
 			if (!quiet)
 				show_ops_so_far(&t, i);
 			failed = 1;
 			if (!keep_going)
 				break;
 		}
-		if (op->has_result && kr != expected_result(op, k.base)) {
-			format_result(ra, sizeof(ra), expected_result(op, k.base));
+		if (op->has_result && kr != expected_result(op, CARVEOUT_BASE)) {
+			format_result(ra, sizeof(ra), expected_result(op, CARVEOUT_BASE));
 			format_result(rb, sizeof(rb), kr);
-			printf("%s:%d: '%s' returned %s on both, the trace expects %s\n", path,
-			       op->line, line, rb, ra);
+			printf("%s:%d: '%s' returned %s on the %s, the trace expects %s\n", path,
+			       op->line, line, rb, who, ra);
 			failed = 1;
 			break;
 		}
@@ -465,23 +577,44 @@ int diff_trace(struct trace *tp, int quiet, int silent, unsigned long *nlines)
 			failed = 1;
 			break;
 		}
-		if (op->kind != OP_EXIT && compare_proc(&t, op, op->proc, &k, &m, quiet))
-			failed = 1;
-		else if (op->kind == OP_FORK && compare_proc(&t, op, op->arg, &k, &m, quiet))
-			failed = 1;
+		if (op->kind != OP_EXIT) {
+			if (oracle_state(&o, &t, op, op->proc, kr, ktext) ||
+			    compare_proc(&t, op, op->proc, &m, quiet))
+				failed = 1;
+		}
+		if (op->kind == OP_FORK && (!failed || keep_going)) {
+			if (oracle_state(&o, &t, op, op->arg, kr, NULL) ||
+			    compare_proc(&t, op, op->arg, &m, quiet))
+				failed = 1;
+		}
 	}
 	if (!failed)
-		printf("%s: kernel and model agree (%d lines)\n", path, t.nops);
+		printf("%s: %s and model agree (%d lines)\n", path, who, t.nops);
+	else if (mode == ORACLE_GOLDEN && strcmp(o.g.kernel, u.release))
+		printf("%s: note: the answers were recorded on %s; this is %s\n", path, o.g.kernel,
+		       u.release);
 	if (stdout != saved) {
 		fclose(stdout);
 		stdout = saved;
 	}
-	kexec_stop(&k);
+	if (o.rec && golden_finish(o.rec)) {
+		fprintf(stderr, "uvma: cannot write %s\n", gpath);
+		failed = 2;
+	}
+	if (mode == ORACLE_GOLDEN)
+		golden_free(&o.g);
+	else
+		kexec_stop(&o.k);
 	model_stop(&m);
 	return failed;
 }
 
-static int diff_one(const char *path, int quiet, unsigned long *nlines)
+int diff_trace(struct trace *t, int quiet, int silent, unsigned long *nlines)
+{
+	return diff_trace_mode(t, ORACLE_LIVE, quiet, silent, nlines);
+}
+
+static int diff_one(const char *path, enum oracle_mode mode, int quiet, unsigned long *nlines)
 {
 	struct trace t;
 	char err[512];
@@ -491,7 +624,7 @@ static int diff_one(const char *path, int quiet, unsigned long *nlines)
 		fprintf(stderr, "uvma: %s\n", err);
 		return 2;
 	}
-	r = diff_trace(&t, quiet, 0, nlines);
+	r = diff_trace_mode(&t, mode, quiet, 0, nlines);
 	trace_free(&t);
 	return r;
 }
@@ -500,11 +633,14 @@ static int cmd_diff(int argc, char **argv)
 {
 	int quiet = 0, status = 0, files = 0, agreed = 0, flaky = 0;
 	unsigned long nlines = 0, retries = 0;
+	enum oracle_mode mode = ORACLE_LIVE;
 	struct utsname u;
 
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--quiet")) {
 			quiet = 1;
+		} else if (!strcmp(argv[i], "--record")) {
+			mode = ORACLE_RECORD;
 		} else if (!strcmp(argv[i], "--keep-going")) {
 			keep_going = 1;
 		} else if (!strcmp(argv[i], "--retries")) {
@@ -531,7 +667,7 @@ static int cmd_diff(int argc, char **argv)
 		if (argv[i][0] == '-' && argv[i][1])
 			continue;
 		files++;
-		r = diff_one(argv[i], quiet, &nlines);
+		r = diff_one(argv[i], mode, quiet, &nlines);
 		/*
 		 * Per-CPU page batches are shared with every process on the
 		 * agent's CPU: a difference the kernel does not repeat is the
@@ -540,7 +676,7 @@ static int cmd_diff(int argc, char **argv)
 		for (unsigned long t = 0; r == 1 && t < retries; t++) {
 			unsigned long again = 0;
 
-			if (diff_one(argv[i], 1, &again) == 0) {
+			if (diff_one(argv[i], mode, 1, &again) == 0) {
 				printf("%s: flaky: the kernel answered differently on a rerun\n",
 				       argv[i]);
 				flaky++;
