@@ -39,7 +39,7 @@ $(O)/uvma: $(patsubst tools/%.c,$(O)/tools/%.o,$(TOOL_SRC)) $(O)/libuvma.a
 $(O)/uvma-agent: $(AGENT_SRC) tools/*.h | $(O)
 	$(CC) $(CSTD) $(WARN) -O2 -g -Iinclude -Itools -o $@ $(AGENT_SRC)
 $(O)/dbg/uvma-agent: $(O)/uvma-agent | $(O)/dbg
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 # ---- debug + sanitizer build: the invariant checker runs after every call ---
 DBG_CFLAGS = $(CSTD) $(WARN) -O1 -g -DUVMA_DEBUG $(SAN) -Iinclude -Ilib
@@ -53,17 +53,31 @@ $(O)/dbg/uvma: $(patsubst tools/%.c,$(O)/dbg/tools/%.o,$(TOOL_SRC)) $(O)/dbg/lib
 	$(CC) $(DBG_CFLAGS) -o $@ $^
 $(O)/dbg/test_%: tests/unit/test_%.c tests/unit/*.h $(O)/dbg/libuvma.a | $(O)/dbg
 	$(CC) $(DBG_CFLAGS) $(COV) -Itests/unit -Ilib -o $@ $< $(O)/dbg/libuvma.a -lcmocka
+# the trace reader is tested on its own
+$(O)/dbg/test_trace: tests/unit/test_trace.c tools/trace.c tools/trace.h $(O)/dbg/libuvma.a | $(O)/dbg
+	$(CC) $(DBG_CFLAGS) -Itests/unit -Itools -o $@ $< tools/trace.c $(O)/dbg/libuvma.a -lcmocka
 
 TESTS := $(patsubst tests/unit/test_%.c,$(O)/dbg/test_%,$(wildcard tests/unit/test_*.c))
 
+# The kernel the golden answers were recorded on; live checks run only there.
+GOLDEN_KERNEL := 6.18.44
+FUZZ_SEEDS    := 7
+FUZZ_PROGRAMS := 2000
+
 check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
-	@echo "== scenarios (model, golden answers)"
+	@echo "== scenarios: expect lines on the model"
 	$(O)/dbg/uvma run tests/scenarios/*.utrace
-	@if [ "$$(uname -r | cut -d- -f1)" = "6.18.44" ]; then \
-		echo "== scenarios (live kernel diff)"; \
-		$(O)/dbg/uvma diff --retries 2 tests/scenarios/*.utrace; \
-	else echo "== live kernel diff skipped: host kernel $$(uname -r) is not 6.18.44"; fi
+	@echo "== scenarios: the model against the recorded kernel answers"
+	$(O)/dbg/uvma run --golden tests/scenarios/*.utrace
+	@if [ "$$(uname -r | cut -d- -f1)" = "$(GOLDEN_KERNEL)" ]; then \
+		echo "== scenarios: live diff against $$(uname -r)"; \
+		$(O)/dbg/uvma diff --quiet --retries 2 tests/scenarios/*.utrace; \
+		for s in $(FUZZ_SEEDS); do \
+			echo "== fuzz: seed $$s, $(FUZZ_PROGRAMS) programs against the kernel"; \
+			$(O)/dbg/uvma fuzz --seed $$s --programs $(FUZZ_PROGRAMS) --ops 30 --out $(O); \
+		done; \
+	else echo "== live diff and fuzz skipped: host kernel $$(uname -r), answers recorded on $(GOLDEN_KERNEL)"; fi
 
 bench: $(O)/bench
 	$(O)/bench

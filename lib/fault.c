@@ -466,6 +466,7 @@ int populate_range(struct uvma_mm *mm, uint64_t start, uint64_t end, bool write_
 		   bool ignore_errors)
 {
 	struct uvma_vma *vma;
+	bool gup_ran = false;
 	int ret = 0;
 
 	(void)write_unused;
@@ -484,6 +485,7 @@ int populate_range(struct uvma_mm *mm, uint64_t start, uint64_t end, bool write_
 			ret = -EFAULT;
 			break;
 		}
+		gup_ran = true;
 		for (uint64_t a = s; a < e; a += PAGE_SIZE) {
 			ret = gup_fault(vma, a, write, true);
 			if (ret)
@@ -495,8 +497,9 @@ int populate_range(struct uvma_mm *mm, uint64_t start, uint64_t end, bool write_
 			ret = 0;
 		}
 	}
-	/* populating ends with the LRU batches drained (observed on the host) */
-	lru_add_drain(mm->sys);
+	/* GUP leaves the LRU batches drained (observed on the host); no GUP, no drain */
+	if (gup_ran)
+		lru_add_drain(mm->sys);
 	return ret;
 }
 
@@ -505,6 +508,7 @@ int populate_range(struct uvma_mm *mm, uint64_t start, uint64_t end, bool write_
 struct zap_ctx {
 	struct uvma_sys *sys;
 	bool keep_guards;
+	bool recency;	/* vma_has_recency: no SEQ_READ or RAND_READ hint */
 };
 
 static void zap_one(void *ctx, uint64_t addr, pte_t *pte)
@@ -515,9 +519,13 @@ static void zap_one(void *ctx, uint64_t addr, pte_t *pte)
 	if (pte_is_folio(*pte)) {
 		struct uvma_folio *f = pte_folio(*pte);
 
-		/* a file page's dirtiness moves from the PTE to the folio */
-		if (!(f->flags & FOLIO_ANON) && (*pte & PTE_DIRTY))
-			f->flags |= FOLIO_DIRTY;
+		/* a file page's dirtiness moves to the folio, its youth marks it accessed */
+		if (!(f->flags & FOLIO_ANON)) {
+			if (*pte & PTE_DIRTY)
+				f->flags |= FOLIO_DIRTY;
+			if ((*pte & PTE_YOUNG) && z->recency)
+				folio_mark_accessed(f);
+		}
 		folio_unmap(z->sys, f);
 	} else if (*pte == PTE_GUARD && z->keep_guards) {
 		return;
@@ -529,19 +537,24 @@ static void zap_one(void *ctx, uint64_t addr, pte_t *pte)
  * Zapping does not drain the per-CPU LRU batches in 6.18 (munmap goes
  * through vms_clear_ptes, which does not); exit_mmap drains them itself.
  */
+static bool vma_has_recency(const struct uvma_vma *vma)
+{
+	return !(vma->flags & (UVMA_VM_SEQ_READ | UVMA_VM_RAND_READ));
+}
+
 void zap_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
-	struct zap_ctx z = { .sys = vma->mm->sys };
+	struct zap_ctx z = { .sys = vma->mm->sys, .recency = vma_has_recency(vma) };
 
 	pt_walk(&vma->mm->pt, start, end, zap_one, &z);
 }
 
-/* MADV_DONTNEED: zap_page_range_single drains the LRU batches first. */
+/* MADV_DONTNEED: guard markers stay; no LRU drain (observed: pending lazyfree stays). */
 void zap_range_keep_guards(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
-	struct zap_ctx z = { .sys = vma->mm->sys, .keep_guards = true };
+	struct zap_ctx z = { .sys = vma->mm->sys, .keep_guards = true,
+			     .recency = vma_has_recency(vma) };
 
-	lru_add_drain(vma->mm->sys);
 	pt_walk(&vma->mm->pt, start, end, zap_one, &z);
 }
 

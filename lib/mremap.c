@@ -386,8 +386,13 @@ static long remap_move(struct vma_remap *vrm)
 	bool seen = false;
 	long res = -EFAULT;
 
+	/*
+	 * Like the kernel's iterator, the next search starts where the last
+	 * piece ended and never past @end, even when the copy merged with the
+	 * source into a VMA reaching beyond it.
+	 */
 	for (vma = vma_find(vrm->mm, start); vma && vma->start < end;
-	     vma = vma_find(vrm->mm, last_end)) {
+	     vma = last_end < end ? vma_find(vrm->mm, last_end) : NULL) {
 		uint64_t addr = vma->start > start ? vma->start : start;
 		uint64_t len = (end < vma->end ? end : vma->end) - addr;
 		uint64_t offset;

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The .utrace reader: what it accepts, and for every kind of malformed
+ * input the FILE:LINE: message and a trace left empty.
+ */
+#include "helpers.h"
+#include "trace.h"
+
+static void accepts_the_design_example(void **state)
+{
+	static const char text[] =
+		"uvma-trace 1\n"
+		"carveout 64p                       # comment\n"
+		"mmap @1p 10p rw private,anonymous,fixed\n"
+		"touch @1p 10p w\n"
+		"mprotect @1p 5p r\n"
+		"mremap @7p 5p 5p maymove,fixed @1007p\n"
+		"madvise @1p 5p dontfork\n"
+		"fork child\n"
+		"[child] touch @1p 5p w\n"
+		"[child] munmap @1p 1p\n"
+		"mmap - 1p rw private,anonymous = 0x7f0000001000\n"
+		"[child] mremap @1p 1p 1p maymove,fixed,must_relocate_anon @20p = -EFAULT\n"
+		"expect vmas 3\n"
+		"expect vma @1p 10p\n"
+		"expect[auto,matena] vmas 1\n"
+		"file f 16p\n"
+		"mmap @40p 2p r shared fd=f off=0x2000 = @40p\n";
+	struct trace t;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(trace_parse("example", text, &t, err, sizeof(err)), 0);
+	assert_int_equal(t.nops, 16);
+	assert_int_equal(t.carveout, 64 * 4096);
+	assert_int_equal(t.nprocs, 2);
+	assert_int_equal(t.ops[1].kind, OP_MMAP);
+	assert_int_equal(t.ops[1].flags, UVMA_MAP_PRIVATE | UVMA_MAP_ANONYMOUS | UVMA_MAP_FIXED);
+	assert_true(t.ops[1].addr.rel);
+	assert_int_equal(t.ops[1].addr.val, 4096);
+	assert_int_equal(t.ops[4].addr2.val, 1007 * 4096);
+	assert_int_equal(t.ops[7].proc, 1);
+	assert_int_equal(t.ops[9].result, 0x7f0000001000);
+	assert_int_equal(t.ops[10].result, -EFAULT);
+	assert_int_equal(t.ops[10].flags & UVMA_MREMAP_MUST_RELOCATE_ANON,
+			 UVMA_MREMAP_MUST_RELOCATE_ANON);
+	assert_int_equal(t.ops[13].policies, (1u << policy_bit("auto")) | (1u << policy_bit("matena")));
+	assert_int_equal(t.ops[15].file, 0);
+	assert_int_equal(t.ops[15].off, 0x2000);
+	assert_true(t.ops[15].result_rel);
+	trace_free(&t);
+}
+
+static const struct {
+	const char *text;
+	const char *message;
+} bad[] = {
+	{ "", "bad:1: empty file" },
+	{ "uvma-trace 2\n", "bad:1: not a uvma trace" },
+	{ "hello\n", "bad:1: not a uvma trace" },
+	{ "uvma-trace 1\nfrobnicate 1 2\n", "bad:2: unknown operation 'frobnicate'" },
+	{ "uvma-trace 1\nmmap @1p 1p rw private,sparkly\n", "bad:2: unknown mmap flag 'sparkly'" },
+	{ "uvma-trace 1\nmmap @1p 1p rwq private\n", "bad:2: bad protection 'rwq'" },
+	{ "uvma-trace 1\nmmap @1p 1p rw\n", "bad:2: expected 'mmap ADDR LEN PROT FLAGS" },
+	{ "uvma-trace 1\nmmap @1p zz rw private\n", "bad:2: bad length 'zz'" },
+	{ "uvma-trace 1\nmunmap 0x10000 1p = -ENOTANERRNO\n", "bad:2: unknown errno 'ENOTANERRNO'" },
+	{ "uvma-trace 1\n[ghost] munmap @0p 1p\n", "bad:2: no process 'ghost'" },
+	{ "uvma-trace 1\nfork a\nfork a\n", "bad:3: process 'a' exists already" },
+	{ "uvma-trace 1\nexit\n", "bad:2: the first process cannot exit" },
+	{ "uvma-trace 1\nmmap @0p 1p r private fd=nofile\n", "bad:2: no file 'nofile'" },
+	{ "uvma-trace 1\nmadvise @0p 1p dontknow\n", "bad:2: unknown advice 'dontknow'" },
+	{ "uvma-trace 1\nmremap @0p 1p 1p teleport @4p\n", "bad:2: unknown mremap flag 'teleport'" },
+	{ "uvma-trace 1\ntouch @0p 1p x\n", "bad:2: touch takes r or w" },
+	{ "uvma-trace 1\nexpect[linux,nonsense] vmas 1\n", "bad:2: unknown policy 'nonsense'" },
+	{ "uvma-trace 1\nexpect vmas 1 = 0\n", "bad:2: an expect line takes no result" },
+	{ "uvma-trace 1\nmunmap @0p 1p = 1 2\n", "bad:2: '=' must be followed by exactly one result" },
+	{ "uvma-trace 1\ncarveout 3\n", "bad:2: carve-out size must be whole pages" },
+	{ "uvma-trace 1\ncarveout 1p\ncarveout 2p\n", "bad:3: a second carveout line" },
+	{ "uvma-trace 1\nmunmap @0p 1p\x80\n", "bad:2: not plain text" },
+	{ "uvma-trace 1\nmunmap 18446744073709551616 1p\n", "bad:2: bad address" },
+};
+
+static void rejects_malformed_lines(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct trace t;
+		char err[256] = "";
+
+		if (trace_parse("bad", bad[i].text, &t, err, sizeof(err)) != -1)
+			fail_msg("accepted: %s", bad[i].text);
+		if (strncmp(err, bad[i].message, strlen(bad[i].message)))
+			fail_msg("for %s\nexpected: %s\ngot:      %s", bad[i].text, bad[i].message, err);
+		assert_null(t.ops);
+		assert_int_equal(t.nops, 0);
+	}
+}
+
+static void long_lines_are_refused(void **state)
+{
+	char text[3000];
+	struct trace t;
+	char err[256];
+
+	(void)state;
+	strcpy(text, "uvma-trace 1\nmunmap @0p 1p ");
+	memset(text + strlen(text), '#', 2000);
+	text[13 + 14 + 2000] = '\n';
+	text[13 + 14 + 2001] = 0;
+	assert_int_equal(trace_parse("long", text, &t, err, sizeof(err)), -1);
+	assert_string_equal(err, "long:2: line longer than 1023 characters");
+}
+
+static void round_trip(void **state)
+{
+	static const char text[] = "uvma-trace 1\n"
+				   "file f 8p\n"
+				   "mmap @3p 2p rx shared,fixed_noreplace fd=f off=0x1000\n"
+				   "fork c\n"
+				   "[c] mremap @3p 2p 4p maymove\n"
+				   "madvise @0p 1p 7\n"
+				   "mlockall current,future\n";
+	struct trace t, u;
+	char err[256], buf[4096], line[512];
+	size_t n = (size_t)snprintf(buf, sizeof(buf), "uvma-trace 1\n");
+
+	(void)state;
+	assert_int_equal(trace_parse("rt", text, &t, err, sizeof(err)), 0);
+	for (int i = 0; i < t.nops; i++) {
+		op_format(&t, &t.ops[i], line, sizeof(line));
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s\n", line);
+	}
+	if (trace_parse("rt2", buf, &u, err, sizeof(err)))
+		fail_msg("formatted trace does not parse: %s\n%s", err, buf);
+	assert_int_equal(u.nops, t.nops);
+	for (int i = 0; i < t.nops; i++) {
+		assert_int_equal(u.ops[i].kind, t.ops[i].kind);
+		assert_int_equal(u.ops[i].flags, t.ops[i].flags);
+		assert_int_equal(u.ops[i].addr.val, t.ops[i].addr.val);
+		assert_int_equal(u.ops[i].len, t.ops[i].len);
+		assert_int_equal(u.ops[i].arg, t.ops[i].arg);
+	}
+	trace_free(&t);
+	trace_free(&u);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(accepts_the_design_example),
+		cmocka_unit_test(rejects_malformed_lines),
+		cmocka_unit_test(long_lines_are_refused),
+		cmocka_unit_test(round_trip),
+	};
+
+	return cmocka_run_group_tests_name("trace reader", tests, NULL, NULL);
+}
