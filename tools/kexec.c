@@ -180,6 +180,38 @@ static uint64_t abs_addr(const struct kexec *k, struct taddr a)
 	return a.rel ? k->base + a.val : a.val;
 }
 
+/*
+ * An absolute address must keep the operation inside the carve-out: the
+ * agent's own code, stack and heap live outside it.  Hint-less calls ("-")
+ * are fine, the kernel places them in free space.
+ */
+static int outside_carveout(const struct kexec *k, struct taddr a, uint64_t len)
+{
+	if (a.rel || !a.val)
+		return 0;
+	return a.val < k->base || len > k->size || a.val - k->base > k->size - len;
+}
+
+int kexec_check_trace(const struct trace *t, char *err, size_t errsize)
+{
+	struct kexec k = { .base = CARVEOUT_BASE, .size = t->carveout };
+
+	for (int i = 0; i < t->nops; i++) {
+		const struct op *op = &t->ops[i];
+
+		if (outside_carveout(&k, op->addr, op->len ? op->len : 1) ||
+		    (op->kind == OP_MREMAP &&
+		     outside_carveout(&k, op->addr2, op->len2 ? op->len2 : 1))) {
+			snprintf(err, errsize,
+				 "%s:%d: an absolute address outside the carve-out [%#llx, %#llx): "
+				 "use @offsets, or - for no address", t->path, op->line,
+				 (unsigned long long)k.base, (unsigned long long)(k.base + k.size));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int kexec_step(struct kexec *k, const struct trace *t, const struct op *op, long *result,
 	       char *smaps, char *err, size_t errsize)
 {
@@ -188,6 +220,13 @@ int kexec_step(struct kexec *k, const struct trace *t, const struct op *op, long
 	int newfd;
 
 	(void)t;
+	if (outside_carveout(k, op->addr, op->len ? op->len : 1) ||
+	    (op->kind == OP_MREMAP && outside_carveout(k, op->addr2, op->len2 ? op->len2 : 1))) {
+		snprintf(err, errsize, "an absolute address outside the carve-out [%#llx, %#llx): "
+			 "the kernel agent would change its own mappings",
+			 (unsigned long long)k->base, (unsigned long long)(k->base + k->size));
+		return -1;
+	}
 	if (op->kind == OP_BRK) {
 		snprintf(err, errsize, "brk cannot run for real: it would move the agent's own heap");
 		return -1;

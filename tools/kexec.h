@@ -38,6 +38,8 @@ int kexec_start(struct kexec *k, const struct trace *t, char *initial, char *err
  */
 int kexec_step(struct kexec *k, const struct trace *t, const struct op *op, long *result,
 	       char *smaps, char *err, size_t errsize);
+/* 0, or -1 with "FILE:LINE: ..." if the trace cannot run for real. */
+int kexec_check_trace(const struct trace *t, char *err, size_t errsize);
 /* smaps of the carve-out in process @proc. */
 int kexec_smaps(struct kexec *k, int proc, char *smaps, char *err, size_t errsize);
 void kexec_stop(struct kexec *k);

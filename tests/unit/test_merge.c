@@ -553,6 +553,117 @@ static void placement_topdown_and_thp(void **state)
 	env_teardown(&e);
 }
 
+/*
+ * The five existing-range cases (spec 3.6), each by mprotect so that the
+ * middle's new flags equal its neighbours': which VMA survives, its range,
+ * pgoff and anon_vma.
+ *
+ *   A  PPPP MMMM NNNN -> PPPPPPPPPPPP       B  PPPP MMMM nnnn -> PPPPPPPP nnnn
+ *   C  PPPP MMmm      -> PPPPPP mm          D  pppp MMMM NNNN -> pppp NNNNNNNN
+ *   E  mmMM NNNN      -> mm NNNNNN
+ */
+static void existing_range_cases(void **state)
+{
+	struct env e;
+	struct uvma_vma_info p, n;
+
+	(void)state;
+	env_setup(&e);
+	/* A: prev faulted, middle unfaulted, next unfaulted: one VMA with prev's anon_vma */
+	map(&e, 0, 4, RW);
+	write_pages(&e, 0, 4);
+	map(&e, 4, 4, RO);
+	map(&e, 8, 4, RW);
+	p = vma_at(&e, 0);
+	assert_int_equal(uvma_mprotect(e.mm, P(4), PG(4), RW), 0);
+	n = vma_at(&e, 0);
+	assert_int_equal(n.start, P(0));
+	assert_int_equal(n.end, P(12));
+	assert_int_equal(n.pgoff, P(0) >> 12);
+	assert_int_equal(n.anon_vma_id, p.anon_vma_id);
+	/* B: right side differs; middle deleted into prev, anon_vma duplicated from middle */
+	map(&e, 20, 4, RW);
+	map(&e, 24, 4, RO);
+	write_pages(&e, 24, 0);
+	assert_int_equal(uvma_touch(e.mm, P(24), PG(4), false), 0);
+	map(&e, 28, 4, RW | UVMA_PROT_EXEC);
+	assert_int_equal(uvma_mprotect(e.mm, P(24), PG(4), RW), 0);
+	assert_layout(&e, "[0,12) rw-p ac | [20,28) rw-p ac | [28,32) rwxp ac");
+	/* C: prefix of middle joins prev; the middle's start and pgoff advance */
+	map(&e, 40, 4, RW);
+	map(&e, 44, 4, RO);
+	write_pages(&e, 40, 4);
+	assert_int_equal(uvma_mprotect(e.mm, P(44), PG(2), RW), 0);
+	n = vma_at(&e, 46);
+	assert_int_equal(n.start, P(46));
+	assert_int_equal(n.pgoff, P(46) >> 12);
+	assert_int_equal(vma_at(&e, 40).end, P(46));
+	/* D: whole middle joins next, which grows down with pgoff - pages */
+	map(&e, 60, 4, RO);
+	map(&e, 64, 4, RW);
+	map(&e, 70, 2, RW);
+	write_pages(&e, 64, 4);
+	assert_int_equal(uvma_mprotect(e.mm, P(60), PG(4), RW), 0);
+	n = vma_at(&e, 60);
+	assert_int_equal(n.start, P(60));
+	assert_int_equal(n.end, P(68));
+	assert_int_equal(n.pgoff, P(60) >> 12);
+	assert_true(n.anon_vma_id != 0);
+	/* E: suffix of middle joins next; middle shrinks keeping its pgoff */
+	map(&e, 80, 4, RO);
+	map(&e, 84, 4, RW);
+	write_pages(&e, 84, 4);
+	assert_int_equal(uvma_mprotect(e.mm, P(82), PG(2), RW), 0);
+	assert_int_equal(vma_at(&e, 80).end, P(82));
+	assert_int_equal(vma_at(&e, 80).pgoff, P(80) >> 12);
+	n = vma_at(&e, 82);
+	assert_int_equal(n.start, P(82));
+	assert_int_equal(n.end, P(88));
+	assert_int_equal(n.pgoff, P(82) >> 12);
+	/* an interior range never merges: it splits */
+	assert_int_equal(uvma_mprotect(e.mm, P(85), PG(1), RO), 0);
+	assert_int_equal(vma_at(&e, 85).start, P(85));
+	assert_int_equal(vma_at(&e, 85).end, P(86));
+	env_teardown(&e);
+}
+
+/* exec layout: [stack], [vdso] that refuses splits, special mappings that never merge */
+static void exec_layout(void **state)
+{
+	struct uvma_exec_layout l = { .stack_top = 0x7ffffffff000ULL, .brk_start = 0x555555560000ULL,
+				      .vdso = true };
+	struct uvma_vma_info vi;
+	struct env e;
+	char buf[2048];
+	uint64_t vdso = 0;
+
+	(void)state;
+	env_setup(&e);
+	assert_int_equal(uvma_mm_exec_layout(e.mm, &l), 0);
+	assert_int_equal(uvma_mm_exec_layout(e.mm, &l), -EINVAL);
+	for (uint64_t a = 0; !uvma_find_vma(e.mm, a, &vi); a = vi.end)
+		if (vi.name && !strcmp(vi.name, "[vdso]"))
+			vdso = vi.start;
+	assert_true(vdso != 0);
+	assert_int_equal(uvma_find_vma(e.mm, 0x7ffffffff000ULL - 4096, &vi), 0);
+	assert_string_equal(vi.name, "[stack]");
+	assert_true(vi.flags & UVMA_VM_GROWSDOWN);
+	/* splitting the vdso is refused */
+	assert_int_equal(uvma_mprotect(e.mm, vdso, 4096, UVMA_PROT_READ), -EINVAL);
+	/* a page right below [vvar] never merges into it */
+	uvma_render_maps(e.mm, vdso, vdso + 4096, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "r-xp 00000000 00:00 0                          [vdso]\n"));
+	/* brk grows a [heap] from the layout's start */
+	assert_int_equal(uvma_brk(e.mm, 0x555555562000ULL), 0x555555562000ULL);
+	assert_int_equal(uvma_find_vma(e.mm, 0x555555560000ULL, &vi), 0);
+	assert_string_equal(vi.name, "[heap]");
+	/* a fault below the stack grows it */
+	assert_int_equal(uvma_fault(e.mm, 0x7ffffffff000ULL - (200UL << 10), true), 0);
+	assert_int_equal(uvma_find_vma(e.mm, 0x7ffffffff000ULL - (200UL << 10), &vi), 0);
+	assert_string_equal(vi.name, "[stack]");
+	env_teardown(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +689,8 @@ int main(void)
 		cmocka_unit_test(mmap_errors_and_noreplace),
 		cmocka_unit_test(shared_anon_never_merges),
 		cmocka_unit_test(placement_topdown_and_thp),
+		cmocka_unit_test(existing_range_cases),
+		cmocka_unit_test(exec_layout),
 	};
 
 	return cmocka_run_group_tests_name("merge and calls", tests, NULL, NULL);
