@@ -94,7 +94,9 @@ install: $(O)/libuvma.a $(O)/uvma $(O)/uvma-agent
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(O)/libuvma.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/uvma.h $(DESTDIR)$(PREFIX)/include/
-	install -m 755 $(O)/uvma $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(O)/uvma $(O)/uvma-agent $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 man/uvma.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' uvma.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/uvma.pc
 
