@@ -355,6 +355,9 @@ struct uvma_sizes {
 };
 void uvma_object_sizes(struct uvma_sizes *s);
 
+/* The two-letter VmFlags mnemonic of vm_flags bit @bit, or NULL if smaps prints none. */
+const char *uvma_vm_flag_name(unsigned int bit);
+
 /* Human-readable name of a negative errno (e.g. "ENOMEM"), or NULL. */
 const char *uvma_errno_name(int err);
 int uvma_errno_from_name(const char *name);

@@ -8,7 +8,6 @@
 
 #include "internal.h"
 
-#define STACK_GUARD_GAP (256UL << PAGE_SHIFT)
 #define RLIMIT_STACK_BYTES (8UL << 20)
 
 static struct uvma_folio *folio_alloc(struct uvma_sys *sys)

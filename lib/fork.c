@@ -57,11 +57,7 @@ static int dup_one(struct uvma_mm *mm, struct uvma_vma *mpnt)
 	return 0;
 
 out_free:
-	if (tmp->file)
-		file_put(tmp->file);
-	if (tmp->anon_name)
-		anon_name_put(mm->sys, tmp->anon_name);
-	vma_free(tmp);
+	vma_release(tmp);
 	return err;
 }
 

@@ -221,6 +221,17 @@ static inline bool vma_is_fork_child(const struct uvma_vma *v)
 	return v && v->anon_vma && !list_is_singular(&v->anon_vma_chain);
 }
 
+/* stack_guard_gap: 256 pages kept free below a VM_GROWSDOWN VMA */
+#define STACK_GUARD_GAP (256UL << PAGE_SHIFT)
+
+/* Where a VMA's reach begins for placement: a stack reserves its guard gap. */
+static inline uint64_t vm_start_gap(const struct uvma_vma *v)
+{
+	if (!(v->flags & UVMA_VM_GROWSDOWN))
+		return v->start;
+	return v->start > STACK_GUARD_GAP ? v->start - STACK_GUARD_GAP : 0;
+}
+
 static inline uint64_t linear_page_index(const struct uvma_vma *v, uint64_t addr)
 {
 	return v->pgoff + ((addr - v->start) >> PAGE_SHIFT);
@@ -334,6 +345,8 @@ void vma_free(struct uvma_vma *vma);
 struct uvma_vma *vma_dup(struct uvma_vma *src) __must_check;
 /* Close and free a VMA that is out of the tree: unlink anon, drop file. */
 void vma_remove(struct uvma_vma *vma);
+/* Free a VMA without anon_vma links (never linked, or already unlinked). */
+void vma_release(struct uvma_vma *vma);
 
 int vma_link(struct uvma_mm *mm, struct uvma_vma *vma) __must_check;
 

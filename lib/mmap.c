@@ -11,7 +11,6 @@
 	 UVMA_MAP_DENYWRITE | UVMA_MAP_EXECUTABLE | UVMA_MAP_UNINITIALIZED | UVMA_MAP_GROWSDOWN | \
 	 UVMA_MAP_LOCKED | UVMA_MAP_NORESERVE | UVMA_MAP_POPULATE | UVMA_MAP_NONBLOCK |           \
 	 UVMA_MAP_STACK | UVMA_MAP_HUGETLB)
-#define STACK_GUARD_GAP (256UL << PAGE_SHIFT)
 
 bool may_expand_vm(struct uvma_mm *mm, uint64_t flags, unsigned long npages)
 {
@@ -372,13 +371,6 @@ out:
 	if (flags & UVMA_VM_LOCKED)
 		mm->locked_vm += len >> PAGE_SHIFT;
 	return 0;
-}
-
-static uint64_t vm_start_gap(const struct uvma_vma *v)
-{
-	if (v->flags & UVMA_VM_GROWSDOWN)
-		return v->start > STACK_GUARD_GAP ? v->start - STACK_GUARD_GAP : 0;
-	return v->start;
 }
 
 uint64_t uvma_brk(struct uvma_mm *mm, uint64_t brk)

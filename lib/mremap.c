@@ -202,11 +202,7 @@ static struct uvma_vma *copy_vma(struct uvma_vma **vmap, uint64_t new_addr, uint
 	return new_vma;
 
 out_free:
-	if (new_vma->file)
-		file_put(new_vma->file);
-	if (new_vma->anon_name)
-		anon_name_put(mm->sys, new_vma->anon_name);
-	vma_free(new_vma);
+	vma_release(new_vma);
 	return NULL;
 }
 

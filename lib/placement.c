@@ -6,18 +6,8 @@
  */
 #include "internal.h"
 
-#define STACK_GUARD_GAP (256UL << PAGE_SHIFT)
 #define MAP32_LOW 0x40000000UL
 #define MAP32_HIGH 0x80000000UL
-
-static uint64_t vm_start_gap(const struct uvma_vma *v)
-{
-	if ((v->flags & UVMA_VM_GROWSDOWN) && v->start > STACK_GUARD_GAP)
-		return v->start - STACK_GUARD_GAP;
-	if (v->flags & UVMA_VM_GROWSDOWN)
-		return 0;
-	return v->start;
-}
 
 struct unmapped_area {
 	uint64_t length;

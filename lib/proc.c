@@ -21,6 +21,11 @@ static const char *const mnemonics[64] = {
 	[31] = "mg", [40] = "dp",
 };
 
+const char *uvma_vm_flag_name(unsigned int bit)
+{
+	return bit < 64 ? mnemonics[bit] : NULL;
+}
+
 struct out {
 	char *buf;
 	size_t size;
@@ -93,7 +98,9 @@ static void show_map_vma(struct out *o, const struct uvma_vma *vma)
 	put(o, "\n");
 }
 
-long uvma_render_maps(const struct uvma_mm *mm, uint64_t lo, uint64_t hi, char *buf, size_t size)
+/* Print every VMA meeting [lo, hi) with @show, snprintf-style into @buf. */
+static long render(const struct uvma_mm *mm, uint64_t lo, uint64_t hi, char *buf, size_t size,
+		   void (*show)(struct out *o, const struct uvma_vma *v))
 {
 	struct out o = { .buf = buf, .size = size };
 	struct tree_cursor cur;
@@ -102,8 +109,13 @@ long uvma_render_maps(const struct uvma_mm *mm, uint64_t lo, uint64_t hi, char *
 		buf[0] = 0;
 	for (struct uvma_vma *v = tree_find_after(&mm->tree, lo, &cur); v && v->start < hi;
 	     v = tree_cursor_next(&cur))
-		show_map_vma(&o, v);
+		show(&o, v);
 	return (long)o.len;
+}
+
+long uvma_render_maps(const struct uvma_mm *mm, uint64_t lo, uint64_t hi, char *buf, size_t size)
+{
+	return render(mm, lo, hi, buf, size, show_map_vma);
 }
 
 struct mss {
@@ -245,13 +257,5 @@ static void show_smap(struct out *o, const struct uvma_vma *v)
 
 long uvma_render_smaps(const struct uvma_mm *mm, uint64_t lo, uint64_t hi, char *buf, size_t size)
 {
-	struct out o = { .buf = buf, .size = size };
-	struct tree_cursor cur;
-
-	if (size)
-		buf[0] = 0;
-	for (struct uvma_vma *v = tree_find_after(&mm->tree, lo, &cur); v && v->start < hi;
-	     v = tree_cursor_next(&cur))
-		show_smap(&o, v);
-	return (long)o.len;
+	return render(mm, lo, hi, buf, size, show_smap);
 }

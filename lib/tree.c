@@ -159,80 +159,57 @@ static inline unsigned int child_index(const struct tree_node *n, uint64_t k)
 
 /* ---- readers -------------------------------------------------------------- */
 
-static void *cursor_leftmost(struct tree_cursor *cur, const struct tree_node *n)
+/* Descend from @n (at depth - 1) to its first (or, with @last, its last) entry. */
+static void *cursor_edge(struct tree_cursor *cur, const struct tree_node *n, bool last)
 {
 	while (!n->leaf) {
-		cur->idx[cur->depth - 1] = 0;
-		n = load_ptr(&n->slot[0]);
+		unsigned int i = last ? n->n - 1u : 0;
+
+		cur->idx[cur->depth - 1] = i;
+		n = load_ptr(&n->slot[i]);
 		cur->node[cur->depth] = n;
 		cur->depth++;
 	}
-	cur->idx[cur->depth - 1] = 0;
-	return n->n ? load_ptr(&n->slot[0]) : NULL;
+	cur->idx[cur->depth - 1] = last ? n->n - 1u : 0;
+	return n->n ? load_ptr(&n->slot[cur->idx[cur->depth - 1]]) : NULL;
 }
 
-static void *cursor_rightmost(struct tree_cursor *cur, const struct tree_node *n)
+/* Move one entry forward (@dir 1) or back (@dir -1); NULL past either end. */
+static void *cursor_step(struct tree_cursor *cur, int dir)
 {
-	while (!n->leaf) {
-		cur->idx[cur->depth - 1] = n->n - 1;
-		n = load_ptr(&n->slot[n->n - 1]);
-		cur->node[cur->depth] = n;
-		cur->depth++;
+	int d = (int)cur->depth - 1;
+
+	if (d < 0)
+		return NULL;
+	for (;;) {
+		const struct tree_node *n = cur->node[d];
+		bool can = dir > 0 ? cur->idx[d] + 1 < n->n : cur->idx[d] > 0;
+
+		if (can) {
+			cur->idx[d] = (unsigned int)((int)cur->idx[d] + dir);
+			if (n->leaf)
+				return load_ptr(&n->slot[cur->idx[d]]);
+			cur->depth = (unsigned int)d + 1;
+			cur->node[cur->depth] = load_ptr(&n->slot[cur->idx[d]]);
+			cur->depth++;
+			return cursor_edge(cur, cur->node[cur->depth - 1], dir < 0);
+		}
+		if (d == 0) {
+			cur->depth = 0;
+			return NULL;
+		}
+		d--;
 	}
-	cur->idx[cur->depth - 1] = n->n - 1;
-	return n->n ? load_ptr(&n->slot[n->n - 1]) : NULL;
 }
 
 void *tree_cursor_next(struct tree_cursor *cur)
 {
-	int d = (int)cur->depth - 1;
-
-	if (d < 0)
-		return NULL;
-	for (;;) {
-		const struct tree_node *n = cur->node[d];
-
-		if (cur->idx[d] + 1 < n->n) {
-			cur->idx[d]++;
-			if (n->leaf)
-				return load_ptr(&n->slot[cur->idx[d]]);
-			cur->depth = d + 1;
-			cur->node[cur->depth] = load_ptr(&n->slot[cur->idx[d]]);
-			cur->depth++;
-			return cursor_leftmost(cur, cur->node[cur->depth - 1]);
-		}
-		if (d == 0) {
-			cur->depth = 0;
-			return NULL;
-		}
-		d--;
-	}
+	return cursor_step(cur, 1);
 }
 
 void *tree_cursor_prev(struct tree_cursor *cur)
 {
-	int d = (int)cur->depth - 1;
-
-	if (d < 0)
-		return NULL;
-	for (;;) {
-		const struct tree_node *n = cur->node[d];
-
-		if (cur->idx[d] > 0) {
-			cur->idx[d]--;
-			if (n->leaf)
-				return load_ptr(&n->slot[cur->idx[d]]);
-			cur->depth = d + 1;
-			cur->node[cur->depth] = load_ptr(&n->slot[cur->idx[d]]);
-			cur->depth++;
-			return cursor_rightmost(cur, cur->node[cur->depth - 1]);
-		}
-		if (d == 0) {
-			cur->depth = 0;
-			return NULL;
-		}
-		d--;
-	}
+	return cursor_step(cur, -1);
 }
 
 void *tree_first(const struct tree *t, struct tree_cursor *cur)
@@ -245,7 +222,7 @@ void *tree_first(const struct tree *t, struct tree_cursor *cur)
 		return NULL;
 	cur->node[0] = root;
 	cur->depth = 1;
-	return cursor_leftmost(cur, root);
+	return cursor_edge(cur, root, false);
 }
 
 void *tree_last(const struct tree *t, struct tree_cursor *cur)
@@ -258,7 +235,7 @@ void *tree_last(const struct tree *t, struct tree_cursor *cur)
 		return NULL;
 	cur->node[0] = root;
 	cur->depth = 1;
-	return cursor_rightmost(cur, root);
+	return cursor_edge(cur, root, true);
 }
 
 /* tree_find_after without a cursor: the common lookup, nothing recorded. */

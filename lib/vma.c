@@ -82,15 +82,21 @@ struct uvma_vma *vma_dup(struct uvma_vma *src)
 	return v;
 }
 
-/* Release what a VMA holds once it is out of the tree, and free it. */
-void vma_remove(struct uvma_vma *vma)
+/* Free a VMA that has no anon_vma links: drop its file and name first. */
+void vma_release(struct uvma_vma *vma)
 {
-	unlink_anon_vmas(vma);
 	if (vma->file)
 		file_put(vma->file);
 	if (vma->anon_name)
 		anon_name_put(vma->mm->sys, vma->anon_name);
 	vma_free(vma);
+}
+
+/* Release what a VMA holds once it is out of the tree, and free it. */
+void vma_remove(struct uvma_vma *vma)
+{
+	unlink_anon_vmas(vma);
+	vma_release(vma);
 }
 
 /* Insert a new VMA into the tree; the caller checked the range is free. */
@@ -152,11 +158,7 @@ int __split_vma(struct uvma_vma *vma, uint64_t addr, int new_below)
 	return 0;
 
 out_free:
-	if (new->file)
-		file_put(new->file);
-	if (new->anon_name)
-		anon_name_put(mm->sys, new->anon_name);
-	vma_free(new);
+	vma_release(new);
 	return err;
 }
 

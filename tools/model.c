@@ -11,15 +11,6 @@
 
 #define NO_RANDOMIZE_MMAP_BASE 0x7ffff7fff000ULL
 
-static const char *const mnemonics[64] = {
-	[0] = "rd",  [1] = "wr",  [2] = "ex",  [3] = "sh",  [4] = "mr",  [5] = "mw",
-	[6] = "me",  [7] = "ms",  [8] = "gd",  [9] = "um",  [10] = "pf", [11] = "gu",
-	[12] = "uw", [13] = "lo", [14] = "io", [15] = "sr", [16] = "rr", [17] = "dc",
-	[18] = "de", [19] = "lf", [20] = "ac", [21] = "nr", [22] = "ht", [23] = "sf",
-	[24] = "ar", [25] = "wf", [26] = "dd", [28] = "mm", [29] = "hg", [30] = "nh",
-	[31] = "mg", [40] = "dp",
-};
-
 static uint64_t parse_vmflags(const char *s)
 {
 	uint64_t f = 0;
@@ -29,9 +20,12 @@ static uint64_t parse_vmflags(const char *s)
 			s++;
 		if (!s[0] || !s[1] || s[0] == '\n')
 			break;
-		for (int b = 0; b < 64; b++)
-			if (mnemonics[b] && s[0] == mnemonics[b][0] && s[1] == mnemonics[b][1])
+		for (unsigned int b = 0; b < 64; b++) {
+			const char *mn = uvma_vm_flag_name(b);
+
+			if (mn && s[0] == mn[0] && s[1] == mn[1])
 				f |= 1ULL << b;
+		}
 		s += 2;
 	}
 	return f;
