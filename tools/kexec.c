@@ -172,6 +172,18 @@ int kexec_start(struct kexec *k, const struct trace *t, char *initial, char *err
 		kexec_stop(k);
 		return -1;
 	}
+	/* remember the agent's own mappings (the vsyscall page included) */
+	for (const char *l = initial; *l && k->nown < KEXEC_MAX_OWN;) {
+		unsigned long long s0, e0;
+		char c;
+		const char *nl = strchr(l, '\n');
+
+		if (sscanf(l, "%llx-%llx%c", &s0, &e0, &c) == 3 && c == ' ') {
+			k->own_start[k->nown] = s0;
+			k->own_end[k->nown++] = e0;
+		}
+		l = nl ? nl + 1 : l + strlen(l);
+	}
 	return 0;
 }
 
@@ -181,31 +193,37 @@ static uint64_t abs_addr(const struct kexec *k, struct taddr a)
 }
 
 /*
- * An absolute address must keep the operation inside the carve-out: the
- * agent's own code, stack and heap live outside it.  Hint-less calls ("-")
- * are fine, the kernel places them in free space.
+ * Does an absolute range of the trace meet the agent's own mappings (its
+ * code, stack, heap, libraries)?  Addresses relative to the carve-out, and
+ * calls without an address, are the trace's own business.
  */
-static int outside_carveout(const struct kexec *k, struct taddr a, uint64_t len)
+static int hits_agent(const struct kexec *k, struct taddr a, uint64_t len)
 {
+	uint64_t end;
+
 	if (a.rel || !a.val)
 		return 0;
-	return a.val < k->base || len > k->size || a.val - k->base > k->size - len;
+	len = len ? (len + 4095) & ~4095ULL : 4096;
+	end = a.val + len < a.val ? UINT64_MAX : a.val + len;
+	for (int i = 0; i < k->nown; i++)
+		if (a.val < k->own_end[i] && end > k->own_start[i])
+			return 1;
+	return 0;
 }
 
-int kexec_check_trace(const struct trace *t, char *err, size_t errsize)
+static int op_hits_agent(const struct kexec *k, const struct op *op)
 {
-	struct kexec k = { .base = CARVEOUT_BASE, .size = t->carveout };
+	return hits_agent(k, op->addr, op->len) ||
+	       (op->kind == OP_MREMAP && hits_agent(k, op->addr2, op->len2));
+}
 
+int kexec_check_trace(const struct kexec *k, const struct trace *t, char *err, size_t errsize)
+{
 	for (int i = 0; i < t->nops; i++) {
-		const struct op *op = &t->ops[i];
-
-		if (outside_carveout(&k, op->addr, op->len ? op->len : 1) ||
-		    (op->kind == OP_MREMAP &&
-		     outside_carveout(&k, op->addr2, op->len2 ? op->len2 : 1))) {
+		if (op_hits_agent(k, &t->ops[i])) {
 			snprintf(err, errsize,
-				 "%s:%d: an absolute address outside the carve-out [%#llx, %#llx): "
-				 "use @offsets, or - for no address", t->path, op->line,
-				 (unsigned long long)k.base, (unsigned long long)(k.base + k.size));
+				 "%s:%d: this address range meets the kernel agent's own mappings; "
+				 "use @offsets into the carve-out", t->path, t->ops[i].line);
 			return -1;
 		}
 	}
@@ -220,11 +238,8 @@ int kexec_step(struct kexec *k, const struct trace *t, const struct op *op, long
 	int newfd;
 
 	(void)t;
-	if (outside_carveout(k, op->addr, op->len ? op->len : 1) ||
-	    (op->kind == OP_MREMAP && outside_carveout(k, op->addr2, op->len2 ? op->len2 : 1))) {
-		snprintf(err, errsize, "an absolute address outside the carve-out [%#llx, %#llx): "
-			 "the kernel agent would change its own mappings",
-			 (unsigned long long)k->base, (unsigned long long)(k->base + k->size));
+	if (op_hits_agent(k, op)) {
+		snprintf(err, errsize, "the operation meets the kernel agent's own mappings");
 		return -1;
 	}
 	if (op->kind == OP_BRK) {

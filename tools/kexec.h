@@ -16,7 +16,12 @@
 #define CARVEOUT_BASE 0x200000000000ULL
 #define KEXEC_TEXT_MAX (8u << 20)
 
+#define KEXEC_MAX_OWN 1024
+
 struct kexec {
+	/* the agent's own mappings at start: a trace may not touch them */
+	uint64_t own_start[KEXEC_MAX_OWN], own_end[KEXEC_MAX_OWN];
+	int nown;
 	pid_t pid[TRACE_MAX_PROCS];
 	int sock[TRACE_MAX_PROCS];
 	int nprocs;
@@ -38,8 +43,11 @@ int kexec_start(struct kexec *k, const struct trace *t, char *initial, char *err
  */
 int kexec_step(struct kexec *k, const struct trace *t, const struct op *op, long *result,
 	       char *smaps, char *err, size_t errsize);
-/* 0, or -1 with "FILE:LINE: ..." if the trace cannot run for real. */
-int kexec_check_trace(const struct trace *t, char *err, size_t errsize);
+/*
+ * 0, or -1 with "FILE:LINE: ..." if an absolute address of the trace meets
+ * one of the agent's own mappings (after kexec_start).
+ */
+int kexec_check_trace(const struct kexec *k, const struct trace *t, char *err, size_t errsize);
 /* smaps of the carve-out in process @proc. */
 int kexec_smaps(struct kexec *k, int proc, char *smaps, char *err, size_t errsize);
 void kexec_stop(struct kexec *k);

@@ -481,12 +481,13 @@ int diff_trace_mode(struct trace *tp, enum oracle_mode mode, int quiet, int sile
 		}
 		filter_initial(o.g.initial, text_a, TEXT_MAX);
 	} else {
-		if (kexec_check_trace(&t, err, sizeof(err))) {
-			fprintf(stderr, "uvma: %s\n", err);
-			return 2;
-		}
 		if (kexec_start(&o.k, &t, text_a, err, sizeof(err))) {
 			fprintf(stderr, "uvma: %s: kernel executor: %s\n", path, err);
+			return 2;
+		}
+		if (kexec_check_trace(&o.k, &t, err, sizeof(err))) {
+			fprintf(stderr, "uvma: %s\n", err);
+			kexec_stop(&o.k);
 			return 2;
 		}
 		filter_initial(text_a, text_b, TEXT_MAX);
