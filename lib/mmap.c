@@ -221,8 +221,14 @@ long uvma_mmap(struct uvma_mm *mm, uint64_t addr, uint64_t len, int prot, int fl
 			return -EINVAL;
 	} else {
 		file = NULL;
+		/*
+		 * An anonymous hugetlbfs file: its placement wants a 2 MiB-aligned
+		 * MAP_FIXED address, then the reservation fails (the host reserves
+		 * no huge pages).
+		 */
 		if (flags & UVMA_MAP_HUGETLB)
-			return -ENOMEM; /* no huge pages are reserved on the host */
+			return ((flags & (UVMA_MAP_FIXED | UVMA_MAP_FIXED_NOREPLACE)) &&
+				(addr & (PMD_SIZE - 1))) ? -EINVAL : -ENOMEM;
 	}
 	pgoff = off >> PAGE_SHIFT;
 	if (!len)

@@ -93,7 +93,9 @@ static int do_mprotect_pkey(struct uvma_mm *mm, uint64_t start, uint64_t len, in
 		return -ENOMEM;
 	if (!arch_validate_prot(prot))
 		return -EINVAL;
-	if (pkey < -1 || pkey > 15 || (pkey > 0 && pkey != mm->exec_pkey))
+	/* an explicit key must be allocated; without pkeys (no OSPKE) none is, not even 0 */
+	if (pkey != -1 && (!mm->sys->cfg.pkeys || pkey < 0 || pkey > 15 ||
+			   (pkey > 0 && pkey != mm->exec_pkey)))
 		return -EINVAL;
 
 	vma = vma_find(mm, start);

@@ -193,9 +193,18 @@ static int parse_addr(struct parser *p, const char *s, struct taddr *a)
 
 static int parse_prot(struct parser *p, const char *s, int *prot)
 {
+	uint64_t v;
+
 	*prot = 0;
 	if (!strcmp(s, "none") || !strcmp(s, "0"))
 		return 0;
+	/* a number passes any bits, for the argument checks */
+	if (s[0] >= '0' && s[0] <= '9') {
+		if (parse_u64(s, &v) || v > 0x7fffffff)
+			return perr(p, "bad protection '%s'", s);
+		*prot = (int)v;
+		return 0;
+	}
 	for (const char *c = s; *c; c++) {
 		int bit = *c == 'r' ? UVMA_PROT_READ : *c == 'w' ? UVMA_PROT_WRITE :
 			  *c == 'x' ? UVMA_PROT_EXEC : 0;
@@ -720,7 +729,7 @@ static void fmt_size(char *buf, size_t size, uint64_t v)
 
 int op_format(const struct trace *t, const struct op *op, char *buf, size_t size)
 {
-	char a[64], b[64], l1[64], l2[64], f[256], prot[8];
+	char a[64], b[64], l1[64], l2[64], f[256], prot[16];
 	size_t n = 0;
 	int pi = 0;
 
@@ -739,6 +748,8 @@ int op_format(const struct trace *t, const struct op *op, char *buf, size_t size
 	prot[pi] = 0;
 	if (!pi)
 		strcpy(prot, "none");
+	if (op->prot & ~(UVMA_PROT_READ | UVMA_PROT_WRITE | UVMA_PROT_EXEC))
+		snprintf(prot, sizeof(prot), "%#x", (unsigned int)op->prot);
 	switch (op->kind) {
 	case OP_CARVEOUT:
 		n += (size_t)snprintf(buf + n, size - n, "carveout %s", l1);
