@@ -226,11 +226,22 @@ static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
 	return 0;
 }
 
-/* Drop one mapping of a folio (zap or COW). */
-static void folio_unmap(struct uvma_sys *sys, struct uvma_folio *f)
+/*
+ * Drop one mapping of a folio (zap or COW).  Unmapped from a VM_LOCKED VMA
+ * it is munlocked: evictable again (the kernel keeps an mlock count; a folio
+ * locked in two VMAs is rare enough to leave out).
+ */
+static void folio_unmap_from(struct uvma_sys *sys, struct uvma_folio *f, bool locked)
 {
+	if (locked)
+		f->flags &= ~FOLIO_MLOCKED;
 	f->mapcount--;
 	folio_put(sys, f);
+}
+
+static void folio_unmap(struct uvma_sys *sys, struct uvma_folio *f)
+{
+	folio_unmap_from(sys, f, false);
 }
 
 /* Write to a present anonymous folio: reuse it if only we hold it, else copy. */
@@ -257,7 +268,7 @@ static int do_wp_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
 		*pte = old;
 		return err;
 	}
-	folio_unmap(sys, f);
+	folio_unmap_from(sys, f, vma->flags & UVMA_VM_LOCKED);
 	return 0;
 }
 
@@ -388,7 +399,7 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 					*pte = old;
 					return err;
 				}
-				folio_unmap(sys, f);
+				folio_unmap_from(sys, f, vma->flags & UVMA_VM_LOCKED);
 				return 0;
 			}
 		}
@@ -507,6 +518,7 @@ int populate_range(struct uvma_mm *mm, uint64_t start, uint64_t end, bool write_
 struct zap_ctx {
 	struct uvma_sys *sys;
 	bool keep_guards;
+	bool locked;	/* the VMA is VM_LOCKED: its folios are munlocked */
 	bool recency;	/* vma_has_recency: no SEQ_READ or RAND_READ hint */
 };
 
@@ -525,7 +537,7 @@ static void zap_one(void *ctx, uint64_t addr, pte_t *pte)
 			if ((*pte & PTE_YOUNG) && z->recency)
 				folio_mark_accessed(f);
 		}
-		folio_unmap(z->sys, f);
+		folio_unmap_from(z->sys, f, z->locked);
 	} else if (*pte == PTE_GUARD && z->keep_guards) {
 		return;
 	}
@@ -543,7 +555,8 @@ static bool vma_has_recency(const struct uvma_vma *vma)
 
 void zap_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
-	struct zap_ctx z = { .sys = vma->mm->sys, .recency = vma_has_recency(vma) };
+	struct zap_ctx z = { .sys = vma->mm->sys, .recency = vma_has_recency(vma),
+			     .locked = vma->flags & UVMA_VM_LOCKED };
 
 	pt_walk(&vma->mm->pt, start, end, zap_one, &z);
 }
@@ -552,7 +565,8 @@ void zap_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 void zap_range_keep_guards(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
 	struct zap_ctx z = { .sys = vma->mm->sys, .keep_guards = true,
-			     .recency = vma_has_recency(vma) };
+			     .recency = vma_has_recency(vma),
+			     .locked = vma->flags & UVMA_VM_LOCKED };
 
 	pt_walk(&vma->mm->pt, start, end, zap_one, &z);
 }
