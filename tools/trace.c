@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "trace.h"
 #include "uvma.h"
@@ -519,7 +520,29 @@ static int parse_line(struct parser *p, char *line)
 			return -1;
 		if (proc == 0)
 			return perr(p, "the first process cannot exit");
+	} else if (!strcmp(cmd, "populate")) {
+		/* MADV_POPULATE_READ or _WRITE over the range (write by default) */
+		op->kind = OP_MADVISE;
+		if ((argc != 3 && argc != 4) || parse_addr(p, argv[1], &op->addr) ||
+		    parse_size(p, argv[2], &op->len, "length"))
+			return perr(p, "expected 'populate ADDR LEN [r|w]'");
+		if (argc == 4 && strcmp(argv[3], "r") && strcmp(argv[3], "w"))
+			return perr(p, "populate takes r or w, not '%s'", argv[3]);
+		op->arg = argc == 4 && argv[3][0] == 'r' ? UVMA_MADV_POPULATE_READ
+							 : UVMA_MADV_POPULATE_WRITE;
 	} else if (!strcmp(cmd, "prctl")) {
+		/* accept the uapi spelling too: PR_SET_MEMORY_MERGE, PR_SET_VMA_ANON_NAME */
+		if (argc >= 2) {
+			char *w = argv[1];
+
+			if (!strncasecmp(w, "pr_", 3))
+				w += 3;
+			for (char *c = w; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			if (!strcmp(w, "set_vma"))
+				w = "set_vma_anon_name";
+			argv[1] = w;
+		}
 		if (argc >= 2 && !strcmp(argv[1], "set_memory_merge")) {
 			uint64_t v;
 

@@ -455,12 +455,11 @@ int diff_trace_mode(struct trace *tp, enum oracle_mode mode, int quiet, int sile
 	struct utsname u;
 
 	for (int i = 0; i < t.nops; i++) {
-		if (t.ops[i].kind == OP_BRK || t.ops[i].kind == OP_PRCTL_ANON_NAME) {
-			if (!silent)
-				printf("%s:%d: skipped: %s cannot be compared with this kernel\n",
-				       path, t.ops[i].line,
-				       t.ops[i].kind == OP_BRK ? "brk" : "anon names");
-			return 0;
+		if (t.ops[i].kind == OP_BRK && mode != ORACLE_GOLDEN) {
+			/* the agent's break is its own heap: moving it is not the trace's */
+			fprintf(stderr, "uvma: %s:%d: brk cannot run on the kernel agent; "
+				"check this trace with uvma run\n", path, t.ops[i].line);
+			return 2;
 		}
 	}
 	memset(&o, 0, sizeof(o));
