@@ -42,9 +42,9 @@ $(O)/dbg/uvma-agent: $(O)/uvma-agent | $(O)/dbg
 	cp $< $@.tmp && mv -f $@.tmp $@
 
 # ---- debug + sanitizer build: the invariant checker runs after every call ---
-DBG_CFLAGS = $(CSTD) $(WARN) -O1 -g -DUVMA_DEBUG $(SAN) -Iinclude -Ilib
+DBG_CFLAGS = $(CSTD) $(WARN) -O1 -g -DUVMA_DEBUG $(SAN) $(COV) -Iinclude -Ilib
 $(O)/dbg/lib/%.o: lib/%.c lib/*.h include/uvma.h | $(O)/dbg/lib
-	$(CC) $(DBG_CFLAGS) $(COV) -c -o $@ $<
+	$(CC) $(DBG_CFLAGS) -c -o $@ $<
 $(O)/dbg/tools/%.o: tools/%.c tools/*.h include/uvma.h | $(O)/dbg/tools
 	$(CC) $(DBG_CFLAGS) -Itools -c -o $@ $<
 $(O)/dbg/libuvma.a: $(patsubst lib/%.c,$(O)/dbg/lib/%.o,$(LIB_SRC))
@@ -52,7 +52,7 @@ $(O)/dbg/libuvma.a: $(patsubst lib/%.c,$(O)/dbg/lib/%.o,$(LIB_SRC))
 $(O)/dbg/uvma: $(patsubst tools/%.c,$(O)/dbg/tools/%.o,$(TOOL_SRC)) $(O)/dbg/libuvma.a
 	$(CC) $(DBG_CFLAGS) -o $@ $^
 $(O)/dbg/test_%: tests/unit/test_%.c tests/unit/*.h $(O)/dbg/libuvma.a | $(O)/dbg
-	$(CC) $(DBG_CFLAGS) $(COV) -Itests/unit -Ilib -o $@ $< $(O)/dbg/libuvma.a -lcmocka
+	$(CC) $(DBG_CFLAGS) -Itests/unit -Ilib -o $@ $< $(O)/dbg/libuvma.a -lcmocka
 # the trace reader is tested on its own
 $(O)/dbg/test_trace: tests/unit/test_trace.c tools/trace.c tools/trace.h $(O)/dbg/libuvma.a | $(O)/dbg
 	$(CC) $(DBG_CFLAGS) -Itests/unit -Itools -o $@ $< tools/trace.c $(O)/dbg/libuvma.a -lcmocka
@@ -84,8 +84,11 @@ bench: $(O)/bench
 $(O)/bench: bench/bench.c $(O)/libuvma.a | $(O)
 	$(CC) $(CSTD) $(WARN) -O2 -g -Iinclude -Ilib -o $@ $< $(O)/libuvma.a
 
+# The tests with gcov; prints the line coverage of each library file.
 coverage:
 	$(MAKE) O=$(O)/cov COV=--coverage check
+	@cd $(O)/cov/dbg/lib && gcov -n -o . $(addprefix $(CURDIR)/,$(LIB_SRC)) 2>/dev/null | \
+		awk '/^File/ { f = $$2 } /^Lines executed/ { print (f ? f : "total"), $$2, $$3, $$4; f = "" }'
 
 demo: $(O)/uvma
 	$(O)/uvma demo

@@ -236,8 +236,8 @@ int cmd_fuzz(int argc, char **argv)
 			return 1;
 		}
 		res = diff_trace(&t, 1, 1, &nlines);
-		if (res == 1) {
-			/* per-CPU page batches are shared: the kernel must repeat it */
+		/* per-CPU page batches are shared: the kernel must repeat it, twice */
+		for (int retry = 0; res == 1 && retry < 2; retry++) {
 			unsigned long again = 0;
 
 			if (diff_trace(&t, 1, 1, &again) == 0) {
