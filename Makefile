@@ -35,7 +35,7 @@ $(O)/tools/%.o: tools/%.c tools/*.h include/uvma.h | $(O)/tools
 $(O)/libuvma.a: $(patsubst lib/%.c,$(O)/lib/%.o,$(LIB_SRC))
 	$(AR) rcs $@ $^
 $(O)/uvma: $(patsubst tools/%.c,$(O)/tools/%.o,$(TOOL_SRC)) $(O)/libuvma.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lz
 $(O)/uvma-agent: $(AGENT_SRC) tools/*.h | $(O)
 	$(CC) $(CSTD) $(WARN) -O2 -g -Iinclude -Itools -o $@ $(AGENT_SRC)
 $(O)/dbg/uvma-agent: $(O)/uvma-agent | $(O)/dbg
@@ -50,7 +50,7 @@ $(O)/dbg/tools/%.o: tools/%.c tools/*.h include/uvma.h | $(O)/dbg/tools
 $(O)/dbg/libuvma.a: $(patsubst lib/%.c,$(O)/dbg/lib/%.o,$(LIB_SRC))
 	$(AR) rcs $@ $^
 $(O)/dbg/uvma: $(patsubst tools/%.c,$(O)/dbg/tools/%.o,$(TOOL_SRC)) $(O)/dbg/libuvma.a
-	$(CC) $(DBG_CFLAGS) -o $@ $^
+	$(CC) $(DBG_CFLAGS) -o $@ $^ -lz
 $(O)/dbg/test_%: tests/unit/test_%.c tests/unit/*.h $(O)/dbg/libuvma.a | $(O)/dbg
 	$(CC) $(DBG_CFLAGS) -Itests/unit -Ilib -o $@ $< $(O)/dbg/libuvma.a -lcmocka
 # the trace reader is tested on its own
@@ -64,15 +64,20 @@ GOLDEN_KERNEL := 6.18.44
 FUZZ_SEEDS    := 7
 FUZZ_PROGRAMS := 2000
 
+SCENARIOS := $(wildcard tests/scenarios/*.utrace tests/scenarios/gen/*.utrace)
+
 check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
 	@echo "== scenarios: expect lines on the model"
-	$(O)/dbg/uvma run tests/scenarios/*.utrace
+	$(O)/dbg/uvma run $(SCENARIOS) > $(O)/run.log || { cat $(O)/run.log; exit 1; }
+	@tail -n 1 $(O)/run.log
 	@echo "== scenarios: the model against the recorded kernel answers"
-	$(O)/dbg/uvma run --golden tests/scenarios/*.utrace
+	$(O)/dbg/uvma run --golden $(SCENARIOS) > $(O)/golden.log || { grep -v 'agree' $(O)/golden.log; exit 1; }
+	@echo "$$(grep -c 'agree' $(O)/golden.log) of $(words $(SCENARIOS)) scenarios agree with the recorded kernel answers"
 	@if [ "$$(uname -r | cut -d- -f1)" = "$(GOLDEN_KERNEL)" ]; then \
 		echo "== scenarios: live diff against $$(uname -r)"; \
-		$(O)/dbg/uvma diff --quiet --retries 2 tests/scenarios/*.utrace; \
+		$(O)/dbg/uvma diff --quiet --retries 2 $(SCENARIOS) > $(O)/diff.log || { grep -v ' agree ' $(O)/diff.log; exit 1; }; \
+		tail -n 1 $(O)/diff.log; \
 		for s in $(FUZZ_SEEDS); do \
 			echo "== fuzz: seed $$s, $(FUZZ_PROGRAMS) programs against the kernel"; \
 			$(O)/dbg/uvma fuzz --seed $$s --programs $(FUZZ_PROGRAMS) --ops 30 --out $(O); \

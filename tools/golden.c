@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "golden.h"
 
 uint64_t golden_hash_file(const char *path)
@@ -29,9 +31,9 @@ void golden_path(const char *trace, char *out, size_t size)
 	size_t n = strlen(trace);
 
 	if (n > 7 && !strcmp(trace + n - 7, ".utrace"))
-		snprintf(out, size, "%.*s.golden", (int)(n - 7), trace);
+		snprintf(out, size, "%.*s.golden.gz", (int)(n - 7), trace);
 	else
-		snprintf(out, size, "%s.golden", trace);
+		snprintf(out, size, "%s.golden.gz", trace);
 }
 
 static int count_lines(const char *s)
@@ -43,26 +45,57 @@ static int count_lines(const char *s)
 	return n;
 }
 
-FILE *golden_create(const char *path, const char *kernel, uint64_t hash, const char *initial)
-{
-	FILE *f = fopen(path, "w");
+/* The text is written through gzip: smaps repeats itself from step to step. */
+struct golden_writer {
+	gzFile gz;
+	int err;
+};
 
-	if (!f)
+static void gz_puts(struct golden_writer *w, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n && gzwrite(w->gz, s, (unsigned int)n) != (int)n)
+		w->err = 1;
+}
+
+struct golden_writer *golden_create(const char *path, const char *kernel, uint64_t hash,
+				    const char *initial)
+{
+	struct golden_writer *w = calloc(1, sizeof(*w));
+	char head[512];
+
+	if (!w)
 		return NULL;
-	fprintf(f, "uvma-golden 1\nkernel %s\ntrace %016llx\ninitial %d\n%s", kernel,
-		(unsigned long long)hash, count_lines(initial), initial);
-	return f;
+	w->gz = gzopen(path, "wb9");
+	if (!w->gz) {
+		free(w);
+		return NULL;
+	}
+	snprintf(head, sizeof(head), "uvma-golden 1\nkernel %s\ntrace %016llx\ninitial %d\n",
+		 kernel, (unsigned long long)hash, count_lines(initial));
+	gz_puts(w, head);
+	gz_puts(w, initial);
+	return w;
 }
 
-void golden_add(FILE *f, int line, int proc, long result, const char *text)
+void golden_add(struct golden_writer *w, int line, int proc, long result, const char *text)
 {
-	fprintf(f, "step %d %d %ld %d\n%s", line, proc, result, count_lines(text), text);
+	char head[128];
+
+	snprintf(head, sizeof(head), "step %d %d %ld %d\n", line, proc, result, count_lines(text));
+	gz_puts(w, head);
+	gz_puts(w, text);
 }
 
-int golden_finish(FILE *f)
+int golden_finish(struct golden_writer *w)
 {
-	fprintf(f, "end\n");
-	return fclose(f);
+	int err;
+
+	gz_puts(w, "end\n");
+	err = w->err | (gzclose(w->gz) != Z_OK);
+	free(w);
+	return err ? -1 : 0;
 }
 
 /* Read @n lines from *pos into a new string. */
@@ -104,34 +137,45 @@ static char *next_line(char **pos, char *buf, size_t size)
 
 int golden_load(const char *path, struct golden *g, char *err, size_t errsize)
 {
-	FILE *f = fopen(path, "rb");
-	char *text, *pos, line[256];
-	long size;
+	gzFile gz = gzopen(path, "rb");
+	char *text = NULL, *pos, line[256];
+	size_t size = 0, cap = 0;
 	int n, lineno = 0;
 	unsigned long long hash;
 
 	memset(g, 0, sizeof(*g));
-	if (!f) {
+	if (!gz) {
 		snprintf(err, errsize, "%s: %s (record it with uvma diff --record)", path,
 			 strerror(errno));
 		return -1;
 	}
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	if (size < 0 || size > (64L << 20)) {
-		fclose(f);
-		snprintf(err, errsize, "%s: bad size", path);
-		return -1;
+	for (;;) {
+		int got;
+
+		if (cap - size < 65536) {
+			char *t;
+
+			cap = cap ? cap * 2 : 1 << 20;
+			if (cap > (256u << 20) || !(t = realloc(text, cap))) {
+				gzclose(gz);
+				free(text);
+				snprintf(err, errsize, "%s: too large", path);
+				return -1;
+			}
+			text = t;
+		}
+		got = gzread(gz, text + size, (unsigned int)(cap - size - 1));
+		if (got < 0) {
+			gzclose(gz);
+			free(text);
+			snprintf(err, errsize, "%s: not a gzip file, or damaged", path);
+			return -1;
+		}
+		if (!got)
+			break;
+		size += (size_t)got;
 	}
-	text = malloc((size_t)size + 1);
-	if (!text || fread(text, 1, (size_t)size, f) != (size_t)size) {
-		fclose(f);
-		free(text);
-		snprintf(err, errsize, "%s: read error", path);
-		return -1;
-	}
-	fclose(f);
+	gzclose(gz);
 	text[size] = 0;
 	pos = text;
 #define BAD(...)                                                         \
@@ -166,15 +210,15 @@ int golden_load(const char *path, struct golden *g, char *err, size_t errsize)
 			BAD("%s:%d: truncated step", path, lineno);
 		lineno += n;
 		if (g->nsteps == g->cap) {
-			int cap = g->cap ? 2 * g->cap : 64;
-			struct golden_step *s = realloc(g->steps, (size_t)cap * sizeof(*s));
+			int ncap = g->cap ? 2 * g->cap : 64;
+			struct golden_step *s = realloc(g->steps, (size_t)ncap * sizeof(*s));
 
 			if (!s) {
 				free(st.text);
 				BAD("%s: out of memory", path);
 			}
 			g->steps = s;
-			g->cap = cap;
+			g->cap = ncap;
 		}
 		g->steps[g->nsteps++] = st;
 	}

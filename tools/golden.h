@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Golden files: the kernel's answers to a trace, recorded by uvma diff
- * --record, so that the model can be checked where no such kernel runs.
+ * Golden files (FILE.golden.gz, gzip text): the kernel's answers to a trace,
+ * recorded by uvma diff --record, so that the model can be checked where no
+ * such kernel runs.
  *
  *   uvma-golden 1
  *   kernel 6.18.44-fc-v657
@@ -39,9 +40,11 @@ int golden_load(const char *path, struct golden *g, char *err, size_t errsize);
 const struct golden_step *golden_find(const struct golden *g, int line, int proc);
 void golden_free(struct golden *g);
 
-/* Writing, step by step, while the kernel runs. */
-FILE *golden_create(const char *path, const char *kernel, uint64_t hash, const char *initial);
-void golden_add(FILE *f, int line, int proc, long result, const char *text);
-int golden_finish(FILE *f);
+/* Writing, step by step, while the kernel runs (gzip-compressed). */
+struct golden_writer;
+struct golden_writer *golden_create(const char *path, const char *kernel, uint64_t hash,
+				    const char *initial);
+void golden_add(struct golden_writer *w, int line, int proc, long result, const char *text);
+int golden_finish(struct golden_writer *w);
 
 #endif

@@ -23,10 +23,10 @@ static const char usage[] =
 	"  demo                      a faulted anonymous VMA moved next to another: no merge\n"
 	"  run [--policy P] [--maps] [--golden] FILE...\n"
 	"                            run traces on the model, check results and expect lines;\n"
-	"                            --golden: against the kernel answers in FILE.golden\n"
+	"                            --golden: against the kernel answers in FILE.golden.gz\n"
 	"  diff [--quiet] [--keep-going] [--retries N] [--record] FILE...\n"
 	"                            run traces on the kernel and the model, compare every line;\n"
-	"                            --record: store the kernel's answers in FILE.golden\n"
+	"                            --record: store the kernel's answers in FILE.golden.gz\n"
 	"  fuzz [--seed S] [--programs N] [--ops M] [--out DIR]\n"
 	"                            random programs on both; mismatches shrunk and written\n"
 	"  help                      this text\n"
@@ -361,7 +361,7 @@ struct oracle {
 	enum oracle_mode mode;
 	struct kexec k;
 	struct golden g;
-	FILE *rec;
+	struct golden_writer *rec;
 };
 
 /* Keep what the model import needs of a whole-process smaps: headers, Rss, VmFlags. */
@@ -507,7 +507,7 @@ int diff_trace_mode(struct trace *tp, enum oracle_mode mode, int quiet, int sile
 		else
 			kexec_stop(&o.k);
 		if (o.rec)
-			fclose(o.rec);
+			golden_finish(o.rec);
 		return 2;
 	}
 	if (silent) {
