@@ -90,7 +90,7 @@ static void *free_lists[4200 / 8 + 1];
 
 static void *arena_alloc(size_t size)
 {
-	size_t idx = (size + 7) / 8;
+	size_t idx = (size + 15) / 16 * 2; /* 16-byte granules: the library asks malloc's alignment */
 	void *p;
 
 	if (idx < sizeof(free_lists) / sizeof(free_lists[0]) && free_lists[idx]) {
@@ -119,7 +119,7 @@ static void *arena_alloc(size_t size)
 
 static void arena_free(void *p, size_t size)
 {
-	size_t idx = (size + 7) / 8;
+	size_t idx = (size + 15) / 16 * 2;
 
 	*(void **)p = free_lists[idx];
 	free_lists[idx] = p;

@@ -151,7 +151,7 @@ struct uvma_sys;
 struct uvma_mm;
 struct uvma_file;
 
-/* Allocation hooks; NULL members use malloc/free. */
+/* Allocation hooks; NULL members use malloc/free.  Memory must be 16-byte aligned, as malloc's. */
 struct uvma_alloc_ops {
 	void *(*alloc)(void *ctx, size_t size);
 	void (*free)(void *ctx, void *ptr, size_t size);

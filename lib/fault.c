@@ -30,7 +30,8 @@ void folio_add_lru(struct uvma_sys *sys, struct uvma_folio *f)
 {
 	f->flags |= FOLIO_LRU_ADD_PENDING;
 	sys->lru_add[sys->nlru_add++] = f;
-	if (sys->nlru_add == sizeof(sys->lru_add) / sizeof(sys->lru_add[0]))
+	/* a full batch moves; so does any batch a large folio joins */
+	if (sys->nlru_add == sizeof(sys->lru_add) / sizeof(sys->lru_add[0]) || folio_large(f))
 		lru_add_batch_move(sys);
 }
 
@@ -56,7 +57,8 @@ static void lazyfree_add(struct uvma_sys *sys, struct uvma_folio *f)
 		return;
 	f->flags = (f->flags & ~FOLIO_LRU) | FOLIO_LAZYFREE_PENDING;
 	sys->lazyfree[sys->nlazyfree++] = f;
-	if (sys->nlazyfree == sizeof(sys->lazyfree) / sizeof(sys->lazyfree[0]))
+	/* a full batch moves; so does any batch a large folio joins */
+	if (sys->nlazyfree == sizeof(sys->lazyfree) / sizeof(sys->lazyfree[0]) || folio_large(f))
 		lru_add_drain(sys);
 }
 
@@ -64,6 +66,8 @@ void folio_put(struct uvma_sys *sys, struct uvma_folio *folio)
 {
 	if (--folio->refcount)
 		return;
+	if (folio_large(folio))
+		folio_free_large(sys, folio);
 	if (folio->flags & FOLIO_LAZYFREE_PENDING) {
 		for (unsigned int i = 0; i < sys->nlazyfree; i++) {
 			if (sys->lazyfree[i] == folio) {
@@ -231,17 +235,48 @@ static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
  * it is munlocked: evictable again (the kernel keeps an mlock count; a folio
  * locked in two VMAs is rare enough to leave out).
  */
-static void folio_unmap_from(struct uvma_sys *sys, struct uvma_folio *f, bool locked)
+static void folio_unmap_page(struct uvma_sys *sys, struct uvma_folio *f, uint64_t idx,
+			     bool locked)
 {
 	if (locked)
 		f->flags &= ~FOLIO_MLOCKED;
-	f->mapcount--;
+	if (folio_large(f))
+		f->pmap[idx]--;
+	else
+		f->mapcount--;
 	folio_put(sys, f);
 }
 
 static void folio_unmap(struct uvma_sys *sys, struct uvma_folio *f)
 {
-	folio_unmap_from(sys, f, false);
+	folio_unmap_page(sys, f, 0, false);
+}
+
+/* The folio's page that @vma maps at @addr. */
+static uint64_t folio_idx(const struct uvma_vma *vma, const struct uvma_folio *f, uint64_t addr)
+{
+	return folio_large(f) ? linear_page_index(vma, addr) - f->index : 0;
+}
+
+/* All of the folio's mappings are this one's (folio_mapcount == nr_pages). */
+static bool folio_mapped_once(const struct uvma_folio *f)
+{
+	int sum = 0;
+
+	if (!folio_large(f))
+		return f->mapcount == 1;
+	for (int i = 0; i < HPAGE_PMD_NR; i++)
+		sum += f->pmap[i];
+	return f->entire == 0 && sum == HPAGE_PMD_NR;
+}
+
+/* Set bits on the 512 PTEs of the PMD mapping that contains @addr. */
+static void pmd_set(struct uvma_mm *mm, uint64_t addr, pte_t bits)
+{
+	pte_t *ptes = pt_lookup(&mm->pt, addr & ~(PMD_SIZE - 1));
+
+	for (int i = 0; i < HPAGE_PMD_NR; i++)
+		ptes[i] |= bits;
 }
 
 /* Write to a present anonymous folio: reuse it if only we hold it, else copy. */
@@ -252,11 +287,20 @@ static int do_wp_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
 	pte_t old = *pte;
 	int err;
 
+	if (*pte & PTE_PMD) {
+		/* an exclusive THP is written in place; a shared one is split first */
+		if (f->flags & FOLIO_ANON_EXCLUSIVE) {
+			pmd_set(vma->mm, addr, PTE_YOUNG | PTE_DIRTY);
+			return 0;
+		}
+		thp_split_at(vma->mm, addr);
+		old = *pte;
+	}
 	if (f->flags & FOLIO_ANON_EXCLUSIVE) {
 		*pte |= PTE_YOUNG | PTE_DIRTY;
 		return 0;
 	}
-	if (f->refcount == 1 && f->mapcount == 1) {
+	if (!folio_large(f) && f->refcount == 1 && f->mapcount == 1) {
 		/* The last mapping of a once-shared folio: take it over. */
 		f->mapping = vma->anon_vma;
 		f->flags |= FOLIO_ANON_EXCLUSIVE;
@@ -268,7 +312,7 @@ static int do_wp_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
 		*pte = old;
 		return err;
 	}
-	folio_unmap_from(sys, f, vma->flags & UVMA_VM_LOCKED);
+	folio_unmap_page(sys, f, folio_idx(vma, f, addr), vma->flags & UVMA_VM_LOCKED);
 	return 0;
 }
 
@@ -399,7 +443,7 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 					*pte = old;
 					return err;
 				}
-				folio_unmap_from(sys, f, vma->flags & UVMA_VM_LOCKED);
+				folio_unmap_page(sys, f, 0, vma->flags & UVMA_VM_LOCKED);
 				return 0;
 			}
 		}
@@ -424,7 +468,20 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 		*pte = mk_pte(f, write);
 		return 0;
 	}
-	/* private anonymous */
+	/* private anonymous: a whole THP first, where the VMA allows it */
+	if (!*pte || *pte == PTE_HUGE_ZERO) {
+		int r = thp_fault(vma, addr, write);
+
+		if (r < 0)
+			return r;
+		if (r)
+			return 0;
+		if (*pte == PTE_HUGE_ZERO) {
+			if (!write)
+				return 0;
+			thp_split_at(vma->mm, addr);
+		}
+	}
 	if (!*pte || *pte == PTE_ZERO) {
 		if (!write) {
 			*pte = PTE_ZERO;
@@ -433,7 +490,10 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 		return new_anon_page(vma, addr, pte);
 	}
 	if (!write) {
-		*pte |= PTE_YOUNG;
+		if (*pte & PTE_PMD)
+			pmd_set(vma->mm, addr, PTE_YOUNG);
+		else
+			*pte |= PTE_YOUNG;
 		return 0;
 	}
 	return do_wp_anon(vma, addr, pte);
@@ -517,6 +577,7 @@ int populate_range(struct uvma_mm *mm, uint64_t start, uint64_t end, bool write_
 
 struct zap_ctx {
 	struct uvma_sys *sys;
+	const struct uvma_vma *vma;
 	bool keep_guards;
 	bool locked;	/* the VMA is VM_LOCKED: its folios are munlocked */
 	bool recency;	/* vma_has_recency: no SEQ_READ or RAND_READ hint */
@@ -526,7 +587,19 @@ static void zap_one(void *ctx, uint64_t addr, pte_t *pte)
 {
 	struct zap_ctx *z = ctx;
 
-	(void)addr;
+	if (pte_is_folio(*pte) && (*pte & PTE_PMD)) {
+		/* a whole PMD mapping: the range's partial blocks were split before */
+		struct uvma_folio *f = pte_folio(*pte);
+
+		UVMA_BUG_ON(addr & (PMD_SIZE - 1));
+		for (int i = 0; i < HPAGE_PMD_NR; i++)
+			pte[i] = 0;
+		if (z->locked)
+			f->flags &= ~FOLIO_MLOCKED;
+		f->entire--;
+		folio_put(z->sys, f);
+		return;
+	}
 	if (pte_is_folio(*pte)) {
 		struct uvma_folio *f = pte_folio(*pte);
 
@@ -537,7 +610,7 @@ static void zap_one(void *ctx, uint64_t addr, pte_t *pte)
 			if ((*pte & PTE_YOUNG) && z->recency)
 				folio_mark_accessed(f);
 		}
-		folio_unmap_from(z->sys, f, z->locked);
+		folio_unmap_page(z->sys, f, folio_idx(z->vma, f, addr), z->locked);
 	} else if (*pte == PTE_GUARD && z->keep_guards) {
 		return;
 	}
@@ -555,19 +628,21 @@ static bool vma_has_recency(const struct uvma_vma *vma)
 
 void zap_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
-	struct zap_ctx z = { .sys = vma->mm->sys, .recency = vma_has_recency(vma),
+	struct zap_ctx z = { .sys = vma->mm->sys, .vma = vma, .recency = vma_has_recency(vma),
 			     .locked = vma->flags & UVMA_VM_LOCKED };
 
+	thp_split_boundaries(vma->mm, start, end);
 	pt_walk(&vma->mm->pt, start, end, zap_one, &z);
 }
 
 /* MADV_DONTNEED: guard markers stay; no LRU drain (observed: pending lazyfree stays). */
 void zap_range_keep_guards(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
-	struct zap_ctx z = { .sys = vma->mm->sys, .keep_guards = true,
+	struct zap_ctx z = { .sys = vma->mm->sys, .vma = vma, .keep_guards = true,
 			     .recency = vma_has_recency(vma),
 			     .locked = vma->flags & UVMA_VM_LOCKED };
 
+	thp_split_boundaries(vma->mm, start, end);
 	pt_walk(&vma->mm->pt, start, end, zap_one, &z);
 }
 
@@ -576,14 +651,14 @@ static void free_one(void *ctx, uint64_t addr, pte_t *pte)
 	struct uvma_folio *f;
 
 	(void)addr;
-	if (!pte_is_folio(*pte))
+	if (!pte_is_folio(*pte) || pte_pmd_mapped(*pte))
 		return;
 	f = pte_folio(*pte);
 	if (!(f->flags & FOLIO_ANON))
 		return;
 	/* PG_dirty is cleared only on a folio nobody else maps; a shared one is skipped */
 	if (f->flags & FOLIO_DIRTY) {
-		if (f->mapcount != 1)
+		if (!folio_mapped_once(f))
 			return;
 		f->flags &= ~FOLIO_DIRTY;
 	}
@@ -594,9 +669,40 @@ static void free_one(void *ctx, uint64_t addr, pte_t *pte)
 }
 
 /* MADV_FREE drains the LRU batches first, so fresh folios can become lazyfree. */
+/*
+ * Whole PMD mappings that [start, end) covers, for MADV_FREE and COLD: the
+ * kernel works on them at PMD level when nobody else maps the folio; blocks
+ * covered in part are split.
+ */
+static void thp_whole_pmds(struct uvma_vma *vma, uint64_t start, uint64_t end, bool free)
+{
+	thp_split_boundaries(vma->mm, start, end);
+	for (uint64_t a = (start + PMD_SIZE - 1) & ~(PMD_SIZE - 1); a + PMD_SIZE <= end;
+	     a += PMD_SIZE) {
+		pte_t *ptes = pt_lookup(&vma->mm->pt, a);
+		struct uvma_folio *f;
+
+		if (!ptes || !pte_is_folio(ptes[0]) || !(ptes[0] & PTE_PMD))
+			continue;
+		f = pte_folio(ptes[0]);
+		if (f->entire != 1)
+			continue; /* maybe mapped shared: left alone */
+		for (int i = 0; i < HPAGE_PMD_NR; i++)
+			ptes[i] &= ~(free ? (PTE_YOUNG | PTE_DIRTY) : PTE_YOUNG);
+		if (free) {
+			f->flags &= ~FOLIO_DIRTY;
+			if ((f->flags & FOLIO_SWAPBACKED) && !(f->flags & FOLIO_MLOCKED))
+				lazyfree_add(vma->mm->sys, f);
+		} else {
+			f->flags &= ~(FOLIO_REFERENCED | FOLIO_ACTIVE);
+		}
+	}
+}
+
 void madvise_free_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
 	lru_add_drain(vma->mm->sys);
+	thp_whole_pmds(vma, start, end, true);
 	pt_walk(&vma->mm->pt, start, end, free_one, vma->mm->sys);
 }
 
@@ -606,11 +712,11 @@ static void cold_one(void *ctx, uint64_t addr, pte_t *pte)
 
 	(void)ctx;
 	(void)addr;
-	if (!pte_is_folio(*pte))
+	if (!pte_is_folio(*pte) || pte_pmd_mapped(*pte))
 		return;
 	f = pte_folio(*pte);
 	/* other mappings of the folio are left alone */
-	if (f->mapcount != 1)
+	if (!folio_mapped_once(f))
 		return;
 	*pte &= ~PTE_YOUNG;
 	f->flags &= ~(FOLIO_REFERENCED | FOLIO_ACTIVE);
@@ -619,6 +725,7 @@ static void cold_one(void *ctx, uint64_t addr, pte_t *pte)
 void madvise_cold_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
 	lru_add_drain(vma->mm->sys);
+	thp_whole_pmds(vma, start, end, false);
 	pt_walk(&vma->mm->pt, start, end, cold_one, NULL);
 }
 
@@ -635,7 +742,7 @@ static void pageout_one(void *ctx, uint64_t addr, pte_t *pte)
 	if (!pte_is_folio(*pte))
 		return;
 	f = pte_folio(*pte);
-	if (f->mapcount != 1)
+	if (!folio_mapped_once(f) || folio_large(f))
 		return;
 	/* unlike COLD, the PTE keeps its young bit: reclaim ignores references */
 	f->flags &= ~FOLIO_REFERENCED;
@@ -662,6 +769,7 @@ static void pageout_one(void *ctx, uint64_t addr, pte_t *pte)
 
 void madvise_pageout_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
+	thp_split_range(vma->mm, start, end);
 	lru_add_drain(vma->mm->sys);
 	pt_walk(&vma->mm->pt, start, end, pageout_one, vma->mm->sys);
 }
@@ -723,13 +831,14 @@ int guard_install_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
 	struct uvma_sys *sys = vma->mm->sys;
 
+	thp_split_range(vma->mm, start, end);
 	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
 		pte_t *pte = pt_get(sys, &vma->mm->pt, a);
 
 		if (!pte)
 			return -ENOMEM;
 		if (pte_is_folio(*pte))
-			folio_unmap(sys, pte_folio(*pte));
+			folio_unmap_page(sys, pte_folio(*pte), folio_idx(vma, pte_folio(*pte), a), false);
 		*pte = PTE_GUARD;
 	}
 	return 0;
@@ -770,8 +879,19 @@ static void copy_one(void *ctx, uint64_t addr, pte_t *pte)
 	if (pte_is_folio(*pte)) {
 		struct uvma_folio *f = pte_folio(*pte);
 
-		f->mapcount++;
-		f->refcount++;
+		if (*pte & PTE_PMD) {
+			/* the child gets the PMD mapping: one more entire mapping */
+			if (!(addr & (PMD_SIZE - 1))) {
+				f->entire++;
+				f->refcount++;
+			}
+		} else if (folio_large(f)) {
+			f->pmap[folio_idx(c->dst, f, addr)]++;
+			f->refcount++;
+		} else {
+			f->mapcount++;
+			f->refcount++;
+		}
 		if (f->flags & FOLIO_ANON) {
 			f->flags &= ~FOLIO_ANON_EXCLUSIVE;
 			f->flags |= FOLIO_EVER_SHARED;
@@ -800,6 +920,11 @@ int move_page_tables(struct uvma_vma *dst, uint64_t new_addr, struct uvma_vma *s
 	struct page_table *pt = &src->mm->pt;
 
 	(void)dst;
+	/* PMD mappings move whole only between aligned places */
+	if ((old_addr | new_addr) & (PMD_SIZE - 1))
+		thp_split_range(src->mm, old_addr, old_addr + len);
+	else
+		thp_split_boundaries(src->mm, old_addr, old_addr + len);
 	/* Make every destination table exist first, so the move cannot fail half-way. */
 	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
 		pte_t *s = pt_lookup(pt, old_addr + off);

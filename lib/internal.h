@@ -257,10 +257,20 @@ struct uvma_folio {
 	void *mapping;		/* anon: struct anon_vma; file: struct uvma_file */
 	uint64_t index;
 	int32_t refcount;
-	int32_t mapcount;
+	int32_t mapcount;	/* order 0: mappings of the page */
 	uint32_t flags;
-	uint8_t order;
+	uint8_t order;		/* 0, or HPAGE_PMD_ORDER for a THP */
+	int32_t entire;		/* large: PMD mappings of the whole folio */
+	uint16_t *pmap;		/* large: PTE mappings of each page */
 };
+
+#define HPAGE_PMD_ORDER 9
+#define HPAGE_PMD_NR (1 << HPAGE_PMD_ORDER)
+
+static inline bool folio_large(const struct uvma_folio *f)
+{
+	return f->order != 0;
+}
 
 /*
  * A page-table entry is one word: 0 for none, a folio pointer with the
@@ -269,19 +279,27 @@ struct uvma_folio {
 typedef uintptr_t pte_t;
 #define PTE_YOUNG ((pte_t)2)
 #define PTE_DIRTY ((pte_t)4)
-#define PTE_FLAGS (PTE_YOUNG | PTE_DIRTY)
+#define PTE_PMD ((pte_t)8)	/* one of the 512 pages of a PMD mapping */
+#define PTE_FLAGS (PTE_YOUNG | PTE_DIRTY | PTE_PMD)
 #define PTE_MARKER ((pte_t)1)
-#define PTE_ZERO (PTE_MARKER | (1 << 3))
-#define PTE_GUARD (PTE_MARKER | (2 << 3))
+#define PTE_ZERO (PTE_MARKER | (1 << 4))
+#define PTE_GUARD (PTE_MARKER | (2 << 4))
+#define PTE_HUGE_ZERO (PTE_MARKER | (3 << 4))	/* a page of the huge zero page */
 
 static inline bool pte_is_folio(pte_t p)
 {
 	return p && !(p & PTE_MARKER);
 }
 
+/* One of the 512 PTEs of a PMD-mapped THP (PTE-level work leaves them alone). */
+static inline bool pte_pmd_mapped(pte_t p)
+{
+	return pte_is_folio(p) && (p & PTE_PMD);
+}
+
 static inline struct uvma_folio *pte_folio(pte_t p)
 {
-	return (struct uvma_folio *)(p & ~(pte_t)7);
+	return (struct uvma_folio *)(p & ~(pte_t)15);
 }
 
 #define PT_BITS 9
@@ -370,6 +388,13 @@ int move_page_tables(struct uvma_vma *dst, uint64_t new_addr, struct uvma_vma *s
 		     uint64_t old_addr, uint64_t len) __must_check;
 void folio_put(struct uvma_sys *sys, struct uvma_folio *folio);
 void lru_add_drain(struct uvma_sys *sys);
+/* THP (thp.c) */
+int thp_fault(struct uvma_vma *vma, uint64_t addr, bool write) __must_check;
+void thp_split_at(struct uvma_mm *mm, uint64_t addr);
+void thp_split_range(struct uvma_mm *mm, uint64_t start, uint64_t end);
+void thp_split_boundaries(struct uvma_mm *mm, uint64_t start, uint64_t end);
+int folio_page_mapcount(const struct uvma_folio *f, uint64_t idx);
+void folio_free_large(struct uvma_sys *sys, struct uvma_folio *f);
 /* A new folio enters the per-CPU lru_add batch. */
 void folio_add_lru(struct uvma_sys *sys, struct uvma_folio *folio);
 void mlock_range_pages(struct uvma_vma *vma, uint64_t start, uint64_t end, bool lock);

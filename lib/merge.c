@@ -167,6 +167,8 @@ static int commit_merge(struct vma_merge *vmg)
 	for (unsigned int i = 0; i < nremove; i++)
 		tree_erase(&mm->tree, remove[i]->end, remove[i]);
 
+	if ((vmg->adjust_middle_start || vmg->adjust_next_start) && (vmg->end & (PMD_SIZE - 1)))
+		thp_split_at(mm, vmg->end);
 	vma_set_range(mm, vma, vmg->start, vmg->end, vmg->pgoff);
 	if (vmg->adjust_middle_start) {
 		struct uvma_vma *adj = vmg->middle;

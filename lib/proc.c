@@ -119,6 +119,7 @@ long uvma_render_maps(const struct uvma_mm *mm, uint64_t lo, uint64_t hi, char *
 }
 
 struct mss {
+	const struct uvma_vma *vma;
 	uint64_t resident, pss, pss_dirty, pss_locked;
 	uint64_t shared_clean, shared_dirty, private_clean, private_dirty;
 	uint64_t referenced, anonymous, ksm, lazyfree, anon_thp, swap, swap_pss;
@@ -131,11 +132,14 @@ static void smaps_pte(void *ctx, uint64_t addr, pte_t *pte)
 	struct uvma_folio *f;
 	bool dirty, private;
 	uint64_t pss;
+	int mapcount;
 
-	(void)addr;
 	if (!pte_is_folio(*pte))
 		return;
 	f = pte_folio(*pte);
+	mapcount = folio_page_mapcount(f, folio_large(f) ? linear_page_index(m->vma, addr) - f->index : 0);
+	if ((*pte & PTE_PMD) && (f->flags & FOLIO_ANON))
+		m->anon_thp += PAGE_SIZE;
 	dirty = (*pte & PTE_DIRTY) || (f->flags & FOLIO_DIRTY);
 	if (f->flags & FOLIO_ANON) {
 		m->anonymous += PAGE_SIZE;
@@ -145,11 +149,11 @@ static void smaps_pte(void *ctx, uint64_t addr, pte_t *pte)
 	m->resident += PAGE_SIZE;
 	if ((*pte & PTE_YOUNG) || (f->flags & FOLIO_REFERENCED))
 		m->referenced += PAGE_SIZE;
-	if (f->refcount == 1 || f->mapcount < 2) {
+	if (f->refcount == 1 || mapcount < 2) {
 		pss = PAGE_SIZE << PSS_SHIFT;
 		private = true;
 	} else {
-		pss = (PAGE_SIZE << PSS_SHIFT) / (uint64_t)f->mapcount;
+		pss = (PAGE_SIZE << PSS_SHIFT) / (uint64_t)mapcount;
 		private = false;
 	}
 	m->pss += pss;
@@ -171,6 +175,7 @@ static void smaps_pte(void *ctx, uint64_t addr, pte_t *pte)
 static void vma_usage(const struct uvma_vma *vma, struct mss *m)
 {
 	memset(m, 0, sizeof(*m));
+	m->vma = vma;
 	m->locked = vma->flags & UVMA_VM_LOCKED;
 	pt_walk(&vma->mm->pt, vma->start, vma->end, smaps_pte, m);
 }

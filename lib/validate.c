@@ -41,6 +41,25 @@ static void check_pte(void *ctx, uint64_t addr, pte_t *pte)
 	if (c->err || !pte_is_folio(*pte))
 		return;
 	f = pte_folio(*pte);
+	if (folio_large(f)) {
+		uint64_t lpi = linear_page_index(v, addr);
+
+		if (lpi < f->index || lpi >= f->index + HPAGE_PMD_NR ||
+		    folio_page_mapcount(f, lpi - f->index) < 1 ||
+		    ((*pte & PTE_PMD) && (addr & (PMD_SIZE - 1)) != (lpi - f->index) << PAGE_SHIFT)) {
+			snprintf(c->why, c->why_size,
+				 "page %#llx of a large folio (index %#llx) mapped at %#llx",
+				 (unsigned long long)lpi, (unsigned long long)f->index,
+				 (unsigned long long)addr);
+			c->err = -EUCLEAN;
+		}
+		if (!chain_has(v, f->mapping)) {
+			snprintf(c->why, c->why_size, "THP at %#llx outside the anon_vma chain",
+				 (unsigned long long)addr);
+			c->err = -EUCLEAN;
+		}
+		return;
+	}
 	if (f->index != linear_page_index(v, addr)) {
 		snprintf(c->why, c->why_size,
 			 "folio at %#llx has index %#llx, VMA [%#llx,%#llx) pgoff %#llx expects %#llx",

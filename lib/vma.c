@@ -128,6 +128,9 @@ int __split_vma(struct uvma_vma *vma, uint64_t addr, int new_below)
 	UVMA_BUG_ON(addr <= vma->start || addr >= vma->end);
 	if (vma->ops && vma->ops->no_split)
 		return -EINVAL;
+	/* a PMD mapping across the new boundary is split (vma_adjust_trans_huge) */
+	if (addr & (PMD_SIZE - 1))
+		thp_split_at(mm, addr);
 	new = vma_dup(vma);
 	if (!new)
 		return -ENOMEM;
