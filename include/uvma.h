@@ -341,6 +341,8 @@ int uvma_validate(const struct uvma_mm *mm, char *why, size_t why_size);
  * many calls broke an invariant, and the first description in *why.
  */
 unsigned long uvma_sys_violations(const struct uvma_sys *sys, const char **why);
+/* Debug builds: pause (false) or resume the checker, for bulk set-ups; resuming checks once. */
+void uvma_sys_debug_checks(struct uvma_sys *sys, bool on);
 
 /* Counters of the merge engine, per address space. */
 struct uvma_stats {

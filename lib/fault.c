@@ -76,17 +76,24 @@ void folio_put(struct uvma_sys *sys, struct uvma_folio *folio)
 			}
 		}
 	}
-	if (folio->flags & FOLIO_LRU_ADD_PENDING) {
-		for (unsigned int i = 0; i < sys->nlru_add; i++) {
-			if (sys->lru_add[i] == folio) {
-				memmove(&sys->lru_add[i], &sys->lru_add[i + 1],
-					(sys->nlru_add - i - 1) * sizeof(sys->lru_add[0]));
-				sys->nlru_add--;
-				break;
-			}
+	lru_add_forget(sys, folio);
+	uvma_free(sys, folio, sizeof(*folio));
+}
+
+/* Take a folio that is going away out of the lru_add batch, keeping the order. */
+void lru_add_forget(struct uvma_sys *sys, struct uvma_folio *folio)
+{
+	if (!(folio->flags & FOLIO_LRU_ADD_PENDING))
+		return;
+	for (unsigned int i = 0; i < sys->nlru_add; i++) {
+		if (sys->lru_add[i] == folio) {
+			memmove(&sys->lru_add[i], &sys->lru_add[i + 1],
+				(sys->nlru_add - i - 1) * sizeof(sys->lru_add[0]));
+			sys->nlru_add--;
+			break;
 		}
 	}
-	uvma_free(sys, folio, sizeof(*folio));
+	folio->flags &= ~FOLIO_LRU_ADD_PENDING;
 }
 
 /*

@@ -21,6 +21,7 @@ void uvma_mm_exit(struct uvma_mm *mm)
 		zap_range(vma, vma->start, vma->end);
 		vma_remove(vma);
 	}
+	lru_add_forget(mm->sys, &mm->stack_folio);
 	tree_destroy(&mm->tree);
 	pt_destroy(mm->sys, &mm->pt);
 	list_del(&mm->node);
@@ -61,6 +62,31 @@ out_free:
 	return err;
 }
 
+/*
+ * fork() returns into the parent, which writes its stack at once; the page is
+ * now shared with the child, so the write copies it and the copy enters the
+ * per-CPU lru_add batch.  If the page is itself such a copy from an earlier
+ * fork that no drain or batch overflow has moved to the LRU yet, the reuse
+ * check (wp_can_reuse_anon_folio) cannot count the batch's reference and
+ * drains the local batches first, lazyfree included:
+ *
+ *   madvise(MADV_FREE)  fork  fork          -> drained at the second fork
+ *   madvise(MADV_FREE)  fork  exit+wait fork -> drained too (the copy stays)
+ *   madvise(MADV_FREE)  fork  40 faults fork -> not drained (batch overflowed)
+ *
+ * (probes on the host, 6.18.44).  The child's stack page is the old one,
+ * already on the LRU.  No real program forks without writing its stack, so
+ * the model does it for every caller; the page has no VMA in the model.
+ */
+static void fork_write_stack(struct uvma_mm *parent)
+{
+	struct uvma_sys *sys = parent->sys;
+
+	if (parent->stack_folio.flags & FOLIO_LRU_ADD_PENDING)
+		lru_add_drain(sys);
+	folio_add_lru(sys, &parent->stack_folio);
+}
+
 struct uvma_mm *uvma_fork(struct uvma_mm *parent, int *errp)
 {
 	struct uvma_mm *mm = uvma_mm_create(parent->sys);
@@ -99,6 +125,7 @@ struct uvma_mm *uvma_fork(struct uvma_mm *parent, int *errp)
 		mm_debug_validate(parent);
 		return NULL;
 	}
+	fork_write_stack(parent);
 	mm_debug_validate(parent);
 	mm_debug_validate(mm);
 	*errp = 0;

@@ -124,6 +124,7 @@ struct uvma_sys {
 		unsigned int count;
 	} cache[6];
 	unsigned long violations;	/* debug builds: invariant failures seen */
+	bool checks_paused;
 	char violation[256];
 };
 
@@ -346,6 +347,12 @@ struct uvma_mm {
 	int exec_pkey;			/* -1 until allocated */
 	uint64_t total_vm, locked_vm, data_vm, exec_vm, stack_vm;
 	struct uvma_stats stats;
+	/*
+	 * The page of the process's own stack that fork() returns on, outside
+	 * every modelled range but inside the per-CPU lru_add batch; see
+	 * fork_write_stack().  Only its flags are used.
+	 */
+	struct uvma_folio stack_folio;
 };
 
 /* ---- helpers shared between the calls ------------------------------------------ */
@@ -388,6 +395,7 @@ int move_page_tables(struct uvma_vma *dst, uint64_t new_addr, struct uvma_vma *s
 		     uint64_t old_addr, uint64_t len) __must_check;
 void folio_put(struct uvma_sys *sys, struct uvma_folio *folio);
 void lru_add_drain(struct uvma_sys *sys);
+void lru_add_forget(struct uvma_sys *sys, struct uvma_folio *folio);
 /* THP (thp.c) */
 int thp_fault(struct uvma_vma *vma, uint64_t addr, bool write) __must_check;
 void thp_split_at(struct uvma_mm *mm, uint64_t addr);

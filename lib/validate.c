@@ -221,13 +221,22 @@ void mm_debug_validate(struct uvma_mm *mm)
 #ifdef UVMA_DEBUG
 	char why[256];
 
-	if (mm->sys->violations == 0 && uvma_validate(mm, why, sizeof(why))) {
+	if (mm->sys->violations == 0 && !mm->sys->checks_paused &&
+	    uvma_validate(mm, why, sizeof(why))) {
 		mm->sys->violations++;
 		memcpy(mm->sys->violation, why, sizeof(why));
 	}
 #else
 	(void)mm;
 #endif
+}
+
+void uvma_sys_debug_checks(struct uvma_sys *sys, bool on)
+{
+	sys->checks_paused = !on;
+	if (on)
+		for (struct list_head *p = sys->mms.next; p != &sys->mms; p = p->next)
+			mm_debug_validate(container_of(p, struct uvma_mm, node));
 }
 
 unsigned long uvma_sys_violations(const struct uvma_sys *sys, const char **why)

@@ -57,6 +57,9 @@ static size_t gen_program(struct rng *r, unsigned int nops, char *buf, size_t si
 	EMIT("uvma-trace 1\ncarveout %up\n", PAGES + 16);
 	if (file)
 		EMIT("file f %up\n", 16);
+	/* one program in twenty runs next to vm.max_map_count */
+	if (pick(r, 20) == 0)
+		EMIT("fill_to_limit %u\n", pick(r, 9));
 	for (unsigned int i = 0; i < nops; i++) {
 		unsigned int a = pick(r, PAGES), len = 1 + pick(r, 8), b = pick(r, PAGES);
 		int p;

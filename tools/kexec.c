@@ -151,6 +151,20 @@ int kexec_start(struct kexec *k, const struct trace *t, char *initial, char *err
 			CPU_SET(env ? atoi(env) : 0, &set);
 			sched_setaffinity(0, sizeof(set), &set);
 		}
+		/*
+		 * After fork, whichever of parent and child writes a shared page
+		 * first copies it, and that decides which stack copy sits in the
+		 * lru_add batch (fork_write_stack() in lib/fork.c).  Under the fair
+		 * class the child sometimes preempts the parent; a FIFO task is not
+		 * preempted by its equal-priority child, so the parent always
+		 * returns first, as the model assumes.  Needs CAP_SYS_NICE; without
+		 * it such traces may need --retries.
+		 */
+		{
+			struct sched_param sp = { .sched_priority = 1 };
+
+			sched_setscheduler(0, SCHED_FIFO, &sp);
+		}
 		execl(agent_path, "uvma-agent", (char *)NULL);
 		_exit(127);
 	}

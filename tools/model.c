@@ -166,6 +166,7 @@ int model_start(struct model *m, const struct trace *t, uint64_t base, const cha
 	uvma_mm_set_mmap_base(m->mm[0], NO_RANDOMIZE_MMAP_BASE);
 	m->base = base;
 	m->size = t->carveout;
+	m->max_map_count = cfg.max_map_count;
 	if (initial && model_import_smaps(m->mm[0], initial, err, errsize)) {
 		uvma_sys_destroy(m->sys);
 		return -1;
@@ -233,6 +234,21 @@ long model_step(struct model *m, const struct trace *t, const struct op *op)
 	case OP_PRCTL_ANON_NAME:
 		return uvma_prctl_set_vma_anon_name(mm, a, op->len,
 						    strcmp(op->name, "-") ? op->name : NULL);
+	case OP_FILL: {
+		long max = (long)m->max_map_count, r = 0;
+
+		/* tens of thousands of mappings: check the address space once, at the end */
+		uvma_sys_debug_checks(m->sys, false);
+		for (uint64_t i = 0; (long)uvma_mm_map_count(mm) < max - (long)op->len; i++) {
+			r = uvma_mmap(mm, FILL_BASE + i * 8192, 4096, UVMA_PROT_READ,
+				      UVMA_MAP_PRIVATE | UVMA_MAP_ANONYMOUS | UVMA_MAP_FIXED_NOREPLACE,
+				      NULL, 0);
+			if (r < 0)
+				break;
+		}
+		uvma_sys_debug_checks(m->sys, true);
+		return r < 0 ? r : 0;
+	}
 	case OP_NKINDS:
 		break;
 	}

@@ -16,6 +16,7 @@ struct model {
 	struct uvma_mm *mm[TRACE_MAX_PROCS];
 	struct uvma_file *files[TRACE_MAX_FILES];
 	uint64_t base, size;
+	unsigned long max_map_count;	/* the machine's vm.max_map_count */
 };
 
 /*

@@ -106,6 +106,7 @@ static const char *const kind_names[OP_NKINDS] = {
 	[OP_EXIT] = "exit",		  [OP_PRCTL_MEMORY_MERGE] = "prctl",
 	[OP_PRCTL_ANON_NAME] = "prctl",	  [OP_EXPECT_VMAS] = "expect",
 	[OP_EXPECT_VMA] = "expect",
+	[OP_FILL] = "fill_to_limit",
 };
 
 const char *op_name(enum op_kind k)
@@ -520,6 +521,14 @@ static int parse_line(struct parser *p, char *line)
 			return -1;
 		if (proc == 0)
 			return perr(p, "the first process cannot exit");
+	} else if (!strcmp(cmd, "fill_to_limit")) {
+		uint64_t d;
+
+		/* one-page VMAs outside the carve-out until map_count == max - D */
+		op->kind = OP_FILL;
+		if (need(p, argc, 2, "fill_to_limit MARGIN") || parse_u64(argv[1], &d) || d > 1000)
+			return perr(p, "expected 'fill_to_limit MARGIN' (0 to 1000)");
+		op->len = d;
 	} else if (!strcmp(cmd, "populate")) {
 		/* MADV_POPULATE_READ or _WRITE over the range (write by default) */
 		op->kind = OP_MADVISE;
@@ -850,6 +859,10 @@ int op_format(const struct trace *t, const struct op *op, char *buf, size_t size
 		break;
 	case OP_EXPECT_VMA:
 		n += (size_t)snprintf(buf + n, size - n, "expect vma %s %s", a, l1);
+		break;
+	case OP_FILL:
+		n += (size_t)snprintf(buf + n, size - n, "fill_to_limit %llu",
+				      (unsigned long long)op->len);
 		break;
 	case OP_NKINDS:
 		break;

@@ -31,6 +31,7 @@ enum op_kind {
 	OP_PRCTL_ANON_NAME,
 	OP_EXPECT_VMAS,
 	OP_EXPECT_VMA,
+	OP_FILL,
 	OP_NKINDS,
 };
 
@@ -43,6 +44,8 @@ struct taddr {
 #define TRACE_MAX_PROCS 64
 #define TRACE_MAX_FILES 64
 #define TRACE_NAME_MAX 64
+/* fill_to_limit maps its one-page VMAs here, two pages apart: outside the carve-out */
+#define FILL_BASE 0x300000000000ULL
 
 struct op {
 	enum op_kind kind;
