@@ -113,8 +113,18 @@ static size_t gen_program(struct rng *r, unsigned int nops, char *buf, size_t si
 			alive[p] = false;
 			EMIT("exit\n");
 		} else {
-			/* rarer shapes: placement without an address, THP sizes, KSM-any */
-			switch (pick(r, 5)) {
+			/*
+			 * rarer shapes: placement without an address, THP sizes, KSM-any,
+			 * protection keys, mlockall, anon names, the relocation flags
+			 * (unknown to the host kernel: -EINVAL under the linux policy)
+			 */
+			static const char *const lockall[] = {
+				"current", "future", "current,future", "current,onfault",
+				"future,onfault", "onfault", "0"
+			};
+			static const char *const anon_names[] = { "heap", "arena", "-" };
+
+			switch (pick(r, 10)) {
 			case 0:
 				EMIT("mmap - %up %s private,anonymous\n", len, prots[pick(r, 9)]);
 				break;
@@ -127,6 +137,23 @@ static size_t gen_program(struct rng *r, unsigned int nops, char *buf, size_t si
 				break;
 			case 3:
 				EMIT("prctl set_memory_merge %u\n", pick(r, 2));
+				break;
+			case 4:
+				EMIT("pkey_mprotect @%up %up %s %d\n", a, len, prots[pick(r, 9)],
+				     (int)pick(r, 3) - 1);
+				break;
+			case 5:
+				EMIT("mlockall %s\n", lockall[pick(r, 7)]);
+				break;
+			case 6:
+				EMIT("munlockall\n");
+				break;
+			case 7:
+				EMIT("prctl set_vma_anon_name @%up %up %s\n", a, len, anon_names[pick(r, 3)]);
+				break;
+			case 8:
+				EMIT("mremap @%up %up %up maymove,%s @%up\n", a, len, len,
+				     pick(r, 2) ? "relocate_anon" : "fixed,must_relocate_anon", b);
 				break;
 			default:
 				EMIT("touch @%up %up w\n", a, len);
