@@ -757,13 +757,25 @@ static void pageout_one(void *ctx, uint64_t addr, pte_t *pte)
 		return;
 	if (!(f->flags & FOLIO_ANON)) {
 		/*
-		 * A file folio is unmapped first; without swap its writeback
-		 * fails, so a shmem or dirty folio stays in the page cache.
+		 * A file folio is unmapped first.  A clean one then leaves the
+		 * page cache (for shmem that is a hole again: the next fault
+		 * allocates, fault-around finds nothing).  A dirty one stays:
+		 * shmem cannot be written without swap, and only kswapd writes
+		 * back a regular file's folios.
 		 */
+		struct uvma_file *file = f->mapping;
+		uint64_t index = f->index;
+
 		if (*pte & PTE_DIRTY)
 			f->flags |= FOLIO_DIRTY;
 		folio_unmap(ctx, f);
 		*pte = 0;
+		if (!(f->flags & FOLIO_DIRTY) && file->pages) {
+			pte_t *slot = pt_lookup(&file->pages->pt, index << PAGE_SHIFT);
+
+			if (slot && *slot)
+				pcache_drop(ctx, 0, slot);
+		}
 		return;
 	}
 	if (!(f->flags & FOLIO_SWAPBACKED) && !(f->flags & FOLIO_DIRTY) && !(*pte & PTE_DIRTY)) {
