@@ -68,11 +68,11 @@ SCENARIOS := $(wildcard tests/scenarios/*.utrace tests/scenarios/gen/*.utrace)
 
 check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
-	@echo "== scenarios: expect lines on the model"
-	$(O)/dbg/uvma run $(SCENARIOS) > $(O)/run.log || { cat $(O)/run.log; exit 1; }
+	@echo "== scenarios: expect lines on the model ($(O)/dbg/uvma run, $(words $(SCENARIOS)) files)"
+	@$(O)/dbg/uvma run $(SCENARIOS) > $(O)/run.log || { cat $(O)/run.log; exit 1; }
 	@tail -n 1 $(O)/run.log
-	@echo "== scenarios: the model against the recorded kernel answers"
-	$(O)/dbg/uvma run --golden $(SCENARIOS) > $(O)/golden.log || { grep -v 'agree' $(O)/golden.log; exit 1; }
+	@echo "== scenarios: the model against the recorded kernel answers (uvma run --golden)"
+	@$(O)/dbg/uvma run --golden $(SCENARIOS) > $(O)/golden.log || { grep -v 'agree' $(O)/golden.log; exit 1; }
 	@echo "$$(grep -c 'agree' $(O)/golden.log) of $(words $(SCENARIOS)) scenarios agree with the recorded kernel answers"
 	@if [ "$$(uname -r | cut -d- -f1)" = "$(GOLDEN_KERNEL)" ]; then \
 		echo "== scenarios: live diff against $$(uname -r)"; \
