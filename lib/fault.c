@@ -35,7 +35,30 @@ void folio_add_lru(struct uvma_sys *sys, struct uvma_folio *f)
 		lru_add_batch_move(sys);
 }
 
-/* lru_add_drain: the batches of this (the only) CPU, lru_add first. */
+void mlock_batch_drain(struct uvma_sys *sys)
+{
+	unsigned int n = sys->nmlock;
+
+	/* folio_put may free a folio: empty the batch first */
+	sys->nmlock = 0;
+	for (unsigned int i = 0; i < n; i++)
+		folio_put(sys, sys->mlock_batch[i]);
+}
+
+void mlock_batch_add(struct uvma_sys *sys, struct uvma_folio *folio)
+{
+	/* a large folio makes the batch process at once: no reference stays */
+	if (folio_large(folio)) {
+		mlock_batch_drain(sys);
+		return;
+	}
+	folio->refcount++;
+	sys->mlock_batch[sys->nmlock++] = folio;
+	if (sys->nmlock == sizeof(sys->mlock_batch) / sizeof(sys->mlock_batch[0]))
+		mlock_batch_drain(sys);
+}
+
+/* lru_add_drain: the batches of this (the only) CPU, lru_add first, mlock last. */
 void lru_add_drain(struct uvma_sys *sys)
 {
 	lru_add_batch_move(sys);
@@ -48,6 +71,7 @@ void lru_add_drain(struct uvma_sys *sys)
 		f->flags |= FOLIO_LRU;
 	}
 	sys->nlazyfree = 0;
+	mlock_batch_drain(sys);
 }
 
 static void lazyfree_add(struct uvma_sys *sys, struct uvma_folio *f)
@@ -245,8 +269,10 @@ static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
 static void folio_unmap_page(struct uvma_sys *sys, struct uvma_folio *f, uint64_t idx,
 			     bool locked)
 {
-	if (locked)
+	if (locked) {
 		f->flags &= ~FOLIO_MLOCKED;
+		mlock_batch_add(sys, f);
+	}
 	if (folio_large(f))
 		f->pmap[idx]--;
 	else
@@ -974,18 +1000,30 @@ int move_page_tables(struct uvma_vma *dst, uint64_t new_addr, struct uvma_vma *s
 	return 0;
 }
 
+struct mlock_ctx {
+	struct uvma_sys *sys;
+	bool lock;
+};
+
 static void mlock_one(void *ctx, uint64_t addr, pte_t *pte)
 {
+	struct mlock_ctx *m = ctx;
+	struct uvma_folio *f;
+
 	(void)addr;
 	if (!pte_is_folio(*pte))
 		return;
-	if (ctx)
-		pte_folio(*pte)->flags |= FOLIO_MLOCKED;
+	f = pte_folio(*pte);
+	if (m->lock)
+		f->flags |= FOLIO_MLOCKED;
 	else
-		pte_folio(*pte)->flags &= ~FOLIO_MLOCKED;
+		f->flags &= ~FOLIO_MLOCKED;
+	mlock_batch_add(m->sys, f);
 }
 
 void mlock_range_pages(struct uvma_vma *vma, uint64_t start, uint64_t end, bool lock)
 {
-	pt_walk(&vma->mm->pt, start, end, mlock_one, lock ? (void *)1 : NULL);
+	struct mlock_ctx m = { vma->mm->sys, lock };
+
+	pt_walk(&vma->mm->pt, start, end, mlock_one, &m);
 }

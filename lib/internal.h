@@ -114,6 +114,13 @@ struct uvma_sys {
 	struct uvma_folio *lru_add[31];
 	unsigned int nlru_add;
 	/*
+	 * mlock and munlock of a small folio go through this batch, which
+	 * holds a reference until it drains: a write fault that could reuse
+	 * the folio copies it instead (wp_can_reuse_anon_folio sees two).
+	 */
+	struct uvma_folio *mlock_batch[31];
+	unsigned int nmlock;
+	/*
 	 * Per-type caches: freed objects of the common sizes are kept on a
 	 * free list (up to a bound) and handed out again before the allocator
 	 * is asked.  They still count as allocations for failure injection.
@@ -396,6 +403,9 @@ int move_page_tables(struct uvma_vma *dst, uint64_t new_addr, struct uvma_vma *s
 void folio_put(struct uvma_sys *sys, struct uvma_folio *folio);
 void lru_add_drain(struct uvma_sys *sys);
 void lru_add_forget(struct uvma_sys *sys, struct uvma_folio *folio);
+/* mlock_folio/munlock_folio: the folio joins the per-CPU mlock batch. */
+void mlock_batch_add(struct uvma_sys *sys, struct uvma_folio *folio);
+void mlock_batch_drain(struct uvma_sys *sys);
 /* THP (thp.c) */
 int thp_fault(struct uvma_vma *vma, uint64_t addr, bool write) __must_check;
 void thp_split_at(struct uvma_mm *mm, uint64_t addr);

@@ -144,6 +144,7 @@ void uvma_sys_destroy(struct uvma_sys *sys)
 		return;
 	while (!list_empty(&sys->mms))
 		uvma_mm_exit(container_of(sys->mms.next, struct uvma_mm, node));
+	mlock_batch_drain(sys);
 	/* Files still open by the caller: closing drops the last reference. */
 	while (!list_empty(&sys->files)) {
 		struct uvma_file *f = container_of(sys->files.next, struct uvma_file, node);
