@@ -105,6 +105,31 @@ static int find_agent(char *path, size_t size)
 	return access(path, X_OK);
 }
 
+/*
+ * The agent asks for SCHED_FIFO (see kexec_start).  Find out once, in a
+ * throwaway child, whether it will get it, and say so if not: traces whose
+ * outcome depends on which side of a fork runs first may then need --retries.
+ */
+static void warn_no_fifo(void)
+{
+	static bool checked;
+	struct sched_param sp = { .sched_priority = 1 };
+	int status = 0;
+	pid_t pid;
+
+	if (checked)
+		return;
+	checked = true;
+	pid = fork();
+	if (pid == 0)
+		_exit(sched_setscheduler(0, SCHED_FIFO, &sp) ? errno : 0);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return;
+	if (WEXITSTATUS(status))
+		fprintf(stderr, "uvma: warning: the agent cannot run SCHED_FIFO (%s); after a fork "
+			"the child may run first\n", strerror(WEXITSTATUS(status)));
+}
+
 int kexec_start(struct kexec *k, const struct trace *t, char *initial, char *err, size_t errsize)
 {
 	char agent_path[4096];
@@ -129,6 +154,7 @@ int kexec_start(struct kexec *k, const struct trace *t, char *initial, char *err
 		snprintf(err, errsize, "socketpair: %s", strerror(errno));
 		return -1;
 	}
+	warn_no_fifo();
 	pid = fork();
 	if (pid < 0) {
 		snprintf(err, errsize, "fork: %s", strerror(errno));
