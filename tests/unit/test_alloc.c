@@ -137,15 +137,28 @@ static void setup_basic(struct env *e)
 	uvma_mm_set_brk(e->mm, P(100), P(100));
 }
 
-static void setup_forked(struct env *e)
+static void setup_forked_child(struct env *e)
 {
 	struct uvma_mm *child;
 	int err;
 
-	setup_basic(e);
 	child = uvma_fork(e->mm, &err);
 	assert_non_null(child);
 	/* the parent is e->mm; the child stays alive in the machine */
+}
+
+static void setup_forked(struct env *e)
+{
+	setup_basic(e);
+	setup_forked_child(e);
+}
+
+/* setup_forked with the faulted VMA locked: unmaps and COW munlock through the batch */
+static void setup_locked_forked(struct env *e)
+{
+	setup_basic(e);
+	assert_int_equal(uvma_mlock(e->mm, P(0), PG(12)), 0);
+	setup_forked_child(e);
 }
 
 static long op_mmap_new(struct env *e)
@@ -302,6 +315,8 @@ CASE(fork_whole, setup_basic, op_fork)
 CASE(brk_grow, setup_basic, op_brk)
 CASE(cow_after_fork, setup_forked, op_child_cow)
 CASE(mlockall_current, setup_basic, op_mlockall)
+CASE(munmap_locked_shared, setup_locked_forked, op_munmap_middle)
+CASE(cow_locked, setup_locked_forked, op_child_cow)
 
 int main(void)
 {
@@ -328,6 +343,8 @@ int main(void)
 		cmocka_unit_test(brk_grow),
 		cmocka_unit_test(cow_after_fork),
 		cmocka_unit_test(mlockall_current),
+		cmocka_unit_test(munmap_locked_shared),
+		cmocka_unit_test(cow_locked),
 	};
 
 	return cmocka_run_group_tests_name("allocation failure", tests, NULL, NULL);
