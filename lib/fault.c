@@ -216,6 +216,15 @@ static void pcache_drop(void *ctx, uint64_t addr, pte_t *pte)
 	*pte = 0;
 }
 
+/* Take the folio at @index out of @file's page cache, if it is there. */
+static void pcache_remove(struct uvma_sys *sys, struct uvma_file *file, uint64_t index)
+{
+	pte_t *slot = file->pages ? pt_lookup(&file->pages->pt, index << PAGE_SHIFT) : NULL;
+
+	if (slot && *slot)
+		pcache_drop(sys, 0, slot);
+}
+
 void pcache_destroy(struct uvma_sys *sys, struct pcache *pc)
 {
 	pt_walk(&pc->pt, 0, 1ULL << 48, pcache_drop, sys);
@@ -237,6 +246,19 @@ static bool access_ok(const struct uvma_vma *vma, bool write, bool force)
 	return true;
 }
 
+/*
+ * The identity of a new exclusive anonymous folio (any order) faulted at
+ * @addr: dirtiness lives in the PTE, so PG_dirty stays clear.
+ */
+void anon_folio_init(struct uvma_folio *f, const struct uvma_vma *vma, uint64_t addr)
+{
+	f->mapping = vma->anon_vma;
+	f->index = linear_page_index(vma, addr);
+	f->flags = FOLIO_ANON | FOLIO_ANON_EXCLUSIVE | FOLIO_SWAPBACKED;
+	if (vma->flags & UVMA_VM_LOCKED)
+		f->flags |= FOLIO_MLOCKED;
+}
+
 /* A new exclusive anonymous folio for @addr, mapped by @pte. */
 static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
 {
@@ -248,12 +270,7 @@ static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
 	f = folio_alloc(vma->mm->sys);
 	if (!f)
 		return -ENOMEM;
-	f->mapping = vma->anon_vma;
-	f->index = linear_page_index(vma, addr);
-	/* dirtiness lives in the PTE; PG_dirty stays clear for a fresh anonymous folio */
-	f->flags = FOLIO_ANON | FOLIO_ANON_EXCLUSIVE | FOLIO_SWAPBACKED;
-	if (vma->flags & UVMA_VM_LOCKED)
-		f->flags |= FOLIO_MLOCKED;
+	anon_folio_init(f, vma, addr);
 	f->mapcount = 1;
 	*pte = mk_pte(f, true);
 	folio_add_lru(vma->mm->sys, f);
@@ -796,12 +813,8 @@ static void pageout_one(void *ctx, uint64_t addr, pte_t *pte)
 			f->flags |= FOLIO_DIRTY;
 		folio_unmap(ctx, f);
 		*pte = 0;
-		if (!(f->flags & FOLIO_DIRTY) && file->pages) {
-			pte_t *slot = pt_lookup(&file->pages->pt, index << PAGE_SHIFT);
-
-			if (slot && *slot)
-				pcache_drop(ctx, 0, slot);
-		}
+		if (!(f->flags & FOLIO_DIRTY))
+			pcache_remove(ctx, file, index);
 		return;
 	}
 	if (!(f->flags & FOLIO_SWAPBACKED) && !(f->flags & FOLIO_DIRTY) && !(*pte & PTE_DIRTY)) {
@@ -864,12 +877,8 @@ void shmem_punch_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 	}
 	if (!file->pages)
 		return;
-	for (uint64_t i = first; i <= last; i++) {
-		pte_t *slot = pt_lookup(&file->pages->pt, i << PAGE_SHIFT);
-
-		if (slot && *slot)
-			pcache_drop(sys, 0, slot);
-	}
+	for (uint64_t i = first; i <= last; i++)
+		pcache_remove(sys, file, i);
 }
 
 int guard_install_range(struct uvma_vma *vma, uint64_t start, uint64_t end)

@@ -403,6 +403,7 @@ int move_page_tables(struct uvma_vma *dst, uint64_t new_addr, struct uvma_vma *s
 void folio_put(struct uvma_sys *sys, struct uvma_folio *folio);
 void lru_add_drain(struct uvma_sys *sys);
 void lru_add_forget(struct uvma_sys *sys, struct uvma_folio *folio);
+void anon_folio_init(struct uvma_folio *f, const struct uvma_vma *vma, uint64_t addr);
 /* mlock_folio/munlock_folio: the folio joins the per-CPU mlock batch. */
 void mlock_batch_add(struct uvma_sys *sys, struct uvma_folio *folio);
 void mlock_batch_drain(struct uvma_sys *sys);

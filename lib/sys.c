@@ -241,9 +241,10 @@ void uvma_file_close(struct uvma_file *file)
 	file_put(file);
 }
 
-struct uvma_file *shmem_file_create(struct uvma_sys *sys, uint64_t size)
+/* A file on the internal shmem mount (device 0:01), readable and writable. */
+static struct uvma_file *shmem_file_alloc(struct uvma_sys *sys, const char *path, uint64_t size)
 {
-	struct uvma_file *f = file_alloc(sys, "/dev/zero (deleted)", size);
+	struct uvma_file *f = file_alloc(sys, path, size);
 
 	if (!f)
 		return NULL;
@@ -255,6 +256,11 @@ struct uvma_file *shmem_file_create(struct uvma_sys *sys, uint64_t size)
 	return f;
 }
 
+struct uvma_file *shmem_file_create(struct uvma_sys *sys, uint64_t size)
+{
+	return shmem_file_alloc(sys, "/dev/zero (deleted)", size);
+}
+
 struct uvma_file *uvma_memfd_create(struct uvma_sys *sys, const char *name, uint64_t size)
 {
 	char path[128];
@@ -263,15 +269,9 @@ struct uvma_file *uvma_memfd_create(struct uvma_sys *sys, const char *name, uint
 	if (strlen(name) > 64)
 		return NULL;
 	snprintf(path, sizeof(path), "/memfd:%s (deleted)", name);
-	f = file_alloc(sys, path, size);
-	if (!f)
-		return NULL;
-	f->opener_ref = true;
-	f->shmem = true;
-	f->readable = f->writable = true;
-	f->dev_major = 0;
-	f->dev_minor = 1;
-	f->ino = ++sys->next_shmem_ino;
+	f = shmem_file_alloc(sys, path, size);
+	if (f)
+		f->opener_ref = true;
 	return f;
 }
 

@@ -97,11 +97,7 @@ int thp_fault(struct uvma_vma *vma, uint64_t addr, bool write)
 	}
 	/* Nothing fails from here. */
 	f->order = HPAGE_PMD_ORDER;
-	f->mapping = vma->anon_vma;
-	f->index = linear_page_index(vma, haddr);
-	f->flags = FOLIO_ANON | FOLIO_ANON_EXCLUSIVE | FOLIO_SWAPBACKED;
-	if (vma->flags & UVMA_VM_LOCKED)
-		f->flags |= FOLIO_MLOCKED;
+	anon_folio_init(f, vma, haddr);
 	f->refcount = 1;
 	f->entire = 1;
 	for (int i = 0; i < HPAGE_PMD_NR; i++)
