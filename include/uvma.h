@@ -169,6 +169,7 @@ struct uvma_sys_config {
 	bool cap_sys_rawio;		/* MAP_FIXED below mmap_min_addr (root) */
 	unsigned long rlimit_memlock;	/* bytes; ignored with cap_ipc_lock */
 	uint64_t totalram_pages;	/* overcommit heuristic limit; 0: none */
+	uint64_t swap_pages;		/* swap space in pages; 0 (the host): no swap */
 	const struct uvma_alloc_ops *alloc; /* NULL: malloc/free */
 };
 
@@ -289,6 +290,103 @@ int uvma_prctl_set_memory_merge(struct uvma_mm *mm, unsigned long enable);
 int uvma_fault(struct uvma_mm *mm, uint64_t addr, bool write);
 /* Fault every page of [start, start+len); stops at the first error. */
 int uvma_touch(struct uvma_mm *mm, uint64_t start, uint64_t len, bool write);
+
+/*
+ * Page data.  The model keeps one 64-bit value per page instead of 4 KiB:
+ * a write faults the page in for writing (COW and all) and stores @value;
+ * a read faults it in for reading and returns what is there (0 for the zero
+ * page and for new memory).  KSM merges pages with equal values.
+ */
+int uvma_write_value(struct uvma_mm *mm, uint64_t addr, uint64_t value);
+int uvma_read_value(struct uvma_mm *mm, uint64_t addr, uint64_t *value);
+
+/* ---- memory: reclaim, swap, pins, migration, KSM ------------------------------- */
+
+/*
+ * Reclaim the folios mapped in [start, start+len) as kswapd would, from
+ * every address space that maps them (through the reverse map): clean file
+ * pages leave the page cache, clean lazyfree pages are discarded, other
+ * anonymous pages go to swap if the machine has any.  Mlocked, pinned,
+ * migrating, KSM and large folios stay.  Returns the folios reclaimed.
+ */
+long uvma_reclaim(struct uvma_mm *mm, uint64_t start, uint64_t len);
+
+struct uvma_swap_stats {
+	uint64_t total, used;	/* slots */
+	uint64_t cached;	/* slots whose page is also in the swap cache */
+};
+void uvma_swap_stats(const struct uvma_sys *sys, struct uvma_swap_stats *st);
+
+/*
+ * pin_user_pages(FOLL_PIN): pin @nr_pages pages from @start, faulting them
+ * in (a write pin for writing; a read pin unshares a COW-shared page).
+ * Returns how many were pinned, or a negative errno if none was; the
+ * handles go to @pages.  Unpin with uvma_unpin_user_pages().
+ */
+struct uvma_page;
+long uvma_pin_user_pages(struct uvma_mm *mm, uint64_t start, unsigned long nr_pages, bool write,
+			 struct uvma_page **pages);
+void uvma_unpin_user_pages(struct uvma_sys *sys, struct uvma_page **pages, unsigned long n,
+			   bool make_dirty);
+
+/*
+ * Migrate the folio mapped at @addr to a new folio, as compaction would.
+ * uvma_migrate_start() replaces every mapping with a migration entry and
+ * returns an id (> 0); uvma_migrate_finish() completes it (-ENOENT if a
+ * fault already did: a fault on a migration entry waits for the end).
+ * Errors: -EFAULT (no VMA), -ENOENT (nothing mapped), -EAGAIN (pinned).
+ */
+long uvma_migrate_start(struct uvma_mm *mm, uint64_t addr);
+int uvma_migrate_finish(struct uvma_sys *sys, long id);
+int uvma_migrate(struct uvma_mm *mm, uint64_t addr);
+
+/*
+ * One full pass of ksmd over every address space.  Returns the pages merged
+ * in this pass, or -ENOMEM.  A page needs to keep its value over two passes
+ * before it can start a new KSM page; it joins an existing one at once.
+ */
+long uvma_ksm_scan(struct uvma_sys *sys);
+struct uvma_ksm_stats {
+	unsigned long full_scans, pages_shared, pages_sharing;
+};
+void uvma_ksm_stats(const struct uvma_sys *sys, struct uvma_ksm_stats *st);
+
+/*
+ * The reverse map: call @fn for every (address space, address) where the
+ * folio mapped at @addr is mapped (@page: which page of a large folio).
+ * -ENOENT if no folio is mapped there.
+ */
+int uvma_rmap_walk(struct uvma_mm *mm, uint64_t addr,
+		   void (*fn)(void *ctx, struct uvma_mm *mm, uint64_t addr, unsigned int page),
+		   void *ctx);
+
+/* What the page table holds at an address, and the folio's state. */
+enum uvma_page_state {
+	UVMA_PAGE_NONE,		/* nothing: the next access faults */
+	UVMA_PAGE_ZERO,		/* the shared zero page (or huge zero page) */
+	UVMA_PAGE_PRESENT,	/* a folio */
+	UVMA_PAGE_SWAP,		/* a swap entry */
+	UVMA_PAGE_MIGRATION,	/* a migration entry */
+	UVMA_PAGE_GUARD,	/* a guard marker */
+};
+
+struct uvma_page_info {
+	enum uvma_page_state state;
+	bool anon, ksm, large, pmd_mapped;
+	bool exclusive;		/* PageAnonExclusive (or the entry's exclusive bit) */
+	bool ever_shared;	/* fork shared it at least once (kept through swap) */
+	bool pinned;		/* folio_maybe_dma_pinned */
+	bool swapcache;		/* the folio, or the slot's page, is in the swap cache */
+	bool dirty, young;
+	int mapcount, refcount;
+	uint64_t index;		/* folio->index */
+	uint64_t anon_vma_id;	/* the anon_vma the folio names (anonymous, not KSM) */
+	uint64_t swap_slot;
+	unsigned int swap_count;
+	uint64_t value;		/* the page's data */
+};
+/* -EFAULT if no VMA covers @addr. */
+int uvma_page_info(const struct uvma_mm *mm, uint64_t addr, struct uvma_page_info *pi);
 
 /* ---- queries --------------------------------------------------------------- */
 

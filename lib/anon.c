@@ -28,7 +28,12 @@ static void anon_vma_free(struct uvma_sys *sys, struct anon_vma *av)
 	uvma_free(sys, av, sizeof(*av));
 }
 
-static void put_anon_vma(struct uvma_sys *sys, struct anon_vma *av)
+void get_anon_vma(struct anon_vma *av)
+{
+	av->refcount++;
+}
+
+void put_anon_vma(struct uvma_sys *sys, struct anon_vma *av)
 {
 	struct anon_vma *root = av->root;
 

@@ -10,13 +10,44 @@
 
 #define RLIMIT_STACK_BYTES (8UL << 20)
 
-static struct uvma_folio *folio_alloc(struct uvma_sys *sys)
+struct uvma_folio *folio_alloc(struct uvma_sys *sys)
 {
 	struct uvma_folio *f = uvma_zalloc(sys, sizeof(*f));
 
 	if (f)
 		f->refcount = 1;
 	return f;
+}
+
+/* The value of page @idx of @f: what a read of it returns. */
+uint64_t folio_page_content(const struct uvma_folio *f, unsigned int idx)
+{
+	if (!folio_large(f))
+		return f->content;
+	return f->contents ? f->contents[idx] : 0;
+}
+
+int folio_set_page_content(struct uvma_sys *sys, struct uvma_folio *f, unsigned int idx,
+			   uint64_t value)
+{
+	if (!folio_large(f)) {
+		f->content = value;
+		return 0;
+	}
+	if (!f->contents) {
+		if (!value)
+			return 0;
+		f->contents = uvma_zalloc(sys, HPAGE_PMD_NR * sizeof(f->contents[0]));
+		if (!f->contents)
+			return -ENOMEM;
+	}
+	f->contents[idx] = value;
+	return 0;
+}
+
+void folio_copy_state(struct uvma_folio *dst, const struct uvma_folio *src, unsigned int idx)
+{
+	dst->content = folio_page_content(src, idx);
 }
 
 static void lru_add_batch_move(struct uvma_sys *sys)
@@ -90,6 +121,9 @@ void folio_put(struct uvma_sys *sys, struct uvma_folio *folio)
 {
 	if (--folio->refcount)
 		return;
+	UVMA_BUG_ON(folio->refcount < 0 || folio->swap);
+	if (folio->flags & FOLIO_KSM)
+		ksm_folio_unmapped(sys, folio);
 	if (folio_large(folio))
 		folio_free_large(sys, folio);
 	if (folio->flags & FOLIO_LAZYFREE_PENDING) {
@@ -259,8 +293,12 @@ void anon_folio_init(struct uvma_folio *f, const struct uvma_vma *vma, uint64_t 
 		f->flags |= FOLIO_MLOCKED;
 }
 
-/* A new exclusive anonymous folio for @addr, mapped by @pte. */
-static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
+/*
+ * A new exclusive anonymous folio for @addr, mapped by @pte: zero-filled, or
+ * a copy of page @idx of @src.
+ */
+static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte,
+			 const struct uvma_folio *src, unsigned int idx)
 {
 	struct uvma_folio *f;
 	int err = anon_vma_prepare(vma);
@@ -271,6 +309,8 @@ static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
 	if (!f)
 		return -ENOMEM;
 	anon_folio_init(f, vma, addr);
+	if (src)
+		folio_copy_state(f, src, idx);
 	f->mapcount = 1;
 	*pte = mk_pte(f, true);
 	folio_add_lru(vma->mm->sys, f);
@@ -283,8 +323,7 @@ static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
  * it is munlocked: evictable again (the kernel keeps an mlock count; a folio
  * locked in two VMAs is rare enough to leave out).
  */
-static void folio_unmap_page(struct uvma_sys *sys, struct uvma_folio *f, uint64_t idx,
-			     bool locked)
+void folio_unmap_page(struct uvma_sys *sys, struct uvma_folio *f, uint64_t idx, bool locked)
 {
 	if (locked) {
 		f->flags &= ~FOLIO_MLOCKED;
@@ -294,6 +333,9 @@ static void folio_unmap_page(struct uvma_sys *sys, struct uvma_folio *f, uint64_
 		f->pmap[idx]--;
 	else
 		f->mapcount--;
+	/* free_swap_cache: an unmapped swap-cache folio whose slot is unused goes */
+	if (f->swap && !f->mapcount)
+		folio_free_swap(sys, f);
 	folio_put(sys, f);
 }
 
@@ -330,40 +372,61 @@ static void pmd_set(struct uvma_mm *mm, uint64_t addr, pte_t bits)
 }
 
 /* Write to a present anonymous folio: reuse it if only we hold it, else copy. */
-static int do_wp_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
+/*
+ * Write to a present anonymous folio: reuse it if only we hold it, else copy.
+ * @unshare is FAULT_FLAG_UNSHARE (GUP pinning a shared page, breaking KSM):
+ * the page becomes exclusive but is not written, so nothing gets dirty.
+ */
+static int wp_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte, bool unshare)
 {
 	struct uvma_folio *f = pte_folio(*pte);
 	struct uvma_sys *sys = vma->mm->sys;
-	pte_t old = *pte;
+	pte_t old = *pte, written = unshare ? 0 : PTE_YOUNG | PTE_DIRTY;
 	int err;
 
 	if (*pte & PTE_PMD) {
 		/* an exclusive THP is written in place; a shared one is split first */
 		if (f->flags & FOLIO_ANON_EXCLUSIVE) {
-			pmd_set(vma->mm, addr, PTE_YOUNG | PTE_DIRTY);
+			pmd_set(vma->mm, addr, written);
 			return 0;
 		}
 		thp_split_at(vma->mm, addr);
 		old = *pte;
 	}
 	if (f->flags & FOLIO_ANON_EXCLUSIVE) {
-		*pte |= PTE_YOUNG | PTE_DIRTY;
+		*pte |= written;
 		return 0;
 	}
-	if (!folio_large(f) && f->refcount == 1 && f->mapcount == 1) {
+	/* wp_can_reuse_anon_folio: never a KSM folio; the swap cache lets go first */
+	if (!folio_large(f) && !(f->flags & FOLIO_KSM) && f->swap && f->mapcount == 1 &&
+	    f->refcount == 2)
+		folio_free_swap(sys, f);
+	if (!folio_large(f) && !(f->flags & FOLIO_KSM) && f->refcount == 1 && f->mapcount == 1) {
 		/* The last mapping of a once-shared folio: take it over. */
 		f->mapping = vma->anon_vma;
 		f->flags |= FOLIO_ANON_EXCLUSIVE;
-		*pte |= PTE_YOUNG | PTE_DIRTY;
+		*pte |= written;
 		return 0;
 	}
-	err = new_anon_page(vma, addr, pte);
+	err = new_anon_page(vma, addr, pte, f, (unsigned int)folio_idx(vma, f, addr));
 	if (err) {
 		*pte = old;
 		return err;
 	}
+	if (unshare)
+		*pte &= ~PTE_DIRTY;
 	folio_unmap_page(sys, f, folio_idx(vma, f, addr), vma->flags & UVMA_VM_LOCKED);
 	return 0;
+}
+
+static int do_wp_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
+{
+	return wp_anon(vma, addr, pte, false);
+}
+
+int unshare_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
+{
+	return wp_anon(vma, addr, pte, true);
 }
 
 static int expand_downwards(struct uvma_vma *vma, uint64_t addr)
@@ -458,6 +521,20 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 		return -ENOMEM;
 	if (*pte == PTE_GUARD)
 		return -EFAULT;
+	if (pte_is_migration(*pte)) {
+		/* migration_entry_wait: the migration ends, then the fault retries */
+		int err = migration_entry_wait(sys, *pte);
+
+		if (err)
+			return err;
+	}
+	if (pte_is_swap(*pte)) {
+		int r = do_swap_page(vma, addr, pte, write);
+
+		if (r <= 0)
+			return r;
+		return do_wp_anon(vma, addr, pte);
+	}
 	if (vma->file) {
 		uint64_t index = linear_page_index(vma, addr);
 		bool cow = write && !(vma->flags & UVMA_VM_SHARED);
@@ -487,7 +564,7 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 			/* write to a private file page: an anonymous copy */
 			{
 				pte_t old = *pte;
-				int err = new_anon_page(vma, addr, pte);
+				int err = new_anon_page(vma, addr, pte, f, 0);
 
 				if (err) {
 					*pte = old;
@@ -499,9 +576,10 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 		}
 		if (cow) {
 			/* do_cow_fault reads the page into the cache, then copies it */
-			if (!pcache_get(sys, vma->file, index))
+			f = pcache_get(sys, vma->file, index);
+			if (!f)
 				return -ENOMEM;
-			return new_anon_page(vma, addr, pte);
+			return new_anon_page(vma, addr, pte, f, 0);
 		}
 		if (!write) {
 			do_fault_around(vma, addr);
@@ -537,7 +615,7 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 			*pte = PTE_ZERO;
 			return 0;
 		}
-		return new_anon_page(vma, addr, pte);
+		return new_anon_page(vma, addr, pte, NULL, 0);
 	}
 	if (!write) {
 		if (*pte & PTE_PMD)
@@ -663,7 +741,10 @@ static void zap_one(void *ctx, uint64_t addr, pte_t *pte)
 		folio_unmap_page(z->sys, f, folio_idx(z->vma, f, addr), z->locked);
 	} else if (*pte == PTE_GUARD && z->keep_guards) {
 		return;
+	} else if (pte_is_swap(*pte)) {
+		swap_entry_free(z->sys, *pte);
 	}
+	/* a migration entry holds no mapping of its folio: it just goes */
 	*pte = 0;
 }
 
@@ -780,9 +861,10 @@ void madvise_cold_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 }
 
 /*
- * MADV_PAGEOUT: reclaim what can go without swap.  A lazyfree folio (clean,
- * no longer SwapBacked) is simply discarded; a SwapBacked one cannot be
- * written anywhere, so reclaim puts it back on the active list.
+ * MADV_PAGEOUT: reclaim the folios that only this mapping maps.  Without
+ * swap only what needs no writing goes: clean file folios and clean lazyfree
+ * anonymous ones; reclaim puts a SwapBacked folio it cannot write back on
+ * the active list.
  */
 static void pageout_one(void *ctx, uint64_t addr, pte_t *pte)
 {
@@ -798,31 +880,8 @@ static void pageout_one(void *ctx, uint64_t addr, pte_t *pte)
 	f->flags &= ~FOLIO_REFERENCED;
 	if (f->flags & FOLIO_MLOCKED)
 		return;
-	if (!(f->flags & FOLIO_ANON)) {
-		/*
-		 * A file folio is unmapped first.  A clean one then leaves the
-		 * page cache (for shmem that is a hole again: the next fault
-		 * allocates, fault-around finds nothing).  A dirty one stays:
-		 * shmem cannot be written without swap, and only kswapd writes
-		 * back a regular file's folios.
-		 */
-		struct uvma_file *file = f->mapping;
-		uint64_t index = f->index;
-
-		if (*pte & PTE_DIRTY)
-			f->flags |= FOLIO_DIRTY;
-		folio_unmap(ctx, f);
-		*pte = 0;
-		if (!(f->flags & FOLIO_DIRTY))
-			pcache_remove(ctx, file, index);
-		return;
-	}
-	if (!(f->flags & FOLIO_SWAPBACKED) && !(f->flags & FOLIO_DIRTY) && !(*pte & PTE_DIRTY)) {
-		folio_unmap(ctx, f);
-		*pte = 0;
-		return;
-	}
-	f->flags |= FOLIO_ACTIVE;
+	if (!reclaim_folio(ctx, f) && (f->flags & FOLIO_ANON))
+		f->flags |= FOLIO_ACTIVE;
 }
 
 void madvise_pageout_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
@@ -893,6 +952,8 @@ int guard_install_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 			return -ENOMEM;
 		if (pte_is_folio(*pte))
 			folio_unmap_page(sys, pte_folio(*pte), folio_idx(vma, pte_folio(*pte), a), false);
+		else if (pte_is_swap(*pte))
+			swap_entry_free(sys, *pte);
 		*pte = PTE_GUARD;
 	}
 	return 0;
@@ -915,8 +976,31 @@ void guard_remove_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 
 struct copy_ctx {
 	struct uvma_vma *dst;
+	struct uvma_vma *src;
 	int err;
 };
+
+/*
+ * copy_present_page: the child gets its own copy of a page the parent may
+ * have pinned for DMA, so that the pin keeps seeing the parent's writes.
+ */
+static void copy_pinned_page(struct copy_ctx *c, uint64_t addr, struct uvma_folio *f,
+			     pte_t *dpte)
+{
+	struct uvma_sys *sys = c->dst->mm->sys;
+	struct uvma_folio *g = folio_alloc(sys);
+
+	if (!g) {
+		c->err = -ENOMEM;
+		return;
+	}
+	anon_folio_init(g, c->dst, addr);
+	folio_copy_state(g, f, (unsigned int)folio_idx(c->src, f, addr));
+	g->mapcount = 1;
+	*dpte = mk_pte(g, true);
+	folio_add_lru(sys, g);
+	c->dst->mm->stats.folios++;
+}
 
 static void copy_one(void *ctx, uint64_t addr, pte_t *pte)
 {
@@ -933,6 +1017,15 @@ static void copy_one(void *ctx, uint64_t addr, pte_t *pte)
 	if (pte_is_folio(*pte)) {
 		struct uvma_folio *f = pte_folio(*pte);
 
+		if ((f->flags & (FOLIO_ANON | FOLIO_ANON_EXCLUSIVE)) ==
+			    (FOLIO_ANON | FOLIO_ANON_EXCLUSIVE) &&
+		    c->src->mm->has_pinned && folio_maybe_pinned(f)) {
+			/* a pinned THP is split in the parent and copied page by page */
+			if (*pte & PTE_PMD)
+				thp_split_at(c->src->mm, addr);
+			copy_pinned_page(c, addr, f, dpte);
+			return;
+		}
 		if (*pte & PTE_PMD) {
 			/* the child gets the PMD mapping: one more entire mapping */
 			if (!(addr & (PMD_SIZE - 1))) {
@@ -956,12 +1049,21 @@ static void copy_one(void *ctx, uint64_t addr, pte_t *pte)
 			*dpte &= ~PTE_DIRTY;
 		return;
 	}
+	if (pte_is_swap(*pte)) {
+		/* both sides lose exclusivity: the slot is shared now */
+		swap_entry_dup(c->dst->mm->sys, *pte);
+		*pte &= ~PTE_SWP_EXCLUSIVE;
+	} else if (pte_is_migration(*pte) && !(c->dst->flags & UVMA_VM_SHARED)) {
+		/* a COW mapping's migration entry becomes readable, not exclusive */
+		migration_folio(*pte)->flags |= FOLIO_EVER_SHARED;
+		*pte &= ~(PTE_SWP_EXCLUSIVE | PTE_SWP_WRITE);
+	}
 	*dpte = *pte;
 }
 
 int copy_page_range(struct uvma_vma *dst, struct uvma_vma *src)
 {
-	struct copy_ctx c = { .dst = dst };
+	struct copy_ctx c = { .dst = dst, .src = src };
 
 	pt_walk(&src->mm->pt, src->start, src->end, copy_one, &c);
 	return c.err;

@@ -22,6 +22,7 @@ void uvma_mm_exit(struct uvma_mm *mm)
 		vma_remove(vma);
 	}
 	lru_add_forget(mm->sys, &mm->stack_folio);
+	ksm_mm_exit(mm);
 	tree_destroy(&mm->tree);
 	pt_destroy(mm->sys, &mm->pt);
 	list_del(&mm->node);

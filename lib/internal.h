@@ -130,6 +130,18 @@ struct uvma_sys {
 		void *head;
 		unsigned int count;
 	} cache[6];
+	/*
+	 * Swap (off unless the config gives it pages).  A slot counts the
+	 * PTEs that hold its entry and remembers what the page was; the swap
+	 * cache is slot->cache.
+	 */
+	struct swap_slot *swap;
+	uint64_t swap_cap, swap_hwm, swap_used;
+	uint64_t swap_free;	/* free-list head + 1; 0: empty */
+	/* folios between uvma_migrate_start() and their end */
+	struct list_head migrations;
+	uint64_t next_migration_id;
+	struct ksm_state *ksm;
 	unsigned long violations;	/* debug builds: invariant failures seen */
 	bool checks_paused;
 	char violation[256];
@@ -138,6 +150,18 @@ struct uvma_sys {
 void *uvma_alloc(struct uvma_sys *sys, size_t size) __must_check;
 void *uvma_zalloc(struct uvma_sys *sys, size_t size) __must_check;
 void uvma_free(struct uvma_sys *sys, void *ptr, size_t size);
+
+enum swap_slot_flags {
+	SWP_EVER_SHARED = 1 << 0,	/* the page was COW-shared before it went out */
+	SWP_DIRTY = 1 << 1,		/* the slot is the only copy of the data */
+};
+
+struct swap_slot {
+	uint32_t count;		/* PTEs holding the entry (swap_map); 0 with cache only */
+	uint32_t flags;		/* enum swap_slot_flags */
+	uint64_t content;	/* the data written out; free slots: next free + 1 */
+	struct uvma_folio *cache;	/* the swap-cache folio, or NULL */
+};
 
 /* One open file (struct file); shared anonymous mappings get their own. */
 struct uvma_file {
@@ -259,18 +283,46 @@ enum folio_flags {
 	FOLIO_LAZYFREE_PENDING = 1 << 8, /* in the per-CPU lazyfree batch */
 	FOLIO_LRU = 1 << 9,		/* on an LRU list (not in a per-CPU batch) */
 	FOLIO_LRU_ADD_PENDING = 1 << 10, /* in the per-CPU lru_add batch */
+	FOLIO_KSM = 1 << 11,		/* merged by KSM: mapping is its stable node */
+	FOLIO_MIGRATING = 1 << 12,	/* unmapped behind migration entries */
 };
 
+/*
+ * A folio.  The refcount counts mappings, the swap cache, the per-CPU mlock
+ * batch and pins: a small folio takes GUP_PIN_COUNTING_BIAS references per
+ * pin, as the kernel's does, a large one counts pins in pincount.
+ */
 struct uvma_folio {
-	void *mapping;		/* anon: struct anon_vma; file: struct uvma_file */
+	void *mapping;		/* anon: anon_vma; KSM: ksm_stable; file: uvma_file */
 	uint64_t index;
 	int32_t refcount;
 	int32_t mapcount;	/* order 0: mappings of the page */
 	uint32_t flags;
-	uint8_t order;		/* 0, or HPAGE_PMD_ORDER for a THP */
-	int32_t entire;		/* large: PMD mappings of the whole folio */
+	uint32_t swap;		/* swap slot + 1 while in the swap cache, else 0 */
+	union {
+		uint64_t content;	/* small: the page's value (its "data") */
+		uint64_t *contents;	/* large: one per page; NULL while all zero */
+	};
 	uint16_t *pmap;		/* large: PTE mappings of each page */
+	int32_t entire;		/* large: PMD mappings of the whole folio */
+	uint16_t pincount;	/* large: FOLL_PIN pins */
+	uint8_t order;		/* 0, or HPAGE_PMD_ORDER for a THP */
 };
+
+#define GUP_PIN_COUNTING_BIAS 1024
+
+static inline int folio_nr_pages(const struct uvma_folio *f)
+{
+	return 1 << f->order;
+}
+
+/* folio_maybe_dma_pinned: may a device be writing to it? */
+static inline bool folio_maybe_pinned(const struct uvma_folio *f)
+{
+	if (f->order)
+		return f->pincount > 0;
+	return f->refcount >= GUP_PIN_COUNTING_BIAS;
+}
 
 #define HPAGE_PMD_ORDER 9
 #define HPAGE_PMD_NR (1 << HPAGE_PMD_ORDER)
@@ -293,6 +345,52 @@ typedef uintptr_t pte_t;
 #define PTE_ZERO (PTE_MARKER | (1 << 4))
 #define PTE_GUARD (PTE_MARKER | (2 << 4))
 #define PTE_HUGE_ZERO (PTE_MARKER | (3 << 4))	/* a page of the huge zero page */
+/*
+ * Swap and migration entries carry a payload from bit 10 up: the swap slot,
+ * or the migrating folio's address divided by 16.  The bits below the type
+ * remember the PTE they replaced: PageAnonExclusive, writable, dirty, young
+ * and (migration) part of a PMD mapping.
+ */
+#define PTE_TYPE_MASK ((pte_t)0xf0)
+#define PTE_TYPE_SWAP ((pte_t)4 << 4)
+#define PTE_TYPE_MIGRATION ((pte_t)5 << 4)
+#define PTE_SWP_EXCLUSIVE ((pte_t)2)
+#define PTE_SWP_WRITE ((pte_t)4)
+#define PTE_SWP_DIRTY ((pte_t)8)
+#define PTE_SWP_YOUNG ((pte_t)0x100)
+#define PTE_SWP_PMD ((pte_t)0x200)
+#define PTE_SWP_SHIFT 10
+
+static inline bool pte_is_swap(pte_t p)
+{
+	return (p & PTE_MARKER) && (p & PTE_TYPE_MASK) == PTE_TYPE_SWAP;
+}
+
+static inline bool pte_is_migration(pte_t p)
+{
+	return (p & PTE_MARKER) && (p & PTE_TYPE_MASK) == PTE_TYPE_MIGRATION;
+}
+
+static inline pte_t swp_pte(uint64_t slot, bool exclusive)
+{
+	return PTE_MARKER | PTE_TYPE_SWAP | (exclusive ? PTE_SWP_EXCLUSIVE : 0) |
+	       ((pte_t)slot << PTE_SWP_SHIFT);
+}
+
+static inline uint64_t swp_slot(pte_t p)
+{
+	return p >> PTE_SWP_SHIFT;
+}
+
+static inline pte_t migration_pte(const struct uvma_folio *f, pte_t bits)
+{
+	return PTE_MARKER | PTE_TYPE_MIGRATION | bits | (((pte_t)f >> 4) << PTE_SWP_SHIFT);
+}
+
+static inline struct uvma_folio *migration_folio(pte_t p)
+{
+	return (struct uvma_folio *)((p >> PTE_SWP_SHIFT) << 4);
+}
 
 static inline bool pte_is_folio(pte_t p)
 {
@@ -351,6 +449,7 @@ struct uvma_mm {
 	uint64_t start_stack;
 	uint64_t def_flags;
 	bool merge_any;			/* MMF_VM_MERGE_ANY */
+	bool has_pinned;		/* MMF_HAS_PINNED: fork copies pinned folios */
 	int exec_pkey;			/* -1 until allocated */
 	uint64_t total_vm, locked_vm, data_vm, exec_vm, stack_vm;
 	struct uvma_stats stats;
@@ -389,6 +488,9 @@ int anon_vma_fork(struct uvma_vma *vma, struct uvma_vma *pvma) __must_check;
 void unlink_anon_vmas(struct uvma_vma *vma);
 void anon_vma_merge(struct uvma_vma *vma, struct uvma_vma *next);
 bool anon_vma_compatible(const struct uvma_vma *a, const struct uvma_vma *b);
+/* Keep an anon_vma alive without a VMA (migration, KSM rmap items). */
+void get_anon_vma(struct anon_vma *av);
+void put_anon_vma(struct uvma_sys *sys, struct anon_vma *av);
 
 /* split (split.c) */
 int __split_vma(struct uvma_vma *vma, uint64_t addr, int new_below) __must_check;
@@ -400,7 +502,44 @@ int populate_range(struct uvma_mm *mm, uint64_t start, uint64_t end, bool write,
 int copy_page_range(struct uvma_vma *dst, struct uvma_vma *src) __must_check;
 int move_page_tables(struct uvma_vma *dst, uint64_t new_addr, struct uvma_vma *src,
 		     uint64_t old_addr, uint64_t len) __must_check;
+struct uvma_folio *folio_alloc(struct uvma_sys *sys) __must_check;
 void folio_put(struct uvma_sys *sys, struct uvma_folio *folio);
+uint64_t folio_page_content(const struct uvma_folio *f, unsigned int idx);
+int folio_set_page_content(struct uvma_sys *sys, struct uvma_folio *f, unsigned int idx,
+			   uint64_t value) __must_check;
+/* Copy @src's data, dirtiness and history to the new exclusive copy @dst. */
+void folio_copy_state(struct uvma_folio *dst, const struct uvma_folio *src, unsigned int idx);
+
+/*
+ * The reverse map (rmap.c).  @fn sees every PTE slot where the folio's
+ * pages may be mapped (present, swap-cache backed or migrating); it checks
+ * what the slot holds.  Returning false stops the walk.
+ */
+typedef bool (*rmap_fn)(struct uvma_vma *vma, uint64_t addr, pte_t *pte, void *ctx);
+void rmap_walk(struct uvma_sys *sys, struct uvma_folio *f, rmap_fn fn, void *ctx);
+/* Does @pte refer to @f (present, or a migration entry)? */
+bool pte_refers_to(pte_t pte, const struct uvma_folio *f);
+
+/* swap (swap.c) */
+bool swap_enabled(const struct uvma_sys *sys);
+/* Reclaim one folio, unmapping it everywhere; true if it left memory. */
+bool reclaim_folio(struct uvma_sys *sys, struct uvma_folio *f);
+int do_swap_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte, bool write) __must_check;
+void swap_entry_free(struct uvma_sys *sys, pte_t pte);
+void swap_entry_dup(struct uvma_sys *sys, pte_t pte);
+void swap_destroy(struct uvma_sys *sys);
+/* Take a folio out of the swap cache if no PTE needs the slot any more. */
+bool folio_free_swap(struct uvma_sys *sys, struct uvma_folio *f);
+
+/* migration (migrate.c) */
+int migration_entry_wait(struct uvma_sys *sys, pte_t pte) __must_check;
+void migrations_destroy(struct uvma_sys *sys);
+
+/* KSM (ksm.c) */
+void ksm_destroy(struct uvma_sys *sys);
+int break_ksm_range(struct uvma_vma *vma, uint64_t start, uint64_t end) __must_check;
+void ksm_folio_unmapped(struct uvma_sys *sys, struct uvma_folio *f);
+void ksm_mm_exit(struct uvma_mm *mm);
 void lru_add_drain(struct uvma_sys *sys);
 void lru_add_forget(struct uvma_sys *sys, struct uvma_folio *folio);
 void anon_folio_init(struct uvma_folio *f, const struct uvma_vma *vma, uint64_t addr);
@@ -422,6 +561,10 @@ void gup_touch(struct uvma_vma *vma, uint64_t addr);
 int gup_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force) __must_check;
 void pcache_destroy(struct uvma_sys *sys, struct pcache *pc);
 int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force) __must_check;
+/* FAULT_FLAG_UNSHARE on the anonymous page @pte maps at @addr. */
+int unshare_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte) __must_check;
+/* Drop one mapping of page @idx of @f (zap, COW, KSM replacement). */
+void folio_unmap_page(struct uvma_sys *sys, struct uvma_folio *f, uint64_t idx, bool locked);
 void zap_range_keep_guards(struct uvma_vma *vma, uint64_t start, uint64_t end);
 void madvise_free_range(struct uvma_vma *vma, uint64_t start, uint64_t end);
 void madvise_cold_range(struct uvma_vma *vma, uint64_t start, uint64_t end);

@@ -208,6 +208,13 @@ static int madvise_vma_behavior(struct uvma_vma *vma, struct uvma_vma **prev, ui
 			*prev = vma;
 			return 0;
 		}
+		/* ksm_madvise: the KSM pages of the range are copied out first */
+		if (vma->anon_vma) {
+			int ret = break_ksm_range(vma, start, end);
+
+			if (ret)
+				return ret == -ENOMEM ? -EAGAIN : ret;
+		}
 		new_flags &= ~UVMA_VM_MERGEABLE;
 		break;
 	case UVMA_MADV_HUGEPAGE:
@@ -385,10 +392,18 @@ int uvma_prctl_set_memory_merge(struct uvma_mm *mm, unsigned long enable)
 		return 0;
 	/* Flags change in place, without splitting or merging. */
 	for (v = tree_first(&mm->tree, &cur); v; v = tree_cursor_next(&cur)) {
-		if (enable && vma_ksm_compatible(v))
+		if (enable && vma_ksm_compatible(v)) {
 			v->flags |= UVMA_VM_MERGEABLE;
-		else if (!enable)
+		} else if (!enable && (v->flags & UVMA_VM_MERGEABLE)) {
+			/* ksm_del_vmas: unmerge, then the flag goes */
+			int err = v->anon_vma ? break_ksm_range(v, v->start, v->end) : 0;
+
+			if (err) {
+				mm_debug_validate(mm);
+				return err;
+			}
 			v->flags &= ~UVMA_VM_MERGEABLE;
+		}
 	}
 	mm->merge_any = enable != 0;
 	mm_debug_validate(mm);

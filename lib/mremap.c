@@ -242,7 +242,15 @@ static long move_vma(struct vma_remap *vrm)
 	if (vma->ops && vma->ops->no_split &&
 	    (vma->start != vrm->addr || vma->end != vrm->addr + vrm->old_len))
 		return -EINVAL;
-	/* KSM pages would be unmerged here; the flag stays. */
+	/*
+	 * KSM's rmap items are keyed by address: the pages to move are copied
+	 * out of their KSM folios first (the flag stays, KSM may merge again).
+	 */
+	if ((vma->flags & UVMA_VM_MERGEABLE) && vma->anon_vma) {
+		err = break_ksm_range(vma, vrm->addr, vrm->addr + vrm->old_len);
+		if (err)
+			return err;
+	}
 
 	new_pgoff = vma->pgoff + ((vrm->addr - vma->start) >> PAGE_SHIFT);
 	new_vma = copy_vma(&vma, vrm->new_addr, vrm->new_len, new_pgoff);

@@ -134,9 +134,46 @@ static void smaps_pte(void *ctx, uint64_t addr, pte_t *pte)
 	uint64_t pss;
 	int mapcount;
 
+	if (pte_is_swap(*pte)) {
+		/* SwapPss divides by the entries that share the slot */
+		uint32_t users = m->vma->mm->sys->swap[swp_slot(*pte)].count;
+
+		m->swap += PAGE_SIZE;
+		m->swap_pss += users >= 2 ? (PAGE_SIZE << PSS_SHIFT) / users : PAGE_SIZE << PSS_SHIFT;
+		return;
+	}
+	if (pte_is_migration(*pte)) {
+		/*
+		 * A page under migration is counted as maybe shared, but not
+		 * sure how often: its whole size, in the shared columns.
+		 */
+		f = migration_folio(*pte);
+		m->resident += PAGE_SIZE;
+		if (f->flags & FOLIO_ANON) {
+			m->anonymous += PAGE_SIZE;
+			if (!(f->flags & (FOLIO_SWAPBACKED | FOLIO_DIRTY)))
+				m->lazyfree += PAGE_SIZE;
+		}
+		if (f->flags & FOLIO_KSM)
+			m->ksm += PAGE_SIZE;
+		if (f->flags & FOLIO_REFERENCED)
+			m->referenced += PAGE_SIZE;
+		m->pss += PAGE_SIZE << PSS_SHIFT;
+		if (f->flags & FOLIO_DIRTY) {
+			m->pss_dirty += PAGE_SIZE << PSS_SHIFT;
+			m->shared_dirty += PAGE_SIZE;
+		} else {
+			m->shared_clean += PAGE_SIZE;
+		}
+		if (m->locked)
+			m->pss_locked += PAGE_SIZE << PSS_SHIFT;
+		return;
+	}
 	if (!pte_is_folio(*pte))
 		return;
 	f = pte_folio(*pte);
+	if (f->flags & FOLIO_KSM)
+		m->ksm += PAGE_SIZE;
 	mapcount = folio_page_mapcount(f, folio_large(f) ? linear_page_index(m->vma, addr) - f->index : 0);
 	if ((*pte & PTE_PMD) && (f->flags & FOLIO_ANON))
 		m->anon_thp += PAGE_SIZE;

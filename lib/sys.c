@@ -133,6 +133,7 @@ struct uvma_sys *uvma_sys_create(const struct uvma_sys_config *cfg)
 	sys->cache[5].size = sizeof(struct tree_node);
 	list_init(&sys->mms);
 	list_init(&sys->files);
+	list_init(&sys->migrations);
 	return sys;
 }
 
@@ -144,7 +145,9 @@ void uvma_sys_destroy(struct uvma_sys *sys)
 		return;
 	while (!list_empty(&sys->mms))
 		uvma_mm_exit(container_of(sys->mms.next, struct uvma_mm, node));
+	migrations_destroy(sys);
 	mlock_batch_drain(sys);
+	ksm_destroy(sys);
 	/* Files still open by the caller: closing drops the last reference. */
 	while (!list_empty(&sys->files)) {
 		struct uvma_file *f = container_of(sys->files.next, struct uvma_file, node);
@@ -152,6 +155,9 @@ void uvma_sys_destroy(struct uvma_sys *sys)
 		f->refcount = 1;
 		file_put(f);
 	}
+	/* with every entry and cache folio gone, no slot is in use */
+	UVMA_BUG_ON(sys->swap_used);
+	swap_destroy(sys);
 	for (unsigned int i = 0; i < sizeof(sys->cache) / sizeof(sys->cache[0]); i++) {
 		while (sys->cache[i].head) {
 			void *p = sys->cache[i].head;

@@ -28,6 +28,8 @@ void folio_free_large(struct uvma_sys *sys, struct uvma_folio *f)
 {
 	uvma_free(sys, f->pmap, HPAGE_PMD_NR * sizeof(f->pmap[0]));
 	f->pmap = NULL;
+	uvma_free(sys, f->contents, HPAGE_PMD_NR * sizeof(f->contents[0]));
+	f->contents = NULL;
 }
 
 static bool vma_thp_eligible(const struct uvma_vma *vma)

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * The invariant checker (spec 2): tree and map_count, anon_vma chains and
- * counters, and that every mapped folio's mapping and index agree with the
- * VMA that maps it.
+ * counters, that every mapped folio's mapping and index agree with the VMA
+ * that maps it, that the reverse-map walk from each folio finds each of its
+ * mappings and exactly as many as it counts, and the swap slots' counts.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "ksm.h"
 
 #define FAIL(...)                                        \
 	do {                                             \
@@ -32,15 +35,135 @@ static bool chain_has(const struct uvma_vma *v, const struct anon_vma *av)
 	return false;
 }
 
+/* ---- the reverse-map proof ------------------------------------------------------ */
+
+struct rmap_count {
+	const pte_t *target;
+	bool found;
+	long ptes;	/* PTE-level mappings found */
+	long pmds;	/* PMD mappings found (counted at their first page) */
+};
+
+static bool count_one(struct uvma_vma *vma, uint64_t addr, pte_t *pte, void *ctx)
+{
+	struct rmap_count *c = ctx;
+
+	(void)vma;
+	if (pte == c->target)
+		c->found = true;
+	if (!pte_is_folio(*pte))
+		return true;
+	if (!(*pte & PTE_PMD))
+		c->ptes++;
+	else if (!(addr & (PMD_SIZE - 1)))
+		c->pmds++;
+	return true;
+}
+
+/*
+ * The walk from @f must find @pte at @addr, and (once per folio and VMA)
+ * exactly as many mappings as the folio counts.
+ */
+static void check_rmap(struct pte_check *c, const struct uvma_vma *v, uint64_t addr, pte_t *pte,
+		       struct uvma_folio *f)
+{
+	struct rmap_count rc = { .target = pte };
+	bool count = true;
+	long want_ptes = 0, want_pmds = 0;
+
+	if (folio_large(f)) {
+		/* the whole count only at the folio's first page in this VMA */
+		uint64_t first = v->start + ((f->index > v->pgoff ? f->index - v->pgoff : 0) << PAGE_SHIFT);
+
+		count = addr == first || addr == v->start;
+		for (int i = 0; i < HPAGE_PMD_NR; i++)
+			want_ptes += f->pmap[i];
+		want_pmds = f->entire;
+	} else {
+		want_ptes = f->mapcount;
+	}
+	rmap_walk(c->mm->sys, f, count_one, &rc);
+	if (!rc.found) {
+		snprintf(c->why, c->why_size,
+			 "rmap walk of the folio mapped at %#llx does not find that mapping",
+			 (unsigned long long)addr);
+		c->err = -EUCLEAN;
+	} else if (count && (rc.ptes != want_ptes || rc.pmds != want_pmds)) {
+		snprintf(c->why, c->why_size,
+			 "folio mapped at %#llx counts %ld PTE and %ld PMD mappings, rmap finds %ld and %ld",
+			 (unsigned long long)addr, want_ptes, want_pmds, rc.ptes, rc.pmds);
+		c->err = -EUCLEAN;
+	}
+}
+
+static void check_nonpresent(struct pte_check *c, uint64_t addr, pte_t *pte)
+{
+	const struct uvma_sys *sys = c->mm->sys;
+
+	if (pte_is_swap(*pte)) {
+		uint64_t slot = swp_slot(*pte);
+
+		if (slot >= sys->swap_hwm || !sys->swap[slot].count) {
+			snprintf(c->why, c->why_size, "swap entry at %#llx names free slot %llu",
+				 (unsigned long long)addr, (unsigned long long)slot);
+			c->err = -EUCLEAN;
+		}
+		if (!c->vma->anon_vma) {
+			snprintf(c->why, c->why_size, "swap entry at %#llx in a VMA without anon_vma",
+				 (unsigned long long)addr);
+			c->err = -EUCLEAN;
+		}
+	} else if (pte_is_migration(*pte)) {
+		struct uvma_folio *f = migration_folio(*pte);
+		struct rmap_count rc = { .target = pte };
+
+		if (!(f->flags & FOLIO_MIGRATING)) {
+			snprintf(c->why, c->why_size, "migration entry at %#llx for a folio not migrating",
+				 (unsigned long long)addr);
+			c->err = -EUCLEAN;
+			return;
+		}
+		rmap_walk(c->mm->sys, f, count_one, &rc);
+		if (!rc.found) {
+			snprintf(c->why, c->why_size,
+				 "migration entry at %#llx is out of its folio's reverse map",
+				 (unsigned long long)addr);
+			c->err = -EUCLEAN;
+		}
+	}
+}
+
 static void check_pte(void *ctx, uint64_t addr, pte_t *pte)
 {
 	struct pte_check *c = ctx;
 	const struct uvma_vma *v = c->vma;
 	struct uvma_folio *f;
 
-	if (c->err || !pte_is_folio(*pte))
+	if (c->err)
 		return;
+	if (!pte_is_folio(*pte)) {
+		check_nonpresent(c, addr, pte);
+		return;
+	}
 	f = pte_folio(*pte);
+	if (f->flags & FOLIO_MIGRATING) {
+		snprintf(c->why, c->why_size, "folio at %#llx mapped while it migrates",
+			 (unsigned long long)addr);
+		c->err = -EUCLEAN;
+		return;
+	}
+	if (f->flags & FOLIO_KSM) {
+		const struct ksm_stable *st = f->mapping;
+
+		if (!st || st->folio != f || folio_large(f) || !(f->flags & FOLIO_ANON) ||
+		    (f->flags & FOLIO_ANON_EXCLUSIVE)) {
+			snprintf(c->why, c->why_size, "KSM folio at %#llx: bad stable node or flags",
+				 (unsigned long long)addr);
+			c->err = -EUCLEAN;
+			return;
+		}
+		goto counts;
+	}
 	if (folio_large(f)) {
 		uint64_t lpi = linear_page_index(v, addr);
 
@@ -58,7 +181,9 @@ static void check_pte(void *ctx, uint64_t addr, pte_t *pte)
 				 (unsigned long long)addr);
 			c->err = -EUCLEAN;
 		}
-		return;
+		if (c->err)
+			return;
+		goto counts;
 	}
 	if (f->index != linear_page_index(v, addr)) {
 		snprintf(c->why, c->why_size,
@@ -82,11 +207,72 @@ static void check_pte(void *ctx, uint64_t addr, pte_t *pte)
 			 (unsigned long long)addr);
 		c->err = -EUCLEAN;
 	}
-	if (f->mapcount < 1 || f->refcount < f->mapcount) {
+	if (f->mapcount < 1 || f->refcount < f->mapcount + (f->swap ? 1 : 0)) {
 		snprintf(c->why, c->why_size, "folio at %#llx: mapcount %d refcount %d",
 			 (unsigned long long)addr, f->mapcount, f->refcount);
 		c->err = -EUCLEAN;
 	}
+	if (c->err)
+		return;
+counts:
+	check_rmap(c, v, addr, pte, f);
+}
+
+/*
+ * Every swap slot's count is the number of entries naming it, over every
+ * address space of the machine, and a slot with a cache folio points back.
+ */
+struct swap_count {
+	uint32_t *n;
+	uint64_t hwm;
+};
+
+static void count_swap(void *ctx, uint64_t addr, pte_t *pte)
+{
+	struct swap_count *sc = ctx;
+
+	(void)addr;
+	if (pte_is_swap(*pte) && swp_slot(*pte) < sc->hwm)
+		sc->n[swp_slot(*pte)]++;
+}
+
+static int check_swap(const struct uvma_sys *sys, char *why, size_t why_size)
+{
+	struct swap_count sc = { .hwm = sys->swap_hwm };
+	uint64_t used = 0;
+	int err = 0;
+
+	if (!sys->swap_hwm)
+		return 0;
+	/* the checker's own memory: not the model's, so not counted or failed */
+	sc.n = calloc(sys->swap_hwm, sizeof(sc.n[0]));
+	if (!sc.n)
+		return 0;
+	for (const struct list_head *p = sys->mms.next; p != &sys->mms; p = p->next)
+		pt_walk(&container_of(p, struct uvma_mm, node)->pt, 0, TASK_SIZE + PAGE_SIZE,
+			count_swap, &sc);
+	for (uint64_t i = 0; i < sys->swap_hwm && !err; i++) {
+		const struct swap_slot *s = &sys->swap[i];
+
+		if (s->count != sc.n[i]) {
+			snprintf(why, why_size, "swap slot %llu counts %u entries, %u exist",
+				 (unsigned long long)i, s->count, sc.n[i]);
+			err = -EUCLEAN;
+		} else if (s->cache && s->cache->swap != i + 1) {
+			snprintf(why, why_size, "swap slot %llu: its cache folio names another slot",
+				 (unsigned long long)i);
+			err = -EUCLEAN;
+		}
+		if (s->count || s->cache)
+			used++;
+	}
+	free(sc.n);
+	if (!err && used != sys->swap_used) {
+		snprintf(why, why_size, "%llu swap slots in use, %llu accounted",
+			 (unsigned long long)used, (unsigned long long)sys->swap_used);
+		err = -EUCLEAN;
+	}
+	return err;
 }
 
 static void check_orphan(void *ctx, uint64_t addr, pte_t *pte)
@@ -213,6 +399,9 @@ int uvma_validate(const struct uvma_mm *mm, char *why, size_t why_size)
 	pt_walk(&mm->pt, 0, TASK_SIZE + PAGE_SIZE, check_orphan, &c);
 	if (c.err)
 		return c.err;
+	err = check_swap(mm->sys, why, why_size);
+	if (err)
+		return err;
 	return check_active_counts(mm, why, why_size);
 }
 

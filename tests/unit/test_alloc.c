@@ -99,6 +99,7 @@ static void fail_every_allocation(const char *what, setup_fn setup, op_fn op, en
 
 		uvma_sys_config_default(&cfg);
 		cfg.alloc = &ops;
+		cfg.swap_pages = 64;	/* only reclaim uses it */
 		e.sys = uvma_sys_create(&cfg);
 		assert_non_null(e.sys);
 		e.mm = uvma_mm_create(e.sys);
@@ -285,6 +286,68 @@ static long op_mlockall(struct env *e)
 	return uvma_mlockall(e->mm, UVMA_MCL_CURRENT);
 }
 
+/* ---- the folio-level operations ---------------------------------------------- */
+
+static long op_reclaim(struct env *e)
+{
+	return uvma_reclaim(e->mm, P(0), PG(12));
+}
+
+static void setup_swapped(struct env *e)
+{
+	setup_forked(e);
+	assert_int_equal(uvma_reclaim(e->mm, P(0), PG(12)), 12);
+}
+
+static long op_migrate(struct env *e)
+{
+	return uvma_migrate(e->mm, P(3));
+}
+
+static void setup_ksm(struct env *e)
+{
+	setup_basic(e);
+	assert_int_equal(uvma_madvise(e->mm, P(0), PG(12), UVMA_MADV_MERGEABLE), 0);
+	assert_int_equal(uvma_ksm_scan(e->sys), 0);
+}
+
+static void setup_ksm_merged(struct env *e)
+{
+	setup_ksm(e);
+	assert_int_equal(uvma_ksm_scan(e->sys), 12);
+}
+
+static long op_ksm_scan(struct env *e)
+{
+	return uvma_ksm_scan(e->sys);
+}
+
+static long op_unmergeable(struct env *e)
+{
+	return uvma_madvise(e->mm, P(0), PG(12), UVMA_MADV_UNMERGEABLE);
+}
+
+static long op_pin_unpin(struct env *e)
+{
+	struct uvma_page *pages[12];
+	long n = uvma_pin_user_pages(e->mm, P(0), 12, false, pages);
+
+	if (n > 0)
+		uvma_unpin_user_pages(e->sys, pages, (unsigned long)n, false);
+	return n < 0 ? n : 0;
+}
+
+static long op_fork_pinned(struct env *e)
+{
+	struct uvma_page *pages[4];
+	long n = uvma_pin_user_pages(e->mm, P(0), 4, true, pages);
+	long r = n < 0 ? n : op_fork(e);
+
+	if (n > 0)
+		uvma_unpin_user_pages(e->sys, pages, (unsigned long)n, true);
+	return r;
+}
+
 #define CASE_ALLOW(name, setup, op, allow)                                 \
 	static void name(void **state)                                         \
 	{                                                                      \
@@ -317,6 +380,15 @@ CASE(cow_after_fork, setup_forked, op_child_cow)
 CASE(mlockall_current, setup_basic, op_mlockall)
 CASE(munmap_locked_shared, setup_locked_forked, op_munmap_middle)
 CASE(cow_locked, setup_locked_forked, op_child_cow)
+CASE(reclaim_shared, setup_forked, op_reclaim)
+CASE(swapin_cow, setup_swapped, op_child_cow)
+CASE(swapped_fork, setup_swapped, op_fork)
+CASE(migrate_shared, setup_forked, op_migrate)
+CASE(ksm_first_merge, setup_ksm, op_ksm_scan)
+CASE(ksm_unmerge, setup_ksm_merged, op_unmergeable)
+CASE(ksm_mremap, setup_ksm_merged, op_mremap_faulted)
+CASE(pin_unshare, setup_forked, op_pin_unpin)
+CASE(fork_pinned, setup_basic, op_fork_pinned)
 
 int main(void)
 {
@@ -345,6 +417,15 @@ int main(void)
 		cmocka_unit_test(mlockall_current),
 		cmocka_unit_test(munmap_locked_shared),
 		cmocka_unit_test(cow_locked),
+		cmocka_unit_test(reclaim_shared),
+		cmocka_unit_test(swapin_cow),
+		cmocka_unit_test(swapped_fork),
+		cmocka_unit_test(migrate_shared),
+		cmocka_unit_test(ksm_first_merge),
+		cmocka_unit_test(ksm_unmerge),
+		cmocka_unit_test(ksm_mremap),
+		cmocka_unit_test(pin_unshare),
+		cmocka_unit_test(fork_pinned),
 	};
 
 	return cmocka_run_group_tests_name("allocation failure", tests, NULL, NULL);

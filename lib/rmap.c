@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The reverse map: from a folio to every place that maps it (spec 1.4).
+ *
+ * An anonymous folio names an anon_vma and an index.  Every VMA that may
+ * map it is linked to that anon_vma (fork links children to all of their
+ * ancestors' anon_vmas), and in each of them the page can sit only at the
+ * address its index gives, because a VMA's pgoff is linear:
+ *
+ *   anon_vma ──avc──> VMA [start, end) pgoff P:  addr = start + (index - P) pages
+ *            ──avc──> VMA of a fork child, same index, its own start and pgoff
+ *
+ * A KSM folio names its stable node instead; each rmap item there is an
+ * (anon_vma, address) pair recorded when the page was merged, and the walk
+ * looks at that address in every VMA of the anon_vma that covers it.  A
+ * file folio is found through every VMA of its file, in every address space.
+ */
+#include "internal.h"
+#include "ksm.h"
+
+bool pte_refers_to(pte_t pte, const struct uvma_folio *f)
+{
+	if (pte_is_folio(pte))
+		return pte_folio(pte) == f;
+	return pte_is_migration(pte) && migration_folio(pte) == f;
+}
+
+/* Visit the slots of @f's pages that @vma would map them at. */
+static bool walk_vma(struct uvma_vma *vma, struct uvma_folio *f, rmap_fn fn, void *ctx)
+{
+	uint64_t first = f->index, last = f->index + (uint64_t)folio_nr_pages(f);
+	uint64_t vfirst = vma->pgoff, vlast = vma->pgoff + vma_pages(vma);
+
+	if (first < vfirst)
+		first = vfirst;
+	if (last > vlast)
+		last = vlast;
+	for (uint64_t idx = first; idx < last; idx++) {
+		uint64_t addr = vma->start + ((idx - vma->pgoff) << PAGE_SHIFT);
+		pte_t *pte = pt_lookup(&vma->mm->pt, addr);
+
+		if (pte && pte_refers_to(*pte, f) && !fn(vma, addr, pte, ctx))
+			return false;
+	}
+	return true;
+}
+
+static void walk_anon(struct anon_vma *av, struct uvma_folio *f, rmap_fn fn, void *ctx)
+{
+	for (struct list_head *p = av->avcs.next; p != &av->avcs; p = p->next) {
+		struct avc *avc = container_of(p, struct avc, same_anon);
+
+		if (!walk_vma(avc->vma, f, fn, ctx))
+			return;
+	}
+}
+
+static void walk_ksm(struct ksm_stable *stable, struct uvma_folio *f, rmap_fn fn, void *ctx)
+{
+	for (struct list_head *p = stable->items.next; p != &stable->items; p = p->next) {
+		struct ksm_item *item = container_of(p, struct ksm_item, stable_node);
+		struct anon_vma *av = item->anon_vma;
+
+		for (struct list_head *q = av->avcs.next; q != &av->avcs; q = q->next) {
+			struct uvma_vma *vma = container_of(q, struct avc, same_anon)->vma;
+			pte_t *pte;
+
+			if (item->addr < vma->start || item->addr >= vma->end)
+				continue;
+			pte = pt_lookup(&vma->mm->pt, item->addr);
+			if (pte && pte_refers_to(*pte, f) && !fn(vma, item->addr, pte, ctx))
+				return;
+		}
+	}
+}
+
+static void walk_file(struct uvma_sys *sys, struct uvma_folio *f, rmap_fn fn, void *ctx)
+{
+	for (struct list_head *p = sys->mms.next; p != &sys->mms; p = p->next) {
+		struct uvma_mm *mm = container_of(p, struct uvma_mm, node);
+		struct tree_cursor cur;
+
+		for (struct uvma_vma *v = tree_first(&mm->tree, &cur); v; v = tree_cursor_next(&cur))
+			if (v->file == f->mapping && !walk_vma(v, f, fn, ctx))
+				return;
+	}
+}
+
+void rmap_walk(struct uvma_sys *sys, struct uvma_folio *f, rmap_fn fn, void *ctx)
+{
+	if (!f->mapping)
+		return;
+	if (f->flags & FOLIO_KSM)
+		walk_ksm(f->mapping, f, fn, ctx);
+	else if (f->flags & FOLIO_ANON)
+		walk_anon(f->mapping, f, fn, ctx);
+	else
+		walk_file(sys, f, fn, ctx);
+}
+
+/* ---- the public walk ----------------------------------------------------------- */
+
+struct public_walk {
+	void (*fn)(void *ctx, struct uvma_mm *mm, uint64_t addr, unsigned int page);
+	void *ctx;
+	const struct uvma_folio *f;
+};
+
+static bool public_one(struct uvma_vma *vma, uint64_t addr, pte_t *pte, void *ctx)
+{
+	struct public_walk *w = ctx;
+	unsigned int page = 0;
+
+	(void)pte;
+	if (folio_large(w->f))
+		page = (unsigned int)(linear_page_index(vma, addr) - w->f->index);
+	w->fn(w->ctx, vma->mm, addr, page);
+	return true;
+}
+
+int uvma_rmap_walk(struct uvma_mm *mm, uint64_t addr,
+		   void (*fn)(void *ctx, struct uvma_mm *mm, uint64_t addr, unsigned int page),
+		   void *ctx)
+{
+	pte_t *pte = pt_lookup(&mm->pt, addr & PAGE_MASK);
+	struct public_walk w = { fn, ctx, NULL };
+
+	if (!pte || (!pte_is_folio(*pte) && !pte_is_migration(*pte)))
+		return -ENOENT;
+	w.f = pte_is_folio(*pte) ? pte_folio(*pte) : migration_folio(*pte);
+	rmap_walk(mm->sys, (struct uvma_folio *)w.f, public_one, &w);
+	return 0;
+}

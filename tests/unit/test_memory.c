@@ -1,0 +1,625 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The folio-level model: swap, migration, pins, KSM, THP splitting and the
+ * reverse map.  The invariant checker (which proves the reverse map after
+ * every call) runs throughout; each test also checks what it expects.
+ */
+#include "helpers.h"
+
+static void env_setup_swap(struct env *e, uint64_t swap_pages)
+{
+	struct uvma_sys_config cfg;
+
+	uvma_sys_config_default(&cfg);
+	cfg.swap_pages = swap_pages;
+	e->sys = uvma_sys_create(&cfg);
+	assert_non_null(e->sys);
+	e->mm = uvma_mm_create(e->sys);
+	assert_non_null(e->mm);
+}
+
+static struct uvma_page_info page(struct uvma_mm *mm, uint64_t addr)
+{
+	struct uvma_page_info pi;
+
+	assert_int_equal(uvma_page_info(mm, addr, &pi), 0);
+	return pi;
+}
+
+static uint64_t value_at(struct uvma_mm *mm, uint64_t addr)
+{
+	uint64_t v = ~0ULL;
+
+	assert_int_equal(uvma_read_value(mm, addr, &v), 0);
+	return v;
+}
+
+static struct uvma_vma_usage usage(struct uvma_mm *mm, uint64_t addr)
+{
+	struct uvma_vma_usage u;
+
+	assert_int_equal(uvma_vma_usage(mm, addr, &u), 0);
+	return u;
+}
+
+struct hits {
+	int n;
+	struct uvma_mm *mm[8];
+	uint64_t addr[8];
+};
+
+static void record_hit(void *ctx, struct uvma_mm *mm, uint64_t addr, unsigned int pg)
+{
+	struct hits *h = ctx;
+
+	(void)pg;
+	if (h->n < 8) {
+		h->mm[h->n] = mm;
+		h->addr[h->n] = addr;
+	}
+	h->n++;
+}
+
+static int rmap_count(struct uvma_mm *mm, uint64_t addr)
+{
+	struct hits h = { 0 };
+
+	if (uvma_rmap_walk(mm, addr, record_hit, &h))
+		return -1;
+	return h.n;
+}
+
+/* ---- data ------------------------------------------------------------------------ */
+
+static void values_follow_cow(void **state)
+{
+	struct env e;
+	struct uvma_mm *child;
+	int err;
+
+	(void)state;
+	env_setup(&e);
+	map(&e, 0, 4, RW);
+	assert_int_equal(value_at(e.mm, P(0)), 0); /* the zero page */
+	assert_int_equal(page(e.mm, P(0)).state, UVMA_PAGE_ZERO);
+	assert_int_equal(uvma_write_value(e.mm, P(0), 41), 0);
+	child = uvma_fork(e.mm, &err);
+	assert_non_null(child);
+	assert_int_equal(value_at(child, P(0)), 41);
+	assert_int_equal(uvma_write_value(child, P(0), 42), 0);
+	assert_int_equal(value_at(e.mm, P(0)), 41);
+	assert_int_equal(value_at(child, P(0)), 42);
+	/* the parent's folio was shared once: it stays marked */
+	assert_true(page(e.mm, P(0)).ever_shared);
+	assert_false(page(child, P(0)).ever_shared);
+	env_teardown(&e);
+}
+
+/* ---- fork trees and the reverse map -------------------------------------------- */
+
+static void three_generations(void **state)
+{
+	struct env e;
+	struct uvma_mm *child, *grandchild;
+	int err;
+
+	(void)state;
+	env_setup(&e);
+	map(&e, 0, 8, RW);
+	for (unsigned int i = 0; i < 8; i++)
+		assert_int_equal(uvma_write_value(e.mm, P(i), 100 + i), 0);
+	child = uvma_fork(e.mm, &err);
+	assert_non_null(child);
+	/* the child moves its copy: the reverse map still finds it by index */
+	assert_int_equal(uvma_mremap(child, P(0), PG(8), PG(8),
+				     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(100)),
+			 (long)P(100));
+	grandchild = uvma_fork(child, &err);
+	assert_non_null(grandchild);
+	assert_int_equal(rmap_count(e.mm, P(3)), 3);
+	assert_int_equal(page(e.mm, P(3)).mapcount, 3);
+	assert_false(page(e.mm, P(3)).exclusive);
+	/* COW in the grandchild, then in the parent: each gets its own copy */
+	assert_int_equal(uvma_write_value(grandchild, P(103), 7), 0);
+	assert_int_equal(rmap_count(e.mm, P(3)), 2);
+	assert_int_equal(uvma_write_value(e.mm, P(3), 8), 0);
+	assert_int_equal(rmap_count(e.mm, P(3)), 1);
+	assert_true(page(e.mm, P(3)).exclusive);
+	/* the child's folio is its alone now: a write reuses it */
+	assert_int_equal(page(child, P(103)).mapcount, 1);
+	assert_int_equal(uvma_write_value(child, P(103), 9), 0);
+	assert_true(page(child, P(103)).exclusive);
+	assert_int_equal(value_at(e.mm, P(3)), 8);
+	assert_int_equal(value_at(child, P(103)), 9);
+	assert_int_equal(value_at(grandchild, P(103)), 7);
+	assert_int_equal(value_at(grandchild, P(104)), 104);
+	uvma_mm_exit(child);
+	assert_int_equal(rmap_count(e.mm, P(4)), 2);
+	env_teardown(&e);
+}
+
+/* ---- swap --------------------------------------------------------------------------- */
+
+static void swap_out_and_in(void **state)
+{
+	struct env e;
+	struct uvma_swap_stats st;
+
+	(void)state;
+	env_setup_swap(&e, 64);
+	map(&e, 0, 4, RW);
+	for (unsigned int i = 0; i < 4; i++)
+		assert_int_equal(uvma_write_value(e.mm, P(i), 10 + i), 0);
+	assert_int_equal(uvma_madvise(e.mm, P(0), PG(4), UVMA_MADV_PAGEOUT), 0);
+	assert_int_equal(usage(e.mm, P(0)).rss, 0);
+	assert_int_equal(usage(e.mm, P(0)).swap, PG(4));
+	assert_int_equal(usage(e.mm, P(0)).swap_pss, PG(4));
+	assert_int_equal(page(e.mm, P(1)).state, UVMA_PAGE_SWAP);
+	assert_true(page(e.mm, P(1)).exclusive);
+	uvma_swap_stats(e.sys, &st);
+	assert_int_equal(st.used, 4);
+	assert_int_equal(st.cached, 0);
+	/* a read brings the page back and keeps the swap copy in the cache */
+	assert_int_equal(value_at(e.mm, P(1)), 11);
+	assert_true(page(e.mm, P(1)).swapcache);
+	assert_true(page(e.mm, P(1)).exclusive);
+	assert_int_equal(usage(e.mm, P(0)).swap, PG(3));
+	uvma_swap_stats(e.sys, &st);
+	assert_int_equal(st.used, 4);
+	assert_int_equal(st.cached, 1);
+	/*
+	 * The exclusive page was mapped writable: a store does not fault, so
+	 * the stale swap copy stays in the swap cache until reclaim comes back,
+	 * which writes the page to its old slot.
+	 */
+	assert_int_equal(uvma_write_value(e.mm, P(1), 21), 0);
+	assert_true(page(e.mm, P(1)).swapcache);
+	assert_int_equal(uvma_reclaim(e.mm, P(1), PG(1)), 1);
+	assert_int_equal(page(e.mm, P(1)).state, UVMA_PAGE_SWAP);
+	uvma_swap_stats(e.sys, &st);
+	assert_int_equal(st.used, 4);
+	assert_int_equal(st.cached, 0);
+	assert_int_equal(value_at(e.mm, P(1)), 21);
+	/* a write fault on a swap-cache page frees the slot: the folio is the only copy */
+	assert_int_equal(uvma_madvise(e.mm, P(1), PG(1), UVMA_MADV_DONTNEED), 0);
+	uvma_swap_stats(e.sys, &st);
+	assert_int_equal(st.used, 3);
+	/* a write fault straight on a swap entry */
+	assert_int_equal(uvma_write_value(e.mm, P(2), 22), 0);
+	assert_int_equal(page(e.mm, P(2)).index, P(2) / 4096);
+	/* munmap drops entries and slots */
+	assert_int_equal(uvma_munmap(e.mm, P(0), PG(4)), 0);
+	uvma_swap_stats(e.sys, &st);
+	assert_int_equal(st.used, 0);
+	env_teardown(&e);
+}
+
+static void swap_without_swap_space(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	map(&e, 0, 2, RW);
+	write_pages(&e, 0, 2);
+	/* the host has no swap: MADV_PAGEOUT leaves anonymous memory resident */
+	assert_int_equal(uvma_madvise(e.mm, P(0), PG(2), UVMA_MADV_PAGEOUT), 0);
+	assert_int_equal(usage(e.mm, P(0)).rss, PG(2));
+	assert_int_equal(uvma_reclaim(e.mm, P(0), PG(2)), 0);
+	env_teardown(&e);
+}
+
+static void swap_around_fork(void **state)
+{
+	struct env e;
+	struct uvma_mm *child, *late;
+	int err;
+
+	(void)state;
+	env_setup_swap(&e, 64);
+	map(&e, 0, 2, RW);
+	assert_int_equal(uvma_write_value(e.mm, P(0), 5), 0);
+	assert_int_equal(uvma_write_value(e.mm, P(1), 6), 0);
+	child = uvma_fork(e.mm, &err);
+	assert_non_null(child);
+	/* MADV_PAGEOUT skips shared folios; reclaim unmaps them everywhere */
+	assert_int_equal(uvma_madvise(e.mm, P(0), PG(2), UVMA_MADV_PAGEOUT), 0);
+	assert_int_equal(page(e.mm, P(0)).state, UVMA_PAGE_PRESENT);
+	assert_int_equal(uvma_reclaim(e.mm, P(0), PG(1)), 1);
+	assert_int_equal(page(e.mm, P(0)).state, UVMA_PAGE_SWAP);
+	assert_int_equal(page(child, P(0)).state, UVMA_PAGE_SWAP);
+	assert_int_equal(page(child, P(0)).swap_count, 2);
+	assert_false(page(child, P(0)).exclusive);
+	assert_true(page(child, P(0)).ever_shared);
+	assert_int_equal(usage(e.mm, P(0)).swap_pss, PG(1) / 2);
+	/* the child swaps it in: the folio is shared again, under the root anon_vma */
+	assert_int_equal(value_at(child, P(0)), 5);
+	assert_true(page(child, P(0)).ever_shared);
+	assert_false(page(child, P(0)).exclusive);
+	/* the parent finds it in the swap cache: one folio, two mappings */
+	assert_int_equal(value_at(e.mm, P(0)), 5);
+	assert_int_equal(page(e.mm, P(0)).mapcount, 2);
+	assert_int_equal(rmap_count(e.mm, P(0)), 2);
+	/* an exclusive page swapped out before a fork: the entry is shared by fork */
+	assert_int_equal(uvma_write_value(e.mm, P(1), 16), 0);
+	assert_int_equal(uvma_reclaim(e.mm, P(1), PG(1)), 1);
+	assert_true(page(e.mm, P(1)).exclusive);
+	late = uvma_fork(e.mm, &err);
+	assert_non_null(late);
+	assert_false(page(e.mm, P(1)).exclusive);
+	assert_int_equal(page(late, P(1)).swap_count, 2);
+	assert_true(page(late, P(1)).ever_shared);
+	/* COW in both directions after the swap-in */
+	assert_int_equal(uvma_write_value(late, P(1), 17), 0);
+	assert_int_equal(value_at(e.mm, P(1)), 16);
+	assert_int_equal(value_at(late, P(1)), 17);
+	assert_int_equal(value_at(child, P(1)), 6);
+	env_teardown(&e);
+}
+
+static void swap_full(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup_swap(&e, 2);
+	map(&e, 0, 4, RW);
+	write_pages(&e, 0, 4);
+	assert_int_equal(uvma_reclaim(e.mm, P(0), PG(4)), 2);
+	assert_int_equal(usage(e.mm, P(0)).swap, PG(2));
+	assert_int_equal(usage(e.mm, P(0)).rss, PG(2));
+	env_teardown(&e);
+}
+
+static void reclaim_shared_file_page(void **state)
+{
+	struct env e;
+	struct uvma_file *f;
+	struct uvma_mm *other;
+
+	(void)state;
+	env_setup(&e);
+	f = uvma_file_open(e.sys, "/data", PG(4), true, false);
+	assert_non_null(f);
+	other = uvma_mm_create(e.sys);
+	assert_non_null(other);
+	assert_int_equal(uvma_mmap(e.mm, P(0), PG(4), RO, UVMA_MAP_SHARED | UVMA_MAP_FIXED, f, 0),
+			 (long)P(0));
+	assert_int_equal(uvma_mmap(other, P(10), PG(4), RO, UVMA_MAP_SHARED | UVMA_MAP_FIXED, f, 0),
+			 (long)P(10));
+	assert_int_equal(uvma_fault(e.mm, P(1), false), 0);
+	assert_int_equal(uvma_fault(other, P(11), false), 0);
+	assert_int_equal(rmap_count(e.mm, P(1)), 2);
+	/* the clean page leaves both address spaces and the page cache */
+	assert_true(uvma_reclaim(e.mm, P(1), PG(1)) >= 1);
+	assert_int_equal(page(other, P(11)).state, UVMA_PAGE_NONE);
+	assert_int_equal(page(e.mm, P(1)).state, UVMA_PAGE_NONE);
+	uvma_file_close(f);
+	env_teardown(&e);
+}
+
+/* ---- migration ---------------------------------------------------------------------- */
+
+static void migrate_small(void **state)
+{
+	struct env e;
+	struct uvma_page_info before, after;
+	long id;
+
+	(void)state;
+	env_setup(&e);
+	map(&e, 0, 2, RW);
+	assert_int_equal(uvma_write_value(e.mm, P(0), 77), 0);
+	before = page(e.mm, P(0));
+	assert_int_equal(uvma_migrate(e.mm, P(0)), 0);
+	after = page(e.mm, P(0));
+	assert_int_equal(after.state, UVMA_PAGE_PRESENT);
+	assert_int_equal(after.value, 77);
+	assert_int_equal(after.index, before.index);
+	assert_int_equal(after.anon_vma_id, before.anon_vma_id);
+	assert_true(after.exclusive);
+	assert_true(after.dirty);
+	/* in two steps, with a fault in between finishing it */
+	id = uvma_migrate_start(e.mm, P(0));
+	assert_true(id > 0);
+	assert_int_equal(page(e.mm, P(0)).state, UVMA_PAGE_MIGRATION);
+	assert_int_equal(usage(e.mm, P(0)).rss, PG(1));
+	assert_int_equal(value_at(e.mm, P(0)), 77);
+	assert_int_equal(uvma_migrate_finish(e.sys, id), -ENOENT);
+	assert_int_equal(uvma_migrate(e.mm, P(1)), -ENOENT);
+	assert_int_equal(uvma_migrate(e.mm, P(50)), -EFAULT);
+	env_teardown(&e);
+}
+
+static void migrate_during_fork(void **state)
+{
+	struct env e;
+	struct uvma_mm *child;
+	long id;
+	int err;
+
+	(void)state;
+	env_setup(&e);
+	map(&e, 0, 2, RW);
+	assert_int_equal(uvma_write_value(e.mm, P(0), 3), 0);
+	id = uvma_migrate_start(e.mm, P(0));
+	assert_true(id > 0);
+	child = uvma_fork(e.mm, &err);
+	assert_non_null(child);
+	assert_int_equal(page(child, P(0)).state, UVMA_PAGE_MIGRATION);
+	assert_false(page(e.mm, P(0)).exclusive);
+	assert_int_equal(uvma_migrate_finish(e.sys, id), 0);
+	/* both map the new folio, shared, and it remembers it was shared */
+	assert_int_equal(page(e.mm, P(0)).mapcount, 2);
+	assert_true(page(child, P(0)).ever_shared);
+	assert_false(page(child, P(0)).exclusive);
+	assert_int_equal(rmap_count(child, P(0)), 2);
+	assert_int_equal(uvma_write_value(child, P(0), 4), 0);
+	assert_int_equal(value_at(e.mm, P(0)), 3);
+	/* munmap of a migrating page: the migration still ends cleanly */
+	id = uvma_migrate_start(e.mm, P(0));
+	assert_true(id > 0);
+	assert_int_equal(uvma_munmap(e.mm, P(0), PG(2)), 0);
+	assert_int_equal(uvma_migrate_finish(e.sys, id), 0);
+	env_teardown(&e);
+}
+
+static void migrate_thp(void **state)
+{
+	struct env e;
+	uint64_t base = BASE + (4ULL << 20);
+
+	(void)state;
+	env_setup(&e);
+	assert_int_equal(uvma_mmap(e.mm, base, 4 << 20, RW, ANON, NULL, 0), (long)base);
+	assert_int_equal(uvma_madvise(e.mm, base, 4 << 20, UVMA_MADV_HUGEPAGE), 0);
+	assert_int_equal(uvma_write_value(e.mm, base + PG(5), 55), 0);
+	assert_true(page(e.mm, base).pmd_mapped);
+	assert_int_equal(uvma_migrate(e.mm, base + PG(7)), 0);
+	assert_true(page(e.mm, base + PG(7)).pmd_mapped);
+	assert_true(page(e.mm, base).large);
+	assert_int_equal(value_at(e.mm, base + PG(5)), 55);
+	assert_int_equal(usage(e.mm, base).anon_huge, 2 << 20);
+	env_teardown(&e);
+}
+
+/* ---- pins ---------------------------------------------------------------------------- */
+
+static void pinned_page_copied_at_fork(void **state)
+{
+	struct env e;
+	struct uvma_page *pages[2];
+	struct uvma_mm *child;
+	int err;
+
+	(void)state;
+	env_setup(&e);
+	map(&e, 0, 2, RW);
+	assert_int_equal(uvma_write_value(e.mm, P(0), 9), 0);
+	assert_int_equal(uvma_write_value(e.mm, P(1), 10), 0);
+	assert_int_equal(uvma_pin_user_pages(e.mm, P(0), 1, true, pages), 1);
+	assert_true(page(e.mm, P(0)).pinned);
+	child = uvma_fork(e.mm, &err);
+	assert_non_null(child);
+	/* the pinned page is copied for the child; the other one is shared */
+	assert_true(page(e.mm, P(0)).exclusive);
+	assert_int_equal(page(e.mm, P(0)).mapcount, 1);
+	assert_true(page(child, P(0)).exclusive);
+	assert_int_equal(value_at(child, P(0)), 9);
+	assert_false(page(e.mm, P(1)).exclusive);
+	assert_int_equal(page(e.mm, P(1)).mapcount, 2);
+	/* a pinned folio neither migrates nor swaps */
+	assert_int_equal(uvma_migrate(e.mm, P(0)), -EAGAIN);
+	uvma_unpin_user_pages(e.sys, pages, 1, true);
+	assert_false(page(e.mm, P(0)).pinned);
+	assert_int_equal(uvma_migrate(e.mm, P(0)), 0);
+	env_teardown(&e);
+}
+
+static void read_pin_unshares(void **state)
+{
+	struct env e;
+	struct uvma_page *pages[3];
+	struct uvma_mm *child;
+	int err;
+
+	(void)state;
+	env_setup(&e);
+	map(&e, 0, 3, RW);
+	assert_int_equal(uvma_write_value(e.mm, P(0), 1), 0);
+	child = uvma_fork(e.mm, &err);
+	assert_non_null(child);
+	assert_int_equal(uvma_pin_user_pages(child, P(0), 2, false, pages), 2);
+	/* the shared page is unshared for the pin: a clean exclusive copy */
+	assert_true(page(child, P(0)).exclusive);
+	assert_int_equal(page(e.mm, P(0)).mapcount, 1);
+	assert_int_equal(value_at(child, P(0)), 1);
+	/* the zero page is pinned without a reference */
+	assert_int_equal(page(child, P(1)).state, UVMA_PAGE_ZERO);
+	uvma_unpin_user_pages(e.sys, pages, 2, false);
+	/* errors: no VMA, misaligned, and a partial pin returns the count */
+	assert_int_equal(uvma_pin_user_pages(e.mm, P(50), 1, false, pages), -EFAULT);
+	assert_int_equal(uvma_pin_user_pages(e.mm, P(0) + 1, 1, false, pages), -EINVAL);
+	assert_int_equal(uvma_pin_user_pages(e.mm, P(1), 3, true, pages), 2);
+	uvma_unpin_user_pages(e.sys, pages, 2, false);
+	env_teardown(&e);
+}
+
+/* ---- KSM ------------------------------------------------------------------------------ */
+
+static void ksm_merge_and_unmerge(void **state)
+{
+	struct env e;
+	struct uvma_ksm_stats st;
+
+	(void)state;
+	env_setup(&e);
+	map(&e, 0, 4, RW);
+	map(&e, 10, 4, RO | UVMA_PROT_WRITE);
+	for (unsigned int i = 0; i < 4; i++) {
+		assert_int_equal(uvma_write_value(e.mm, P(i), 0xabc), 0);
+		assert_int_equal(uvma_write_value(e.mm, P(10 + i), i == 3 ? 0xdef : 0xabc), 0);
+	}
+	/* (a hole in the range would make madvise fail with ENOMEM) */
+	assert_int_equal(uvma_madvise(e.mm, P(0), PG(14), UVMA_MADV_MERGEABLE), -ENOMEM);
+	assert_int_equal(uvma_madvise(e.mm, P(0), PG(4), UVMA_MADV_MERGEABLE), 0);
+	assert_int_equal(uvma_madvise(e.mm, P(10), PG(4), UVMA_MADV_MERGEABLE), 0);
+	/* the first pass only takes checksums */
+	assert_int_equal(uvma_ksm_scan(e.sys), 0);
+	assert_int_equal(uvma_ksm_scan(e.sys), 7);
+	uvma_ksm_stats(e.sys, &st);
+	assert_int_equal(st.pages_shared, 1);
+	assert_int_equal(st.pages_sharing, 6);
+	assert_int_equal(usage(e.mm, P(0)).ksm, PG(4));
+	assert_int_equal(usage(e.mm, P(10)).ksm, PG(3));
+	assert_true(page(e.mm, P(2)).ksm);
+	assert_int_equal(rmap_count(e.mm, P(2)), 7);
+	/* a page that becomes equal joins the KSM page at the next pass */
+	assert_int_equal(uvma_write_value(e.mm, P(13), 0xabc), 0);
+	assert_int_equal(uvma_ksm_scan(e.sys), 1);
+	/* a write copies the page out */
+	assert_int_equal(uvma_write_value(e.mm, P(1), 5), 0);
+	assert_false(page(e.mm, P(1)).ksm);
+	assert_true(page(e.mm, P(1)).exclusive);
+	assert_int_equal(value_at(e.mm, P(2)), 0xabc);
+	/* MADV_UNMERGEABLE breaks the rest of the range; the copies are clean */
+	assert_int_equal(uvma_madvise(e.mm, P(0), PG(4), UVMA_MADV_UNMERGEABLE), 0);
+	assert_int_equal(usage(e.mm, P(0)).ksm, 0);
+	assert_false(page(e.mm, P(0)).dirty);
+	assert_int_equal(value_at(e.mm, P(0)), 0xabc);
+	/* mremap breaks KSM pages before it moves them */
+	assert_int_equal(uvma_mremap(e.mm, P(10), PG(4), PG(4),
+				     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(30)),
+			 (long)P(30));
+	assert_int_equal(usage(e.mm, P(30)).ksm, 0);
+	assert_int_equal(value_at(e.mm, P(33)), 0xabc);
+	assert_int_equal(uvma_ksm_scan(e.sys), 0);
+	uvma_ksm_stats(e.sys, &st);
+	assert_int_equal(st.pages_shared, 0);
+	env_teardown(&e);
+}
+
+static void ksm_across_fork_and_exit(void **state)
+{
+	struct env e;
+	struct uvma_mm *child;
+	int err;
+
+	(void)state;
+	env_setup(&e);
+	assert_int_equal(uvma_prctl_set_memory_merge(e.mm, 1), 0);
+	map(&e, 0, 2, RW);
+	assert_int_equal(uvma_write_value(e.mm, P(0), 1), 0);
+	assert_int_equal(uvma_write_value(e.mm, P(1), 1), 0);
+	assert_int_equal(uvma_ksm_scan(e.sys), 0);
+	assert_int_equal(uvma_ksm_scan(e.sys), 2);
+	child = uvma_fork(e.mm, &err);
+	assert_non_null(child);
+	assert_int_equal(rmap_count(child, P(0)), 4);
+	/* the parent exits: the child's mappings stay reachable */
+	uvma_mm_exit(e.mm);
+	e.mm = child;
+	assert_int_equal(rmap_count(child, P(0)), 2);
+	assert_int_equal(uvma_ksm_scan(e.sys), 0);
+	assert_int_equal(rmap_count(child, P(0)), 2);
+	/* turning KSM off for the process unmerges everything */
+	assert_int_equal(uvma_prctl_set_memory_merge(child, 0), 0);
+	assert_false(page(child, P(0)).ksm);
+	assert_int_equal(value_at(child, P(1)), 1);
+	env_teardown(&e);
+}
+
+static void ksm_page_swaps_in_as_itself(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup_swap(&e, 8);
+	map(&e, 0, 2, RW);
+	assert_int_equal(uvma_madvise(e.mm, P(0), PG(2), UVMA_MADV_MERGEABLE), 0);
+	assert_int_equal(uvma_write_value(e.mm, P(0), 3), 0);
+	assert_int_equal(uvma_write_value(e.mm, P(1), 3), 0);
+	assert_int_equal(uvma_ksm_scan(e.sys), 0);
+	assert_int_equal(uvma_ksm_scan(e.sys), 2);
+	/* KSM folios are not reclaimed by the model; they do migrate */
+	assert_int_equal(uvma_reclaim(e.mm, P(0), PG(2)), 0);
+	assert_int_equal(uvma_migrate(e.mm, P(0)), 0);
+	assert_true(page(e.mm, P(1)).ksm);
+	assert_int_equal(rmap_count(e.mm, P(1)), 2);
+	assert_int_equal(value_at(e.mm, P(1)), 3);
+	env_teardown(&e);
+}
+
+/* ---- THP: every operation that cuts one splits its PMD mapping ------------------------ */
+
+static uint64_t thp_setup(struct env *e)
+{
+	uint64_t base = BASE + (4ULL << 20);
+
+	env_setup(e);
+	assert_int_equal(uvma_mmap(e->mm, base, 4 << 20, RW, ANON, NULL, 0), (long)base);
+	assert_int_equal(uvma_madvise(e->mm, base, 4 << 20, UVMA_MADV_HUGEPAGE), 0);
+	assert_int_equal(uvma_fault(e->mm, base, true), 0);
+	assert_int_equal(usage(e->mm, base).anon_huge, 2 << 20);
+	return base;
+}
+
+static void thp_split_by_each_operation(void **state)
+{
+	static const char *const ops[] = { "munmap", "mprotect", "mremap", "dontneed", "cold" };
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		struct env e;
+		uint64_t base = thp_setup(&e), cut = base + (1 << 20);
+		long r = 0;
+
+		if (i == 0)
+			r = uvma_munmap(e.mm, cut, PG(1));
+		else if (i == 1)
+			r = uvma_mprotect(e.mm, cut, PG(1), RO);
+		else if (i == 2)
+			r = uvma_mremap(e.mm, cut, PG(4), PG(4),
+					UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, BASE);
+		else if (i == 3)
+			r = uvma_madvise(e.mm, cut, PG(1), UVMA_MADV_DONTNEED);
+		else
+			r = uvma_madvise(e.mm, cut, PG(1), UVMA_MADV_COLD);
+		if (r < 0)
+			fail_msg("%s: %ld", ops[i], r);
+		if (i < 4) {
+			/* the PMD mapping is split; the folio stays large, mapped by PTEs */
+			assert_int_equal(usage(e.mm, base).anon_huge, 0);
+			assert_false(page(e.mm, base).pmd_mapped);
+			assert_true(page(e.mm, base).large);
+			assert_int_equal(page(e.mm, base).mapcount, 1);
+		} else {
+			assert_int_equal(usage(e.mm, base).anon_huge, 0);
+		}
+		env_teardown(&e);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(values_follow_cow),
+		cmocka_unit_test(three_generations),
+		cmocka_unit_test(swap_out_and_in),
+		cmocka_unit_test(swap_without_swap_space),
+		cmocka_unit_test(swap_around_fork),
+		cmocka_unit_test(swap_full),
+		cmocka_unit_test(reclaim_shared_file_page),
+		cmocka_unit_test(migrate_small),
+		cmocka_unit_test(migrate_during_fork),
+		cmocka_unit_test(migrate_thp),
+		cmocka_unit_test(pinned_page_copied_at_fork),
+		cmocka_unit_test(read_pin_unshares),
+		cmocka_unit_test(ksm_merge_and_unmerge),
+		cmocka_unit_test(ksm_across_fork_and_exit),
+		cmocka_unit_test(ksm_page_swaps_in_as_itself),
+		cmocka_unit_test(thp_split_by_each_operation),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
