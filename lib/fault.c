@@ -799,15 +799,14 @@ static void free_one(void *ctx, uint64_t addr, pte_t *pte)
 		lazyfree_add(ctx, f);
 }
 
-/* MADV_FREE drains the LRU batches first, so fresh folios can become lazyfree. */
 /*
  * Whole PMD mappings that [start, end) covers, for MADV_FREE and COLD: the
- * kernel works on them at PMD level when nobody else maps the folio; blocks
- * covered in part are split.
+ * kernel works on them at PMD level when nobody else maps the folio.  Large
+ * folios covered in part are split first (the folio, not just the mapping).
  */
 static void thp_whole_pmds(struct uvma_vma *vma, uint64_t start, uint64_t end, bool free)
 {
-	thp_split_boundaries(vma->mm, start, end);
+	thp_split_partial_folios(vma, start, end, false);
 	for (uint64_t a = (start + PMD_SIZE - 1) & ~(PMD_SIZE - 1); a + PMD_SIZE <= end;
 	     a += PMD_SIZE) {
 		pte_t *ptes = pt_lookup(&vma->mm->pt, a);
@@ -830,6 +829,7 @@ static void thp_whole_pmds(struct uvma_vma *vma, uint64_t start, uint64_t end, b
 	}
 }
 
+/* MADV_FREE drains the LRU batches first, so fresh folios can become lazyfree. */
 void madvise_free_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
 	lru_add_drain(vma->mm->sys);
@@ -886,8 +886,13 @@ static void pageout_one(void *ctx, uint64_t addr, pte_t *pte)
 
 void madvise_pageout_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
-	thp_split_range(vma->mm, start, end);
 	lru_add_drain(vma->mm->sys);
+	/*
+	 * Partly covered exclusive large folios are split; so are whole ones,
+	 * because reclaim cannot write a large folio anywhere without swap
+	 * (and the model swaps order-0 folios only).
+	 */
+	thp_split_partial_folios(vma, start, end, true);
 	pt_walk(&vma->mm->pt, start, end, pageout_one, vma->mm->sys);
 }
 

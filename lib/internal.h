@@ -552,6 +552,10 @@ void thp_split_at(struct uvma_mm *mm, uint64_t addr);
 void thp_split_range(struct uvma_mm *mm, uint64_t start, uint64_t end);
 void thp_split_boundaries(struct uvma_mm *mm, uint64_t start, uint64_t end);
 int folio_page_mapcount(const struct uvma_folio *f, uint64_t idx);
+/* split_folio: order-0 folios (zero-filled anonymous pages: the zero page). */
+int split_folio(struct uvma_sys *sys, struct uvma_folio *f) __must_check;
+bool folio_large_maybe_shared(const struct uvma_folio *f);
+void thp_split_partial_folios(struct uvma_vma *vma, uint64_t start, uint64_t end, bool whole);
 void folio_free_large(struct uvma_sys *sys, struct uvma_folio *f);
 /* A new folio enters the per-CPU lru_add batch. */
 void folio_add_lru(struct uvma_sys *sys, struct uvma_folio *folio);

@@ -328,7 +328,14 @@ static void reclaim_one(void *ctx, uint64_t addr, pte_t *pte)
 	struct reclaim_walk *r = ctx;
 
 	(void)addr;
-	if (pte_is_folio(*pte) && !pte_pmd_mapped(*pte) && reclaim_folio(r->sys, pte_folio(*pte)))
+	if (!pte_is_folio(*pte))
+		return;
+	/* a large folio is split first: only order-0 folios go to swap */
+	if (folio_large(pte_folio(*pte)) && ((pte_folio(*pte)->flags & FOLIO_MLOCKED) ||
+					      folio_large_maybe_shared(pte_folio(*pte)) ||
+					      split_folio(r->sys, pte_folio(*pte))))
+		return;
+	if (pte_is_folio(*pte) && reclaim_folio(r->sys, pte_folio(*pte)))
 		r->reclaimed++;
 }
 

@@ -151,3 +151,163 @@ void thp_split_range(struct uvma_mm *mm, uint64_t start, uint64_t end)
 	for (uint64_t a = start & ~(PMD_SIZE - 1); a < end; a += PMD_SIZE)
 		thp_split_at(mm, a);
 }
+
+/* ---- splitting a large folio -------------------------------------------------- */
+
+/*
+ * Splitting a folio (split_folio) unmaps it, cuts it into order-0 folios
+ * and maps each page again.  An anonymous page that holds only zeros is not
+ * given a folio: its mappings become the shared zero page (the host's
+ * RMP_USE_SHARED_ZEROPAGE remap, 6.12+), unless it is mlocked.  Pages that
+ * nothing maps are freed.
+ *
+ *   large folio, 512 pages        after the split
+ *   | P0 | P1 (data) | P2 | ...   | zero | folio(P1) | zero | ...
+ */
+struct split_ctx {
+	struct uvma_sys *sys;
+	struct uvma_folio *f;
+	struct uvma_folio **pieces;	/* per page: the new folio, or NULL for zero */
+};
+
+static bool split_pmd_one(struct uvma_vma *vma, uint64_t addr, pte_t *pte, void *ctx)
+{
+	(void)ctx;
+	if (pte_is_folio(*pte) && (*pte & PTE_PMD) && !(addr & (PMD_SIZE - 1)))
+		thp_split_at(vma->mm, addr);
+	return true;
+}
+
+static bool remap_one(struct uvma_vma *vma, uint64_t addr, pte_t *pte, void *ctx)
+{
+	struct split_ctx *s = ctx;
+	uint64_t idx = linear_page_index(vma, addr) - s->f->index;
+	struct uvma_folio *g = s->pieces[idx];
+
+	if (!pte_is_folio(*pte))
+		return true;
+	s->f->pmap[idx]--;
+	s->f->refcount--;
+	if (!g) {
+		*pte = PTE_ZERO;
+		return true;
+	}
+	g->mapcount++;
+	g->refcount++;
+	*pte = (pte_t)g | (*pte & (PTE_YOUNG | PTE_DIRTY));
+	return true;
+}
+
+static bool folio_page_zero_remappable(const struct uvma_folio *f, unsigned int i)
+{
+	return (f->flags & FOLIO_ANON) && !(f->flags & FOLIO_MLOCKED) && !folio_page_content(f, i);
+}
+
+int split_folio(struct uvma_sys *sys, struct uvma_folio *f)
+{
+	struct split_ctx s = { .sys = sys, .f = f };
+	long mapped = 0;
+	int err = 0;
+
+	if (!folio_large(f) || (f->flags & (FOLIO_MIGRATING | FOLIO_KSM)))
+		return -EBUSY;
+	/* can_split_folio: no references beyond the mappings */
+	for (int i = 0; i < HPAGE_PMD_NR; i++)
+		mapped += f->pmap[i];
+	if (f->refcount != mapped + f->entire)
+		return -EAGAIN;
+	s.pieces = uvma_zalloc(sys, HPAGE_PMD_NR * sizeof(s.pieces[0]));
+	if (!s.pieces)
+		return -ENOMEM;
+	/* every new folio first, so that nothing fails half-way */
+	for (unsigned int i = 0; i < HPAGE_PMD_NR && !err; i++) {
+		struct uvma_folio *g;
+
+		if ((!f->pmap[i] && !f->entire) || folio_page_zero_remappable(f, i))
+			continue;
+		g = s.pieces[i] = folio_alloc(sys);
+		if (!g) {
+			err = -ENOMEM;
+			break;
+		}
+		g->refcount = 0;
+		g->mapping = f->mapping;
+		g->index = f->index + i;
+		g->content = folio_page_content(f, i);
+		g->flags = f->flags & ~(FOLIO_LRU_ADD_PENDING | FOLIO_LAZYFREE_PENDING);
+	}
+	if (err) {
+		for (unsigned int i = 0; i < HPAGE_PMD_NR; i++)
+			if (s.pieces[i])
+				uvma_free(sys, s.pieces[i], sizeof(*s.pieces[i]));
+		uvma_free(sys, s.pieces, HPAGE_PMD_NR * sizeof(s.pieces[0]));
+		return err;
+	}
+	/* Nothing fails from here. */
+	f->refcount++;	/* the split's own reference */
+	rmap_walk(sys, f, split_pmd_one, NULL);
+	rmap_walk(sys, f, remap_one, &s);
+	for (unsigned int i = 0; i < HPAGE_PMD_NR; i++) {
+		struct uvma_folio *g = s.pieces[i];
+
+		if (!g)
+			continue;
+		if (!g->refcount) {
+			/* only PMD-mapped before, and that mapping is gone: nothing maps it */
+			uvma_free(sys, g, sizeof(*g));
+			continue;
+		}
+		if (f->flags & FOLIO_LRU_ADD_PENDING)
+			folio_add_lru(sys, g);
+	}
+	uvma_free(sys, s.pieces, HPAGE_PMD_NR * sizeof(s.pieces[0]));
+	UVMA_BUG_ON(f->refcount != 1);
+	folio_put(sys, f);
+	return 0;
+}
+
+/* Is a large folio mapped more than once (folio_maybe_mapped_shared)? */
+bool folio_large_maybe_shared(const struct uvma_folio *f)
+{
+	if (f->entire > 1)
+		return true;
+	for (int i = 0; i < HPAGE_PMD_NR; i++)
+		if (f->entire + f->pmap[i] > 1)
+			return true;
+	return false;
+}
+
+/*
+ * madvise FREE, COLD and PAGEOUT split the exclusive large folios that
+ * [start, end) covers only in part, so that they act on those pages alone;
+ * a shared one is left as it is (and so are its PMD mappings).  With
+ * @whole, folios the range covers whole are split too (reclaim without a
+ * way to write a large folio out splits it).
+ */
+void thp_split_partial_folios(struct uvma_vma *vma, uint64_t start, uint64_t end, bool whole)
+{
+	struct uvma_mm *mm = vma->mm;
+	uint64_t lo_idx = linear_page_index(vma, start), hi_idx = linear_page_index(vma, end);
+	const struct uvma_folio *seen = NULL;
+
+	for (uint64_t a = start & ~(PMD_SIZE - 1); a < end; a += PMD_SIZE) {
+		uint64_t lo = a > start ? a : start, hi = a + PMD_SIZE < end ? a + PMD_SIZE : end;
+		pte_t *ptes = pt_lookup(&mm->pt, a);
+
+		if (!ptes)
+			continue;
+		for (uint64_t x = lo; x < hi; x += PAGE_SIZE) {
+			pte_t p = ptes[(x - a) >> PAGE_SHIFT];
+			struct uvma_folio *f;
+
+			if (!pte_is_folio(p) || !folio_large(pte_folio(p)) || pte_folio(p) == seen)
+				continue;
+			f = pte_folio(p);
+			seen = f;
+			if (!whole && f->index >= lo_idx && f->index + HPAGE_PMD_NR <= hi_idx)
+				continue;	/* covered whole: worked on as one */
+			if (folio_large_maybe_shared(f) || split_folio(mm->sys, f))
+				continue;	/* (a folio that cannot split stays whole) */
+		}
+	}
+}

@@ -179,6 +179,28 @@ static uint64_t abs_addr(const struct model *m, struct taddr a)
 	return a.rel ? m->base + a.val : a.val;
 }
 
+/*
+ * The agent's touch: a write stores a non-zero byte in each page (so the
+ * kernel will not find the page zero-filled when it splits a THP), a read
+ * loads one.
+ */
+#define TOUCH_VALUE 0x5a
+
+static long model_touch(struct uvma_mm *mm, uint64_t addr, uint64_t len, int write)
+{
+	uint64_t end = (addr + len + 4095) & ~4095ULL;
+
+	if (!write)
+		return uvma_touch(mm, addr, len, false);
+	for (uint64_t a = addr & ~4095ULL; a < end; a += 4096) {
+		int err = uvma_write_value(mm, a, TOUCH_VALUE);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 long model_step(struct model *m, const struct trace *t, const struct op *op)
 {
 	struct uvma_mm *mm = m->mm[op->proc];
@@ -221,7 +243,7 @@ long model_step(struct model *m, const struct trace *t, const struct op *op)
 	case OP_BRK:
 		return (long)uvma_brk(mm, a);
 	case OP_TOUCH:
-		return uvma_touch(mm, a, op->len, op->arg);
+		return model_touch(mm, a, op->len, op->arg);
 	case OP_FORK:
 		m->mm[op->arg] = uvma_fork(mm, &err);
 		return m->mm[op->arg] ? 0 : err;

@@ -348,6 +348,18 @@ static long op_fork_pinned(struct env *e)
 	return r;
 }
 
+static void setup_thp(struct env *e)
+{
+	assert_int_equal(uvma_mmap(e->mm, P(512), PG(512), RW, ANON, NULL, 0), (long)P(512));
+	assert_int_equal(uvma_madvise(e->mm, P(512), PG(512), UVMA_MADV_HUGEPAGE), 0);
+	assert_int_equal(uvma_write_value(e->mm, P(513), 1), 0);
+}
+
+static long op_thp_pageout_partial(struct env *e)
+{
+	return uvma_madvise(e->mm, P(512), PG(4), UVMA_MADV_PAGEOUT);
+}
+
 #define CASE_ALLOW(name, setup, op, allow)                                 \
 	static void name(void **state)                                         \
 	{                                                                      \
@@ -389,6 +401,7 @@ CASE(ksm_unmerge, setup_ksm_merged, op_unmergeable)
 CASE(ksm_mremap, setup_ksm_merged, op_mremap_faulted)
 CASE(pin_unshare, setup_forked, op_pin_unpin)
 CASE(fork_pinned, setup_basic, op_fork_pinned)
+CASE(thp_split, setup_thp, op_thp_pageout_partial)
 
 int main(void)
 {
@@ -426,6 +439,7 @@ int main(void)
 		cmocka_unit_test(ksm_mremap),
 		cmocka_unit_test(pin_unshare),
 		cmocka_unit_test(fork_pinned),
+		cmocka_unit_test(thp_split),
 	};
 
 	return cmocka_run_group_tests_name("allocation failure", tests, NULL, NULL);

@@ -600,6 +600,28 @@ static void thp_split_by_each_operation(void **state)
 	}
 }
 
+static void thp_split_maps_zero_pages(void **state)
+{
+	struct env e;
+	uint64_t base = thp_setup(&e);
+
+	(void)state;
+	assert_int_equal(uvma_write_value(e.mm, base + PG(5), 1), 0);
+	/* a partial COLD splits the exclusive folio; only the page with data stays */
+	assert_int_equal(uvma_madvise(e.mm, base, PG(4), UVMA_MADV_COLD), 0);
+	assert_false(page(e.mm, base + PG(5)).large);
+	assert_int_equal(page(e.mm, base + PG(5)).value, 1);
+	assert_int_equal(page(e.mm, base + PG(6)).state, UVMA_PAGE_ZERO);
+	assert_int_equal(usage(e.mm, base).rss, PG(1));
+	/* mlocked memory refuses the advice (the kernel's -EINVAL) and stays whole */
+	assert_int_equal(uvma_fault(e.mm, base + (2 << 20), true), 0);
+	assert_int_equal(uvma_mlock(e.mm, base + (2 << 20), 2 << 20), 0);
+	assert_int_equal(uvma_madvise(e.mm, base + (2 << 20), PG(4), UVMA_MADV_PAGEOUT), -EINVAL);
+	assert_int_equal(uvma_reclaim(e.mm, base + (2 << 20), PG(4)), 0);
+	assert_true(page(e.mm, base + (2 << 20)).large);
+	env_teardown(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,6 +641,7 @@ int main(void)
 		cmocka_unit_test(ksm_across_fork_and_exit),
 		cmocka_unit_test(ksm_page_swaps_in_as_itself),
 		cmocka_unit_test(thp_split_by_each_operation),
+		cmocka_unit_test(thp_split_maps_zero_pages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
