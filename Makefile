@@ -84,9 +84,13 @@ check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent
 		done; \
 	else echo "== live diff and fuzz skipped: host kernel $$(uname -r), answers recorded on $(GOLDEN_KERNEL)"; fi
 
-bench: $(O)/bench
+bench: $(O)/bench $(O)/bench-memory
 	$(O)/bench
-$(O)/bench: bench/bench.c $(O)/libuvma.a | $(O)
+	@echo
+	$(O)/bench-memory
+$(O)/bench: bench/bench.c bench/common.h $(O)/libuvma.a | $(O)
+	$(CC) $(CSTD) $(WARN) -O2 -g -Iinclude -Ilib -o $@ $< $(O)/libuvma.a
+$(O)/bench-memory: bench/memory.c bench/common.h $(O)/libuvma.a | $(O)
 	$(CC) $(CSTD) $(WARN) -O2 -g -Iinclude -Ilib -o $@ $< $(O)/libuvma.a
 
 # The tests with gcov; prints the line coverage of each library file.

@@ -19,7 +19,6 @@ static struct anon_vma *anon_vma_alloc(struct uvma_sys *sys)
 	av->root = av;
 	av->parent = av;
 	av->id = ++sys->next_anon_id;
-	list_init(&av->avcs);
 	return av;
 }
 
@@ -55,7 +54,7 @@ static void avc_link(struct uvma_vma *vma, struct avc *avc, struct anon_vma *av)
 	avc->vma = vma;
 	avc->anon_vma = av;
 	list_add(&avc->same_vma, &vma->anon_vma_chain);
-	list_add_tail(&avc->same_anon, &av->avcs);
+	avtree_insert(av, avc);
 }
 
 /*
@@ -208,8 +207,8 @@ void unlink_anon_vmas(struct uvma_vma *vma)
 		struct anon_vma *av = avc->anon_vma;
 
 		tmp = pos->next;
-		list_del(&avc->same_anon);
-		if (list_empty(&av->avcs)) {
+		avtree_remove(av, avc);
+		if (!av->navcs) {
 			av->parent->num_children--;
 			continue;
 		}

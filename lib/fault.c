@@ -454,8 +454,10 @@ static int expand_downwards(struct uvma_vma *vma, uint64_t addr)
 	if (vma->end - addr > RLIMIT_STACK_BYTES)
 		return -ENOMEM;
 	/* The start moves down; the tree key (the end) does not change. */
+	anon_vma_pre_update(vma);
 	vma->start = addr;
 	vma->pgoff -= grow;
+	anon_vma_post_update(vma);
 	vm_stat_account(mm, vma->flags, (long)grow);
 	if (vma->flags & UVMA_VM_LOCKED)
 		mm->locked_vm += grow;

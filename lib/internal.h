@@ -190,7 +190,8 @@ struct anon_vma {
 	unsigned long num_children;
 	unsigned long num_active_vmas;
 	uint64_t id;
-	struct list_head avcs;	/* the AVCs linking VMAs to this anon_vma */
+	struct avc *rb_root;	/* interval tree of the AVCs linking VMAs here */
+	unsigned long navcs;
 };
 
 /* anon_vma_chain: one link between a VMA and an anon_vma. */
@@ -198,8 +199,23 @@ struct avc {
 	struct uvma_vma *vma;
 	struct anon_vma *anon_vma;
 	struct list_head same_vma;	/* vma->anon_vma_chain, newest first */
-	struct list_head same_anon;	/* anon_vma->avcs */
+	struct avc *left, *right;	/* anon_vma->rb_root (avtree.c) */
+	uint64_t subtree_last;		/* highest last pgoff in this subtree */
+	uint32_t prio;
 };
+
+/* The anon_vma interval tree (avtree.c), keyed by the VMA's pgoff range. */
+void avtree_insert(struct anon_vma *av, struct avc *avc);
+void avtree_remove(struct anon_vma *av, struct avc *avc);
+/* Call @fn for each AVC whose VMA may hold an index in [first, last]; false stops. */
+bool avtree_query(const struct anon_vma *av, uint64_t first, uint64_t last,
+		  bool (*fn)(struct avc *avc, void *ctx), void *ctx);
+bool avtree_for_each(const struct anon_vma *av, bool (*fn)(struct avc *avc, void *ctx), void *ctx);
+bool avtree_contains(const struct anon_vma *av, const struct avc *avc);
+bool avtree_valid(const struct anon_vma *av);
+/* Around a change of a linked VMA's start, end or pgoff. */
+void anon_vma_pre_update(struct uvma_vma *vma);
+void anon_vma_post_update(struct uvma_vma *vma);
 
 /* ---- VMAs ----------------------------------------------------------------- */
 

@@ -136,6 +136,7 @@ static int dup_anon_vma(struct uvma_vma *dst, struct uvma_vma *src, struct uvma_
 static void vma_set_range(struct uvma_mm *mm, struct uvma_vma *vma, uint64_t start, uint64_t end,
 			  uint64_t pgoff)
 {
+	anon_vma_pre_update(vma);
 	if (vma->end != end) {
 		tree_erase(&mm->tree, vma->end, vma);
 		vma->end = end;
@@ -143,6 +144,7 @@ static void vma_set_range(struct uvma_mm *mm, struct uvma_vma *vma, uint64_t sta
 	}
 	vma->start = start;
 	vma->pgoff = pgoff;
+	anon_vma_post_update(vma);
 }
 
 /*
@@ -173,13 +175,17 @@ static int commit_merge(struct vma_merge *vmg)
 	if (vmg->adjust_middle_start) {
 		struct uvma_vma *adj = vmg->middle;
 
+		anon_vma_pre_update(adj);
 		adj->pgoff += (vmg->end - adj->start) >> PAGE_SHIFT;
 		adj->start = vmg->end;
+		anon_vma_post_update(adj);
 	} else if (vmg->adjust_next_start) {
 		struct uvma_vma *adj = vmg->next;
 
+		anon_vma_pre_update(adj);
 		adj->pgoff -= (adj->start - vmg->end) >> PAGE_SHIFT;
 		adj->start = vmg->end;
+		anon_vma_post_update(adj);
 	}
 	for (unsigned int i = 0; i < nremove; i++) {
 		if (remove[i]->anon_vma)

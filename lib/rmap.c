@@ -45,32 +45,49 @@ static bool walk_vma(struct uvma_vma *vma, struct uvma_folio *f, rmap_fn fn, voi
 	return true;
 }
 
-static void walk_anon(struct anon_vma *av, struct uvma_folio *f, rmap_fn fn, void *ctx)
-{
-	for (struct list_head *p = av->avcs.next; p != &av->avcs; p = p->next) {
-		struct avc *avc = container_of(p, struct avc, same_anon);
+struct walk {
+	struct uvma_folio *f;
+	rmap_fn fn;
+	void *ctx;
+	uint64_t addr;		/* KSM: the rmap item's address */
+};
 
-		if (!walk_vma(avc->vma, f, fn, ctx))
-			return;
-	}
+static bool walk_anon_one(struct avc *avc, void *arg)
+{
+	struct walk *w = arg;
+
+	return walk_vma(avc->vma, w->f, w->fn, w->ctx);
 }
 
+/* The VMAs of the anon_vma whose pgoff range meets the folio's indexes. */
+static void walk_anon(struct anon_vma *av, struct uvma_folio *f, rmap_fn fn, void *ctx)
+{
+	struct walk w = { f, fn, ctx, 0 };
+
+	avtree_query(av, f->index, f->index + (uint64_t)folio_nr_pages(f) - 1, walk_anon_one, &w);
+}
+
+static bool walk_ksm_one(struct avc *avc, void *arg)
+{
+	struct walk *w = arg;
+	struct uvma_vma *vma = avc->vma;
+	pte_t *pte;
+
+	if (w->addr < vma->start || w->addr >= vma->end)
+		return true;
+	pte = pt_lookup(&vma->mm->pt, w->addr);
+	return !pte || !pte_refers_to(*pte, w->f) || w->fn(vma, w->addr, pte, w->ctx);
+}
+
+/* Each rmap item: every VMA of its anon_vma that covers its address. */
 static void walk_ksm(struct ksm_stable *stable, struct uvma_folio *f, rmap_fn fn, void *ctx)
 {
 	for (struct list_head *p = stable->items.next; p != &stable->items; p = p->next) {
 		struct ksm_item *item = container_of(p, struct ksm_item, stable_node);
-		struct anon_vma *av = item->anon_vma;
+		struct walk w = { f, fn, ctx, item->addr };
 
-		for (struct list_head *q = av->avcs.next; q != &av->avcs; q = q->next) {
-			struct uvma_vma *vma = container_of(q, struct avc, same_anon)->vma;
-			pte_t *pte;
-
-			if (item->addr < vma->start || item->addr >= vma->end)
-				continue;
-			pte = pt_lookup(&vma->mm->pt, item->addr);
-			if (pte && pte_refers_to(*pte, f) && !fn(vma, item->addr, pte, ctx))
-				return;
-		}
+		if (!avtree_for_each(item->anon_vma, walk_ksm_one, &w))
+			return;
 	}
 }
 

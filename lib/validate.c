@@ -317,9 +317,11 @@ static int check_vma_anon(const struct uvma_vma *v, char *why, size_t why_size)
 			FAIL("VMA [%#llx,%#llx) links anon_vmas of two roots",
 			     (unsigned long long)v->start, (unsigned long long)v->end);
 		root = av->root;
-		for (const struct list_head *q = av->avcs.next; q != &av->avcs; q = q->next)
-			if (q == &avc->same_anon)
-				found = true;
+		found = avtree_contains(av, avc);
+		/* each tree once per pass: from the VMA whose AVC is its root */
+		if (av->rb_root == avc && !avtree_valid(av))
+			FAIL("anon_vma %llu: its interval tree is out of order",
+			     (unsigned long long)av->id);
 		if (!found)
 			FAIL("AVC of VMA [%#llx,%#llx) missing from anon_vma %llu",
 			     (unsigned long long)v->start, (unsigned long long)v->end,
@@ -331,19 +333,33 @@ static int check_vma_anon(const struct uvma_vma *v, char *why, size_t why_size)
 }
 
 /* num_active_vmas of every anon_vma a VMA of @mm uses, counted over the machine. */
+struct active_count {
+	const struct anon_vma *av;
+	unsigned long n;
+};
+
+static bool count_active(struct avc *avc, void *arg)
+{
+	struct active_count *c = arg;
+
+	if (avc->vma->anon_vma == c->av)
+		c->n++;
+	return true;
+}
+
 static int check_active_counts(const struct uvma_mm *mm, char *why, size_t why_size)
 {
 	struct tree_cursor cur;
 
 	for (struct uvma_vma *v = tree_first(&mm->tree, &cur); v; v = tree_cursor_next(&cur)) {
-		unsigned long n = 0;
 		const struct anon_vma *av = v->anon_vma;
+		struct active_count c = { av, 0 };
+		unsigned long n;
 
 		if (!av)
 			continue;
-		for (const struct list_head *p = av->avcs.next; p != &av->avcs; p = p->next)
-			if (container_of(p, struct avc, same_anon)->vma->anon_vma == av)
-				n++;
+		avtree_for_each(av, count_active, &c);
+		n = c.n;
 		if (n != av->num_active_vmas)
 			FAIL("anon_vma %llu: num_active_vmas %lu, but %lu VMAs use it",
 			     (unsigned long long)av->id, av->num_active_vmas, n);

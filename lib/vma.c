@@ -141,6 +141,8 @@ int __split_vma(struct uvma_vma *vma, uint64_t addr, int new_below)
 	if (err)
 		goto out_free;
 	/* Nothing fails from here. */
+	anon_vma_pre_update(vma);
+	anon_vma_pre_update(new);
 	if (new_below) {
 		new->end = addr;
 		vma->start = addr;
@@ -154,6 +156,8 @@ int __split_vma(struct uvma_vma *vma, uint64_t addr, int new_below)
 		vma->end = addr;
 		tree_insert(&mm->tree, vma->end, vma);
 	}
+	anon_vma_post_update(vma);
+	anon_vma_post_update(new);
 	mm->map_count++;
 	mm->stats.splits++;
 	if (mm->map_count > mm->stats.vmas_peak)

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The anon_vma interval tree: the AVCs of one anon_vma ordered by the first
+ * page offset of their VMA, each subtree knowing the highest last page
+ * offset below it, so that the reverse map finds the VMAs that may map an
+ * index in O(log n + hits) instead of visiting every VMA of the anon_vma.
+ *
+ * It is a treap (a binary search tree that is also a heap on a random
+ * priority) rather than the kernel's augmented red-black tree: insertion and
+ * removal are a few lines each and the expected depth is the same O(log n).
+ * Keys are read from the VMA, so a VMA whose range or pgoff changes leaves
+ * its trees first and enters them again after (anon_vma_pre_update() and
+ * anon_vma_post_update(), as the kernel's vma_prepare/vma_complete do).
+ */
+#include "internal.h"
+
+static uint64_t avc_first(const struct avc *a)
+{
+	return a->vma->pgoff;
+}
+
+static uint64_t avc_last(const struct avc *a)
+{
+	return a->vma->pgoff + vma_pages(a->vma) - 1;
+}
+
+static bool avc_less(const struct avc *a, const struct avc *b)
+{
+	if (avc_first(a) != avc_first(b))
+		return avc_first(a) < avc_first(b);
+	return (uintptr_t)a < (uintptr_t)b;
+}
+
+static void fix(struct avc *n)
+{
+	uint64_t last = avc_last(n);
+
+	if (n->left && n->left->subtree_last > last)
+		last = n->left->subtree_last;
+	if (n->right && n->right->subtree_last > last)
+		last = n->right->subtree_last;
+	n->subtree_last = last;
+}
+
+static struct avc *rotate_right(struct avc *n)
+{
+	struct avc *l = n->left;
+
+	n->left = l->right;
+	l->right = n;
+	fix(n);
+	fix(l);
+	return l;
+}
+
+static struct avc *rotate_left(struct avc *n)
+{
+	struct avc *r = n->right;
+
+	n->right = r->left;
+	r->left = n;
+	fix(n);
+	fix(r);
+	return r;
+}
+
+static struct avc *insert(struct avc *t, struct avc *n)
+{
+	if (!t)
+		return n;
+	if (avc_less(n, t)) {
+		t->left = insert(t->left, n);
+		if (t->left->prio > t->prio)
+			return rotate_right(t);
+	} else {
+		t->right = insert(t->right, n);
+		if (t->right->prio > t->prio)
+			return rotate_left(t);
+	}
+	fix(t);
+	return t;
+}
+
+/* Join two treaps whose keys are all smaller in @a than in @b. */
+static struct avc *join(struct avc *a, struct avc *b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	if (a->prio > b->prio) {
+		a->right = join(a->right, b);
+		fix(a);
+		return a;
+	}
+	b->left = join(a, b->left);
+	fix(b);
+	return b;
+}
+
+static struct avc *erase(struct avc *t, struct avc *n)
+{
+	UVMA_BUG_ON(!t);	/* not in the tree, or filed under a stale key */
+	if (t == n)
+		return join(n->left, n->right);
+	if (avc_less(n, t))
+		t->left = erase(t->left, n);
+	else
+		t->right = erase(t->right, n);
+	fix(t);
+	return t;
+}
+
+void avtree_insert(struct anon_vma *av, struct avc *avc)
+{
+	/* a fixed pseudo-random priority from the object's address (splitmix64) */
+	uint64_t z = (uintptr_t)avc + 0x9e3779b97f4a7c15ULL;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	avc->prio = (uint32_t)(z ^ (z >> 31));
+	avc->left = avc->right = NULL;
+	fix(avc);
+	av->rb_root = insert(av->rb_root, avc);
+	av->navcs++;
+}
+
+void avtree_remove(struct anon_vma *av, struct avc *avc)
+{
+	av->rb_root = erase(av->rb_root, avc);
+	av->navcs--;
+}
+
+static bool query(struct avc *t, uint64_t first, uint64_t last,
+		  bool (*fn)(struct avc *avc, void *ctx), void *ctx)
+{
+	while (t) {
+		if (t->subtree_last < first)
+			return true;
+		if (t->left && !query(t->left, first, last, fn, ctx))
+			return false;
+		if (avc_first(t) > last)
+			return true;
+		if (avc_last(t) >= first && !fn(t, ctx))
+			return false;
+		t = t->right;
+	}
+	return true;
+}
+
+bool avtree_query(const struct anon_vma *av, uint64_t first, uint64_t last,
+		  bool (*fn)(struct avc *avc, void *ctx), void *ctx)
+{
+	return query(av->rb_root, first, last, fn, ctx);
+}
+
+bool avtree_for_each(const struct anon_vma *av, bool (*fn)(struct avc *avc, void *ctx), void *ctx)
+{
+	return query(av->rb_root, 0, UINT64_MAX, fn, ctx);
+}
+
+/* Is @avc in @av's tree, under its VMA's current key? */
+bool avtree_contains(const struct anon_vma *av, const struct avc *avc)
+{
+	const struct avc *t = av->rb_root;
+
+	while (t && t != avc)
+		t = avc_less(avc, t) ? t->left : t->right;
+	return t == avc;
+}
+
+/* Order, heap and subtree_last of the whole tree; returns the node count or -1. */
+static long check(const struct avc *t, const struct avc **prev)
+{
+	long l, r;
+	uint64_t last;
+
+	if (!t)
+		return 0;
+	l = check(t->left, prev);
+	if (l < 0 || (*prev && !avc_less(*prev, t)))
+		return -1;
+	*prev = t;
+	r = check(t->right, prev);
+	if (r < 0 || (t->left && t->left->prio > t->prio) || (t->right && t->right->prio > t->prio))
+		return -1;
+	last = avc_last(t);
+	if (t->left && t->left->subtree_last > last)
+		last = t->left->subtree_last;
+	if (t->right && t->right->subtree_last > last)
+		last = t->right->subtree_last;
+	if (last != t->subtree_last)
+		return -1;
+	return l + r + 1;
+}
+
+bool avtree_valid(const struct anon_vma *av)
+{
+	const struct avc *prev = NULL;
+
+	return check(av->rb_root, &prev) == (long)av->navcs;
+}
+
+/* The VMA's range or pgoff is about to change: leave every tree it is in. */
+void anon_vma_pre_update(struct uvma_vma *vma)
+{
+	for (struct list_head *p = vma->anon_vma_chain.next; p != &vma->anon_vma_chain; p = p->next) {
+		struct avc *avc = container_of(p, struct avc, same_vma);
+
+		avtree_remove(avc->anon_vma, avc);
+	}
+}
+
+void anon_vma_post_update(struct uvma_vma *vma)
+{
+	for (struct list_head *p = vma->anon_vma_chain.next; p != &vma->anon_vma_chain; p = p->next) {
+		struct avc *avc = container_of(p, struct avc, same_vma);
+
+		avtree_insert(avc->anon_vma, avc);
+	}
+}
