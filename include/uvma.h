@@ -170,6 +170,13 @@ struct uvma_sys_config {
 	unsigned long rlimit_memlock;	/* bytes; ignored with cap_ipc_lock */
 	uint64_t totalram_pages;	/* overcommit heuristic limit; 0: none */
 	uint64_t swap_pages;		/* swap space in pages; 0 (the host): no swap */
+	/*
+	 * Anonymous THP sizes, as bit masks of folio orders (bit 9: 2 MiB PMD
+	 * THP; bits 2 to 8: mTHP, 16 KiB to 1 MiB): those set to "always" and
+	 * those set to "madvise" in /sys/kernel/mm/transparent_hugepage.  The
+	 * host: thp_orders_madvise = 1 << 9, nothing "always".
+	 */
+	uint32_t thp_orders_always, thp_orders_madvise;
 	const struct uvma_alloc_ops *alloc; /* NULL: malloc/free */
 };
 
@@ -352,9 +359,9 @@ struct uvma_ksm_stats {
 void uvma_ksm_stats(const struct uvma_sys *sys, struct uvma_ksm_stats *st);
 
 /*
- * The reverse map: call @fn for every (address space, address) where the
- * folio mapped at @addr is mapped (@page: which page of a large folio).
- * -ENOENT if no folio is mapped there.
+ * The reverse map: call @fn for every (address space, address) where a page
+ * of the folio mapped at @addr is mapped (@page: which page of a large
+ * folio), migration entries included.  -ENOENT if no folio is mapped there.
  */
 int uvma_rmap_walk(struct uvma_mm *mm, uint64_t addr,
 		   void (*fn)(void *ctx, struct uvma_mm *mm, uint64_t addr, unsigned int page),

@@ -37,7 +37,7 @@ int folio_set_page_content(struct uvma_sys *sys, struct uvma_folio *f, unsigned 
 	if (!f->contents) {
 		if (!value)
 			return 0;
-		f->contents = uvma_zalloc(sys, HPAGE_PMD_NR * sizeof(f->contents[0]));
+		f->contents = uvma_zalloc(sys, (size_t)folio_nr_pages(f) * sizeof(f->contents[0]));
 		if (!f->contents)
 			return -ENOMEM;
 	}
@@ -357,9 +357,9 @@ static bool folio_mapped_once(const struct uvma_folio *f)
 
 	if (!folio_large(f))
 		return f->mapcount == 1;
-	for (int i = 0; i < HPAGE_PMD_NR; i++)
+	for (int i = 0; i < folio_nr_pages(f); i++)
 		sum += f->pmap[i];
-	return f->entire == 0 && sum == HPAGE_PMD_NR;
+	return f->entire == 0 && sum == folio_nr_pages(f);
 }
 
 /* Set bits on the 512 PTEs of the PMD mapping that contains @addr. */
@@ -616,6 +616,12 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 		if (!write) {
 			*pte = PTE_ZERO;
 			return 0;
+		}
+		if (!*pte) {
+			int r = mthp_fault(vma, addr);
+
+			if (r)
+				return r < 0 ? r : 0;
 		}
 		return new_anon_page(vma, addr, pte, NULL, 0);
 	}

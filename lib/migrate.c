@@ -181,14 +181,14 @@ static struct uvma_folio *folio_migrate_copy(struct uvma_sys *sys, struct uvma_f
 	if (!g)
 		return NULL;
 	if (folio_large(f)) {
-		g->pmap = uvma_zalloc(sys, HPAGE_PMD_NR * sizeof(g->pmap[0]));
+		g->pmap = uvma_zalloc(sys, (size_t)folio_nr_pages(f) * sizeof(g->pmap[0]));
 		if (!g->pmap)
 			goto fail;
 		if (f->contents) {
-			g->contents = uvma_alloc(sys, HPAGE_PMD_NR * sizeof(g->contents[0]));
+			g->contents = uvma_alloc(sys, (size_t)folio_nr_pages(f) * sizeof(g->contents[0]));
 			if (!g->contents)
 				goto fail;
-			memcpy(g->contents, f->contents, HPAGE_PMD_NR * sizeof(g->contents[0]));
+			memcpy(g->contents, f->contents, (size_t)folio_nr_pages(f) * sizeof(g->contents[0]));
 		}
 		g->order = f->order;
 	} else {
@@ -200,7 +200,7 @@ static struct uvma_folio *folio_migrate_copy(struct uvma_sys *sys, struct uvma_f
 				FOLIO_LAZYFREE_PENDING);
 	return g;
 fail:
-	uvma_free(sys, g->pmap, HPAGE_PMD_NR * sizeof(g->pmap[0]));
+	uvma_free(sys, g->pmap, (size_t)folio_nr_pages(f) * sizeof(g->pmap[0]));
 	uvma_free(sys, g, sizeof(*g));
 	return NULL;
 }

@@ -244,16 +244,21 @@ int uvma_vma_usage(const struct uvma_mm *mm, uint64_t addr, struct uvma_vma_usag
 	return 0;
 }
 
-/* madvise-mode THP: VM_HUGEPAGE anonymous memory holding an aligned 2 MiB block. */
+/* Some THP size the VMA allows has an aligned block inside it. */
 static bool thp_eligible(const struct uvma_vma *v)
 {
-	uint64_t s = (v->start + PMD_SIZE - 1) & ~(PMD_SIZE - 1);
+	uint32_t orders = thp_vma_orders(v);
 
-	if (v->file || !(v->flags & UVMA_VM_HUGEPAGE) || (v->flags & UVMA_VM_NOHUGEPAGE))
+	if (v->file || (v->flags & UVMA_VM_HUGETLB))
 		return false;
-	if (v->flags & (VM_SPECIAL | UVMA_VM_HUGETLB))
-		return false;
-	return s + PMD_SIZE <= v->end;
+	for (int order = 9; order >= 2; order--) {
+		uint64_t size = PAGE_SIZE << order;
+		uint64_t s = (v->start + size - 1) & ~(size - 1);
+
+		if ((orders & (1U << order)) && s + size <= v->end)
+			return true;
+	}
+	return false;
 }
 
 static void show_smap(struct out *o, const struct uvma_vma *v)

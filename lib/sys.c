@@ -26,6 +26,7 @@ void uvma_sys_config_default(struct uvma_sys_config *cfg)
 	cfg->cap_ipc_lock = true;
 	cfg->cap_sys_rawio = true;
 	cfg->rlimit_memlock = 8UL << 20;
+	cfg->thp_orders_madvise = 1U << 9;
 }
 
 /*

@@ -26,16 +26,29 @@ int folio_page_mapcount(const struct uvma_folio *f, uint64_t idx)
 
 void folio_free_large(struct uvma_sys *sys, struct uvma_folio *f)
 {
-	uvma_free(sys, f->pmap, HPAGE_PMD_NR * sizeof(f->pmap[0]));
+	uvma_free(sys, f->pmap, (size_t)folio_nr_pages(f) * sizeof(f->pmap[0]));
 	f->pmap = NULL;
-	uvma_free(sys, f->contents, HPAGE_PMD_NR * sizeof(f->contents[0]));
+	uvma_free(sys, f->contents, (size_t)folio_nr_pages(f) * sizeof(f->contents[0]));
 	f->contents = NULL;
+}
+
+/*
+ * The folio orders a fault in @vma may use (thp_vma_allowable_orders): the
+ * sizes set to "always", and those set to "madvise" in VM_HUGEPAGE memory.
+ * The host: PMD size in madvise mode, every mTHP size off.
+ */
+uint32_t thp_vma_orders(const struct uvma_vma *vma)
+{
+	const struct uvma_sys_config *cfg = &vma->mm->sys->cfg;
+
+	if (!vma_is_anonymous(vma) || (vma->flags & (UVMA_VM_NOHUGEPAGE | VM_SPECIAL)))
+		return 0;
+	return cfg->thp_orders_always | ((vma->flags & UVMA_VM_HUGEPAGE) ? cfg->thp_orders_madvise : 0);
 }
 
 static bool vma_thp_eligible(const struct uvma_vma *vma)
 {
-	return vma_is_anonymous(vma) && (vma->flags & UVMA_VM_HUGEPAGE) &&
-	       !(vma->flags & (UVMA_VM_NOHUGEPAGE | VM_SPECIAL));
+	return thp_vma_orders(vma) & (1U << HPAGE_PMD_ORDER);
 }
 
 /* The 512 PTEs of the page table that maps [haddr, haddr + 2 MiB). */
@@ -107,6 +120,63 @@ int thp_fault(struct uvma_vma *vma, uint64_t addr, bool write)
 	folio_add_lru(sys, f);
 	vma->mm->stats.folios++;
 	return 1;
+}
+
+/*
+ * A write fault on an empty PTE in memory that allows mTHP (folios of order
+ * 2 to 8, always mapped by PTEs): the largest allowed order whose aligned
+ * range lies inside the VMA and has nothing mapped gets one folio, all of
+ * its PTEs young and dirty, as do_anonymous_page() maps them.  Returns 1
+ * when it did, 0 to fall back to an order-0 page.
+ */
+int mthp_fault(struct uvma_vma *vma, uint64_t addr)
+{
+	struct uvma_sys *sys = vma->mm->sys;
+	uint32_t orders = thp_vma_orders(vma) & ((1U << HPAGE_PMD_ORDER) - 4);
+	int err;
+
+	if (!orders)
+		return 0;
+	for (int order = HPAGE_PMD_ORDER - 1; order >= 2; order--) {
+		uint64_t size = PAGE_SIZE << order, start = addr & ~(size - 1);
+		int nr = 1 << order;
+		struct uvma_folio *f;
+		pte_t *ptes;
+		bool empty = true;
+
+		if (!(orders & (1U << order)) || start < vma->start || start + size > vma->end)
+			continue;
+		ptes = pt_get(sys, &vma->mm->pt, start);
+		if (!ptes)
+			return -ENOMEM;
+		for (int i = 0; i < nr && empty; i++)
+			empty = !ptes[i];
+		if (!empty)
+			continue;
+		err = anon_vma_prepare(vma);
+		if (err)
+			return err;
+		f = folio_alloc(sys);
+		if (!f)
+			return -ENOMEM;
+		f->order = (uint8_t)order;
+		f->pmap = uvma_zalloc(sys, (size_t)nr * sizeof(f->pmap[0]));
+		if (!f->pmap) {
+			uvma_free(sys, f, sizeof(*f));
+			return -ENOMEM;
+		}
+		/* Nothing fails from here. */
+		anon_folio_init(f, vma, start);
+		f->refcount = nr;
+		for (int i = 0; i < nr; i++) {
+			f->pmap[i] = 1;
+			ptes[i] = (pte_t)f | PTE_YOUNG | PTE_DIRTY;
+		}
+		folio_add_lru(sys, f);
+		vma->mm->stats.folios++;
+		return 1;
+	}
+	return 0;
 }
 
 /* Split the PMD mapping of the block containing @addr, if it is one. */
@@ -198,29 +268,30 @@ static bool remap_one(struct uvma_vma *vma, uint64_t addr, pte_t *pte, void *ctx
 	return true;
 }
 
-static bool folio_page_zero_remappable(const struct uvma_folio *f, unsigned int i)
+static bool folio_page_zero_remappable(const struct uvma_folio *f, int i)
 {
-	return (f->flags & FOLIO_ANON) && !(f->flags & FOLIO_MLOCKED) && !folio_page_content(f, i);
+	return (f->flags & FOLIO_ANON) && !(f->flags & FOLIO_MLOCKED) && !folio_page_content(f, (unsigned int)i);
 }
 
 int split_folio(struct uvma_sys *sys, struct uvma_folio *f)
 {
 	struct split_ctx s = { .sys = sys, .f = f };
+	int nr = folio_nr_pages(f);
 	long mapped = 0;
 	int err = 0;
 
 	if (!folio_large(f) || (f->flags & (FOLIO_MIGRATING | FOLIO_KSM)))
 		return -EBUSY;
 	/* can_split_folio: no references beyond the mappings */
-	for (int i = 0; i < HPAGE_PMD_NR; i++)
+	for (int i = 0; i < nr; i++)
 		mapped += f->pmap[i];
 	if (f->refcount != mapped + f->entire)
 		return -EAGAIN;
-	s.pieces = uvma_zalloc(sys, HPAGE_PMD_NR * sizeof(s.pieces[0]));
+	s.pieces = uvma_zalloc(sys, (size_t)nr * sizeof(s.pieces[0]));
 	if (!s.pieces)
 		return -ENOMEM;
 	/* every new folio first, so that nothing fails half-way */
-	for (unsigned int i = 0; i < HPAGE_PMD_NR && !err; i++) {
+	for (int i = 0; i < nr && !err; i++) {
 		struct uvma_folio *g;
 
 		if ((!f->pmap[i] && !f->entire) || folio_page_zero_remappable(f, i))
@@ -233,21 +304,21 @@ int split_folio(struct uvma_sys *sys, struct uvma_folio *f)
 		g->refcount = 0;
 		g->mapping = f->mapping;
 		g->index = f->index + i;
-		g->content = folio_page_content(f, i);
+		g->content = folio_page_content(f, (unsigned int)i);
 		g->flags = f->flags & ~(FOLIO_LRU_ADD_PENDING | FOLIO_LAZYFREE_PENDING);
 	}
 	if (err) {
-		for (unsigned int i = 0; i < HPAGE_PMD_NR; i++)
+		for (int i = 0; i < nr; i++)
 			if (s.pieces[i])
 				uvma_free(sys, s.pieces[i], sizeof(*s.pieces[i]));
-		uvma_free(sys, s.pieces, HPAGE_PMD_NR * sizeof(s.pieces[0]));
+		uvma_free(sys, s.pieces, (size_t)nr * sizeof(s.pieces[0]));
 		return err;
 	}
 	/* Nothing fails from here. */
 	f->refcount++;	/* the split's own reference */
 	rmap_walk(sys, f, split_pmd_one, NULL);
 	rmap_walk(sys, f, remap_one, &s);
-	for (unsigned int i = 0; i < HPAGE_PMD_NR; i++) {
+	for (int i = 0; i < nr; i++) {
 		struct uvma_folio *g = s.pieces[i];
 
 		if (!g)
@@ -260,7 +331,7 @@ int split_folio(struct uvma_sys *sys, struct uvma_folio *f)
 		if (f->flags & FOLIO_LRU_ADD_PENDING)
 			folio_add_lru(sys, g);
 	}
-	uvma_free(sys, s.pieces, HPAGE_PMD_NR * sizeof(s.pieces[0]));
+	uvma_free(sys, s.pieces, (size_t)nr * sizeof(s.pieces[0]));
 	UVMA_BUG_ON(f->refcount != 1);
 	folio_put(sys, f);
 	return 0;
@@ -271,7 +342,7 @@ bool folio_large_maybe_shared(const struct uvma_folio *f)
 {
 	if (f->entire > 1)
 		return true;
-	for (int i = 0; i < HPAGE_PMD_NR; i++)
+	for (int i = 0; i < folio_nr_pages(f); i++)
 		if (f->entire + f->pmap[i] > 1)
 			return true;
 	return false;
@@ -304,7 +375,7 @@ void thp_split_partial_folios(struct uvma_vma *vma, uint64_t start, uint64_t end
 				continue;
 			f = pte_folio(p);
 			seen = f;
-			if (!whole && f->index >= lo_idx && f->index + HPAGE_PMD_NR <= hi_idx)
+			if (!whole && f->index >= lo_idx && f->index + (uint64_t)folio_nr_pages(f) <= hi_idx)
 				continue;	/* covered whole: worked on as one */
 			if (folio_large_maybe_shared(f) || split_folio(mm->sys, f))
 				continue;	/* (a folio that cannot split stays whole) */

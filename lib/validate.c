@@ -76,7 +76,7 @@ static void check_rmap(struct pte_check *c, const struct uvma_vma *v, uint64_t a
 		uint64_t first = v->start + ((f->index > v->pgoff ? f->index - v->pgoff : 0) << PAGE_SHIFT);
 
 		count = addr == first || addr == v->start;
-		for (int i = 0; i < HPAGE_PMD_NR; i++)
+		for (int i = 0; i < folio_nr_pages(f); i++)
 			want_ptes += f->pmap[i];
 		want_pmds = f->entire;
 	} else {
@@ -167,7 +167,7 @@ static void check_pte(void *ctx, uint64_t addr, pte_t *pte)
 	if (folio_large(f)) {
 		uint64_t lpi = linear_page_index(v, addr);
 
-		if (lpi < f->index || lpi >= f->index + HPAGE_PMD_NR ||
+		if (lpi < f->index || lpi >= f->index + (uint64_t)folio_nr_pages(f) ||
 		    folio_page_mapcount(f, lpi - f->index) < 1 ||
 		    ((*pte & PTE_PMD) && (addr & (PMD_SIZE - 1)) != (lpi - f->index) << PAGE_SHIFT)) {
 			snprintf(c->why, c->why_size,

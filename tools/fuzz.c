@@ -202,7 +202,8 @@ static void shrink(const struct trace *t, bool *drop, char *buf, size_t size)
 	while (progress) {
 		progress = false;
 		for (int i = t->nops - 1; i >= 0; i--) {
-			if (drop[i] || t->ops[i].kind == OP_CARVEOUT || t->ops[i].kind == OP_FILE)
+			if (drop[i] || t->ops[i].kind == OP_CARVEOUT || t->ops[i].kind == OP_THP ||
+			    t->ops[i].kind == OP_FILE)
 				continue;
 			drop[i] = true;
 			if (still_differs(t, drop, buf, size))

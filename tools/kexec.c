@@ -359,3 +359,54 @@ void kexec_stop(struct kexec *k)
 		;
 	k->nprocs = 0;
 }
+
+/* ---- the host's THP settings ---------------------------------------------------------- */
+
+/* The bracketed word of a sysfs "always [madvise] never" file. */
+static int read_mode(const char *path, char *mode, size_t size)
+{
+	char buf[256], *a, *b;
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	a = strchr(buf, '[');
+	b = a ? strchr(a, ']') : NULL;
+	if (!a || !b || (size_t)(b - a - 1) >= size)
+		return -1;
+	memcpy(mode, a + 1, (size_t)(b - a - 1));
+	mode[b - a - 1] = 0;
+	return 0;
+}
+
+int kexec_host_thp(struct uvma_sys_config *cfg)
+{
+	static const char dir[] = "/sys/kernel/mm/transparent_hugepage";
+	char top[32], mode[32], path[128];
+	uint32_t always = 0, madvise = 0;
+
+	if (read_mode("/sys/kernel/mm/transparent_hugepage/enabled", top, sizeof(top)))
+		return -1;
+	for (int order = 2; order <= 9; order++) {
+		snprintf(path, sizeof(path), "%s/hugepages-%dkB/enabled", dir, 4 << order);
+		if (read_mode(path, mode, sizeof(mode))) {
+			/* no per-size control: only the PMD size exists, at the top-level mode */
+			if (order != 9)
+				continue;
+			snprintf(mode, sizeof(mode), "inherit");
+		}
+		if (!strcmp(mode, "inherit"))
+			snprintf(mode, sizeof(mode), "%s", top);
+		if (!strcmp(mode, "always"))
+			always |= 1U << order;
+		else if (!strcmp(mode, "madvise"))
+			madvise |= 1U << order;
+	}
+	cfg->thp_orders_always = always;
+	cfg->thp_orders_madvise = madvise;
+	return 0;
+}

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "trace.h"
+#include "uvma.h"
 
 /* Fixed carve-out base: free in an ADDR_NO_RANDOMIZE process on x86_64. */
 #define CARVEOUT_BASE 0x200000000000ULL
@@ -51,5 +52,12 @@ int kexec_check_trace(const struct kexec *k, const struct trace *t, char *err, s
 /* smaps of the carve-out in process @proc. */
 int kexec_smaps(struct kexec *k, int proc, char *smaps, char *err, size_t errsize);
 void kexec_stop(struct kexec *k);
+
+/*
+ * The host's anonymous THP sizes from /sys/kernel/mm/transparent_hugepage,
+ * as the model's order masks ("inherit" follows the top-level setting).
+ * Returns 0, or -1 (with the defaults kept) if sysfs cannot be read.
+ */
+int kexec_host_thp(struct uvma_sys_config *cfg);
 
 #endif

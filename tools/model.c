@@ -145,13 +145,19 @@ int model_import_smaps(struct uvma_mm *mm, const char *smaps, char *err, size_t 
 }
 
 int model_start(struct model *m, const struct trace *t, uint64_t base, const char *initial,
-		char *err, size_t errsize)
+		const struct uvma_sys_config *machine, char *err, size_t errsize)
 {
 	struct uvma_sys_config cfg;
 
-	(void)t;
 	memset(m, 0, sizeof(*m));
-	uvma_sys_config_default(&cfg);
+	if (machine)
+		cfg = *machine;
+	else
+		uvma_sys_config_default(&cfg);
+	if (t->has_thp) {
+		cfg.thp_orders_always = t->thp_always;
+		cfg.thp_orders_madvise = t->thp_madvise;
+	}
 	m->sys = uvma_sys_create(&cfg);
 	if (!m->sys) {
 		snprintf(err, errsize, "out of memory");
@@ -211,6 +217,7 @@ long model_step(struct model *m, const struct trace *t, const struct op *op)
 		return -ESRCH;
 	switch (op->kind) {
 	case OP_CARVEOUT:
+	case OP_THP:
 	case OP_EXPECT_VMAS:
 	case OP_EXPECT_VMA:
 		return 0;

@@ -22,10 +22,11 @@ struct model {
 /*
  * Start a model of @t with its carve-out at @base.  With @initial (an
  * smaps text of a whole process) the first address space starts from that
- * layout; otherwise it is empty, with mmap_base at 0x7ffff7fff000.
+ * layout; otherwise it is empty, with mmap_base at 0x7ffff7fff000.  @cfg
+ * is the machine (NULL: the host's defaults as uvma_sys_config_default()).
  */
 int model_start(struct model *m, const struct trace *t, uint64_t base, const char *initial,
-		char *err, size_t errsize);
+		const struct uvma_sys_config *cfg, char *err, size_t errsize);
 /* Run @op; returns the call's result.  -ENOSYS-free: every op kind runs. */
 long model_step(struct model *m, const struct trace *t, const struct op *op);
 /* smaps of the carve-out of @proc into @buf (truncated at @size). */

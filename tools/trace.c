@@ -95,7 +95,7 @@ static const struct name_val mlockall_flags[] = {
 static const char *const policies[] = { "linux", "matena", "relocate", "auto", "ideal" };
 
 static const char *const kind_names[OP_NKINDS] = {
-	[OP_CARVEOUT] = "carveout",	  [OP_FILE] = "file",
+	[OP_CARVEOUT] = "carveout",	  [OP_THP] = "thp",	  [OP_FILE] = "file",
 	[OP_MMAP] = "mmap",		  [OP_MUNMAP] = "munmap",
 	[OP_MPROTECT] = "mprotect",	  [OP_PKEY_MPROTECT] = "pkey_mprotect",
 	[OP_MADVISE] = "madvise",	  [OP_MLOCK] = "mlock",
@@ -174,6 +174,41 @@ static int parse_size(struct parser *p, const char *s, uint64_t *v, const char *
 	}
 	if (parse_u64(s, v))
 		return perr(p, "bad %s '%s' (bytes, 0x hex, or pages as Np)", what, s);
+	return 0;
+}
+
+/* "always=16k,64k" or "madvise=2m": anonymous THP sizes, 16 KiB to 2 MiB. */
+static int parse_thp(struct parser *p, const char *s, struct trace *t)
+{
+	uint32_t *mask;
+	const char *v = strchr(s, '=');
+	char buf[128], *tok, *save;
+
+	if (!v || (size_t)(v - s) >= sizeof(buf) || strlen(v + 1) >= sizeof(buf))
+		return perr(p, "bad thp setting '%s' (always=SIZES or madvise=SIZES)", s);
+	if (!strncmp(s, "always=", 7))
+		mask = &t->thp_always;
+	else if (!strncmp(s, "madvise=", 8))
+		mask = &t->thp_madvise;
+	else
+		return perr(p, "bad thp setting '%s' (always=SIZES or madvise=SIZES)", s);
+	strcpy(buf, v + 1);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int order;
+
+		for (order = 2; order <= 9; order++) {
+			char name[16];
+
+			snprintf(name, sizeof(name), "%dk", 4 << order);
+			if (!strcmp(tok, name) || (order == 9 && !strcmp(tok, "2m")))
+				break;
+		}
+		if (order > 9)
+			return perr(p, "bad THP size '%s' (16k, 32k, ..., 1024k or 2m)", tok);
+		if ((t->thp_always | t->thp_madvise) & (1U << order))
+			return perr(p, "THP size '%s' given twice", tok);
+		*mask |= 1U << order;
+	}
 	return 0;
 }
 
@@ -403,6 +438,16 @@ static int parse_line(struct parser *p, char *line)
 		if (t->carveout)
 			return perr(p, "a second carveout line");
 		t->carveout = op->len;
+	} else if (!strcmp(cmd, "thp")) {
+		op->kind = OP_THP;
+		if (argc < 2)
+			return perr(p, "usage: thp always=SIZES madvise=SIZES (e.g. always=16k,64k madvise=2m)");
+		if (t->has_thp)
+			return perr(p, "a second thp line");
+		for (int i = 1; i < argc; i++)
+			if (parse_thp(p, argv[i], t))
+				return -1;
+		t->has_thp = 1;
 	} else if (!strcmp(cmd, "file")) {
 		op->kind = OP_FILE;
 		if (need(p, argc, 3, "file NAME SIZE") || parse_size(p, argv[2], &op->len, "size"))
@@ -593,7 +638,7 @@ static int parse_line(struct parser *p, char *line)
 	}
 	if (op->policies && op->kind != OP_EXPECT_VMAS && op->kind != OP_EXPECT_VMA)
 		return perr(p, "only expect lines take a policy list");
-	if (op->has_result && (op->kind == OP_CARVEOUT || op->kind == OP_FILE))
+	if (op->has_result && (op->kind == OP_CARVEOUT || op->kind == OP_THP || op->kind == OP_FILE))
 		return perr(p, "%s takes no result", cmd);
 	return 0;
 }
@@ -785,6 +830,23 @@ int op_format(const struct trace *t, const struct op *op, char *buf, size_t size
 	switch (op->kind) {
 	case OP_CARVEOUT:
 		n += (size_t)snprintf(buf + n, size - n, "carveout %s", l1);
+		break;
+	case OP_THP:
+		n += (size_t)snprintf(buf + n, size - n, "thp");
+		for (int w = 0; w < 2; w++) {
+			uint32_t mask = w ? t->thp_madvise : t->thp_always;
+
+			if (!mask)
+				continue;
+			n += (size_t)snprintf(buf + n, size - n, " %s=", w ? "madvise" : "always");
+			for (int order = 2, first = 1; order <= 9; order++) {
+				if (!(mask & (1U << order)))
+					continue;
+				n += (size_t)snprintf(buf + n, size - n, "%s%dk", first ? "" : ",",
+						      4 << order);
+				first = 0;
+			}
+		}
 		break;
 	case OP_FILE:
 		n += (size_t)snprintf(buf + n, size - n, "file %s %s", t->files[op->file], l1);

@@ -11,6 +11,7 @@
 
 enum op_kind {
 	OP_CARVEOUT,
+	OP_THP,
 	OP_FILE,
 	OP_MMAP,
 	OP_MUNMAP,
@@ -68,6 +69,9 @@ struct op {
 struct trace {
 	const char *path;
 	uint64_t carveout;	/* bytes */
+	/* the "thp" line: THP sizes as order masks; has_thp 0 = the host's defaults */
+	int has_thp;
+	uint32_t thp_always, thp_madvise;
 	int nprocs;
 	char procs[TRACE_MAX_PROCS][TRACE_NAME_MAX];
 	int nfiles;

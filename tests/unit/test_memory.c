@@ -622,6 +622,90 @@ static void thp_split_maps_zero_pages(void **state)
 	env_teardown(&e);
 }
 
+/* ---- mTHP: folios of 16 KiB to 1 MiB, mapped by PTEs ---------------------------------- */
+
+static void env_setup_mthp(struct env *e, uint32_t always, uint32_t madvise)
+{
+	struct uvma_sys_config cfg;
+
+	uvma_sys_config_default(&cfg);
+	cfg.thp_orders_always = always;
+	cfg.thp_orders_madvise = madvise;
+	e->sys = uvma_sys_create(&cfg);
+	assert_non_null(e->sys);
+	e->mm = uvma_mm_create(e->sys);
+	assert_non_null(e->mm);
+}
+
+static void mthp_faults(void **state)
+{
+	struct env e;
+	struct uvma_mm *child;
+	int err;
+
+	(void)state;
+	/* 64 KiB always, 32 KiB in madvise mode */
+	env_setup_mthp(&e, 1U << 4, 1U << 3);
+	map(&e, 0, 40, RW);
+	assert_int_equal(uvma_write_value(e.mm, P(5), 55), 0);
+	/* one 16-page folio, every PTE young and dirty, the index of its first page */
+	for (unsigned int i = 0; i < 16; i++) {
+		assert_true(page(e.mm, P(i)).large);
+		assert_true(page(e.mm, P(i)).dirty);
+		assert_false(page(e.mm, P(i)).pmd_mapped);
+	}
+	assert_int_equal(page(e.mm, P(0)).index, P(0) / 4096);
+	assert_int_equal(page(e.mm, P(16)).state, UVMA_PAGE_NONE);
+	assert_int_equal(usage(e.mm, P(0)).rss, PG(16));
+	assert_int_equal(usage(e.mm, P(0)).anon_huge, 0);
+	/* a read maps the zero page; a write over it is an order-0 copy */
+	assert_int_equal(value_at(e.mm, P(20)), 0);
+	assert_int_equal(uvma_write_value(e.mm, P(20), 1), 0);
+	assert_false(page(e.mm, P(20)).large);
+	/* the tail [32, 40) has room for 8 pages only: 32 KiB is madvise-only, so order 0 */
+	assert_int_equal(uvma_write_value(e.mm, P(33), 1), 0);
+	assert_false(page(e.mm, P(33)).large);
+	assert_int_equal(uvma_madvise(e.mm, P(32), PG(8), UVMA_MADV_HUGEPAGE), 0);
+	assert_int_equal(uvma_write_value(e.mm, P(36), 1), 0);
+	assert_false(page(e.mm, P(36)).large); /* [32,40) is no longer empty */
+	/* fork shares the folio; COW copies one page */
+	child = uvma_fork(e.mm, &err);
+	assert_non_null(child);
+	assert_int_equal(page(child, P(5)).mapcount, 2);
+	assert_int_equal(uvma_write_value(child, P(5), 56), 0);
+	assert_false(page(child, P(5)).large);
+	assert_true(page(child, P(6)).large);
+	assert_int_equal(value_at(e.mm, P(5)), 55);
+	/* munmap of part of the folio leaves the rest mapped, still one folio */
+	assert_int_equal(uvma_munmap(e.mm, P(2), PG(2)), 0);
+	assert_true(page(e.mm, P(4)).large);
+	/* the walk reports every mapped page of the folio: 14 here, 15 in the child */
+	assert_int_equal(rmap_count(e.mm, P(6)), 29);
+	env_teardown(&e);
+}
+
+static void mthp_split_and_migrate(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup_mthp(&e, 1U << 4, 0);
+	map(&e, 0, 32, RW);
+	assert_int_equal(uvma_write_value(e.mm, P(1), 11), 0);
+	assert_int_equal(uvma_write_value(e.mm, P(2), 12), 0);
+	assert_int_equal(uvma_migrate(e.mm, P(9)), 0);
+	assert_true(page(e.mm, P(9)).large);
+	assert_int_equal(value_at(e.mm, P(2)), 12);
+	/* MADV_FREE of part of it splits: zero-filled pages become the zero page */
+	assert_int_equal(uvma_madvise(e.mm, P(0), PG(1), UVMA_MADV_FREE), 0);
+	assert_false(page(e.mm, P(1)).large);
+	assert_int_equal(page(e.mm, P(0)).state, UVMA_PAGE_ZERO);
+	assert_int_equal(page(e.mm, P(3)).state, UVMA_PAGE_ZERO);
+	assert_int_equal(value_at(e.mm, P(2)), 12);
+	assert_int_equal(usage(e.mm, P(0)).rss, PG(2));
+	env_teardown(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -642,6 +726,8 @@ int main(void)
 		cmocka_unit_test(ksm_page_swaps_in_as_itself),
 		cmocka_unit_test(thp_split_by_each_operation),
 		cmocka_unit_test(thp_split_maps_zero_pages),
+		cmocka_unit_test(mthp_faults),
+		cmocka_unit_test(mthp_split_and_migrate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -78,7 +78,29 @@ static const struct {
 	{ "uvma-trace 1\ncarveout 1p\ncarveout 2p\n", "bad:3: a second carveout line" },
 	{ "uvma-trace 1\nmunmap @0p 1p\x80\n", "bad:2: not plain text" },
 	{ "uvma-trace 1\nmunmap 18446744073709551616 1p\n", "bad:2: bad address" },
+	{ "uvma-trace 1\nthp\n", "bad:2: usage: thp always=SIZES madvise=SIZES" },
+	{ "uvma-trace 1\nthp sometimes=64k\n", "bad:2: bad thp setting 'sometimes=64k'" },
+	{ "uvma-trace 1\nthp always=8k\n", "bad:2: bad THP size '8k'" },
+	{ "uvma-trace 1\nthp always=64k madvise=64k\n", "bad:2: THP size '64k' given twice" },
+	{ "uvma-trace 1\nthp always=64k\nthp madvise=2m\n", "bad:3: a second thp line" },
+	{ "uvma-trace 1\nthp always=16k = 0\n", "bad:2: thp takes no result" },
 };
+
+static void thp_line(void **state)
+{
+	static const char text[] = "uvma-trace 1\nthp always=16k,1024k madvise=2m\n";
+	struct trace t;
+	char err[256], line[256];
+
+	(void)state;
+	assert_int_equal(trace_parse("thp", text, &t, err, sizeof(err)), 0);
+	assert_true(t.has_thp);
+	assert_int_equal(t.thp_always, (1U << 2) | (1U << 8));
+	assert_int_equal(t.thp_madvise, 1U << 9);
+	op_format(&t, &t.ops[0], line, sizeof(line));
+	assert_string_equal(line, "thp always=16k,1024k madvise=2048k");
+	trace_free(&t);
+}
 
 static void rejects_malformed_lines(void **state)
 {
@@ -151,6 +173,7 @@ int main(void)
 		cmocka_unit_test(rejects_malformed_lines),
 		cmocka_unit_test(long_lines_are_refused),
 		cmocka_unit_test(round_trip),
+		cmocka_unit_test(thp_line),
 	};
 
 	return cmocka_run_group_tests_name("trace reader", tests, NULL, NULL);
