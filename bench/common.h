@@ -37,15 +37,6 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
-static uint64_t rng = 88172645463325252ULL;
-
-static uint64_t xrand(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 /* ---- memory accounting by object type -------------------------------------------- */
 

@@ -24,6 +24,16 @@ static uint64_t avc_last(const struct avc *a)
 	return a->vma->pgoff + vma_pages(a->vma) - 1;
 }
 
+/* The treap priority: a fixed pseudo-random function of the address (splitmix64). */
+static uint64_t prio(const struct avc *a)
+{
+	uint64_t z = (uintptr_t)a + 0x9e3779b97f4a7c15ULL;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
 static bool avc_less(const struct avc *a, const struct avc *b)
 {
 	if (avc_first(a) != avc_first(b))
@@ -70,11 +80,11 @@ static struct avc *insert(struct avc *t, struct avc *n)
 		return n;
 	if (avc_less(n, t)) {
 		t->left = insert(t->left, n);
-		if (t->left->prio > t->prio)
+		if (prio(t->left) > prio(t))
 			return rotate_right(t);
 	} else {
 		t->right = insert(t->right, n);
-		if (t->right->prio > t->prio)
+		if (prio(t->right) > prio(t))
 			return rotate_left(t);
 	}
 	fix(t);
@@ -88,7 +98,7 @@ static struct avc *join(struct avc *a, struct avc *b)
 		return b;
 	if (!b)
 		return a;
-	if (a->prio > b->prio) {
+	if (prio(a) > prio(b)) {
 		a->right = join(a->right, b);
 		fix(a);
 		return a;
@@ -113,12 +123,6 @@ static struct avc *erase(struct avc *t, struct avc *n)
 
 void avtree_insert(struct anon_vma *av, struct avc *avc)
 {
-	/* a fixed pseudo-random priority from the object's address (splitmix64) */
-	uint64_t z = (uintptr_t)avc + 0x9e3779b97f4a7c15ULL;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	avc->prio = (uint32_t)(z ^ (z >> 31));
 	avc->left = avc->right = NULL;
 	fix(avc);
 	av->rb_root = insert(av->rb_root, avc);
@@ -182,7 +186,7 @@ static long check(const struct avc *t, const struct avc **prev)
 		return -1;
 	*prev = t;
 	r = check(t->right, prev);
-	if (r < 0 || (t->left && t->left->prio > t->prio) || (t->right && t->right->prio > t->prio))
+	if (r < 0 || (t->left && prio(t->left) > prio(t)) || (t->right && prio(t->right) > prio(t)))
 		return -1;
 	last = avc_last(t);
 	if (t->left && t->left->subtree_last > last)

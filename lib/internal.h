@@ -201,7 +201,6 @@ struct avc {
 	struct list_head same_vma;	/* vma->anon_vma_chain, newest first */
 	struct avc *left, *right;	/* anon_vma->rb_root (avtree.c) */
 	uint64_t subtree_last;		/* highest last pgoff in this subtree */
-	uint32_t prio;
 };
 
 /* The anon_vma interval tree (avtree.c), keyed by the VMA's pgoff range. */
