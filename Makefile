@@ -71,6 +71,12 @@ check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent
 	@echo "== scenarios: expect lines on the model ($(O)/dbg/uvma run, $(words $(SCENARIOS)) files)"
 	@$(O)/dbg/uvma run $(SCENARIOS) > $(O)/run.log || { cat $(O)/run.log; exit 1; }
 	@tail -n 1 $(O)/run.log
+	@echo "== merge tracing: uvma run --trace says why the moved faulted VMA does not merge"
+	@$(O)/dbg/uvma run --trace tests/scenarios/mremap-faulted.utrace > $(O)/trace.log
+	@grep -q '^event=merge call=mremap line=8 .* ok=0 reason=anon_vma' $(O)/trace.log
+	@$(O)/dbg/uvma run --trace=json tests/scenarios/mremap-faulted.utrace | \
+		grep -q '^{"event":"merge","call":"mremap","line":12,.*"ok":false,"reason":"pgoff"'
+	@grep '^counts' $(O)/trace.log
 	@echo "== scenarios: the model against the recorded kernel answers (uvma run --golden)"
 	@$(O)/dbg/uvma run --golden $(SCENARIOS) > $(O)/golden.log || { grep -v 'agree' $(O)/golden.log; exit 1; }
 	@echo "$$(grep -c 'agree' $(O)/golden.log) of $(words $(SCENARIOS)) scenarios agree with the recorded kernel answers"

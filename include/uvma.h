@@ -449,6 +449,67 @@ unsigned long uvma_sys_violations(const struct uvma_sys *sys, const char **why);
 /* Debug builds: pause (false) or resume the checker, for bulk set-ups; resuming checks once. */
 void uvma_sys_debug_checks(struct uvma_sys *sys, bool on);
 
+/* ---- merge tracing ------------------------------------------------------------- */
+
+/*
+ * Every merge attempt, expansion and split calls the machine's event hook
+ * and is counted in its address space.  A refused merge says why: the first
+ * reason the engine found, in the order the kernel checks.
+ */
+enum uvma_event_kind {
+	UVMA_EVENT_MERGE,	/* a new range joins its neighbours, or a changed range rejoins */
+	UVMA_EVENT_EXPAND,	/* brk or mremap growing a VMA in place */
+	UVMA_EVENT_SPLIT,
+	UVMA_EVENT_KINDS
+};
+
+enum uvma_reason {
+	UVMA_REASON_NONE,		/* it happened */
+	UVMA_REASON_SPECIAL,		/* VM_SPECIAL (VM_IO, VM_PFNMAP, ...) */
+	UVMA_REASON_NO_NEIGHBOUR,	/* nothing adjacent to merge with */
+	UVMA_REASON_INTERIOR,		/* a change strictly inside one VMA: nothing to merge */
+	UVMA_REASON_FLAGS,		/* vm_flags differ */
+	UVMA_REASON_FILE,		/* file differs */
+	UVMA_REASON_PGOFF,		/* page offsets are not linear */
+	UVMA_REASON_ANON_VMA,		/* different anon_vmas */
+	UVMA_REASON_FORK_CHILD,		/* anon_vma shared by fork (a chain of several) */
+	UVMA_REASON_POLICY,		/* mempolicy differs */
+	UVMA_REASON_UFFD,		/* userfaultfd context differs */
+	UVMA_REASON_ANON_NAME,		/* anon names differ */
+	UVMA_REASON_CLOSE,		/* a VMA with a close hook would be removed */
+	UVMA_REASON_NOMEM,		/* allocation failed */
+	UVMA_REASON_MAP_COUNT,		/* a split would pass vm.max_map_count */
+	UVMA_REASON_VM_OPS,		/* the mapping refuses to split (vm_ops may_split) */
+	UVMA_REASONS
+};
+
+struct uvma_range {
+	uint64_t start, end;	/* {0, 0}: none */
+};
+
+struct uvma_event {
+	enum uvma_event_kind kind;
+	const char *call;	/* the system call in progress: "mmap", "mprotect", ... */
+	struct uvma_range range;	/* what was asked: the new or changed range; a split: the VMA */
+	struct uvma_range prev, middle, next;	/* the neighbours as they were */
+	struct uvma_range target;	/* the VMA that resulted (merge, expand) or the new one (split) */
+	uint64_t at;		/* split: the address */
+	bool ok;
+	enum uvma_reason reason;	/* UVMA_REASON_NONE when ok */
+};
+
+typedef void (*uvma_event_fn)(void *ctx, const struct uvma_mm *mm, const struct uvma_event *ev);
+/* Install (or with NULL remove) the event hook of @sys. */
+void uvma_sys_set_event_hook(struct uvma_sys *sys, uvma_event_fn fn, void *ctx);
+const char *uvma_event_kind_name(enum uvma_event_kind k);	/* "merge", "expand", "split" */
+const char *uvma_reason_name(enum uvma_reason r);		/* "none", "flags", "pgoff", ... */
+
+struct uvma_event_counts {
+	unsigned long done[UVMA_EVENT_KINDS], refused[UVMA_EVENT_KINDS];
+	unsigned long reasons[UVMA_REASONS];
+};
+void uvma_mm_event_counts(const struct uvma_mm *mm, struct uvma_event_counts *c);
+
 /* Counters of the merge engine, per address space. */
 struct uvma_stats {
 	unsigned long merge_attempts, merges, splits, vmas_peak;

@@ -142,6 +142,8 @@ struct uvma_sys {
 	struct list_head migrations;
 	uint64_t next_migration_id;
 	struct ksm_state *ksm;
+	uvma_event_fn event_fn;		/* merge tracing (events.c) */
+	void *event_ctx;
 	unsigned long violations;	/* debug builds: invariant failures seen */
 	bool checks_paused;
 	char violation[256];
@@ -468,6 +470,8 @@ struct uvma_mm {
 	int exec_pkey;			/* -1 until allocated */
 	uint64_t total_vm, locked_vm, data_vm, exec_vm, stack_vm;
 	struct uvma_stats stats;
+	struct uvma_event_counts events;
+	const char *call;		/* the system call in progress, for events */
 	/*
 	 * The page of the process's own stack that fork() returns on, outside
 	 * every modelled range but inside the per-CPU lru_add batch; see
@@ -611,6 +615,13 @@ bool mlock_future_ok(struct uvma_mm *mm, uint64_t flags, uint64_t bytes);
 bool can_do_mlock(struct uvma_mm *mm);
 bool vma_supports_mlock(const struct uvma_vma *vma);
 uint64_t calc_vm_prot_bits(int prot, int pkey);
+
+/* Merge tracing (events.c). */
+void mm_event(struct uvma_mm *mm, struct uvma_event *ev);
+void split_event(struct uvma_mm *mm, uint64_t start, uint64_t end, uint64_t addr,
+		 const struct uvma_vma *new, enum uvma_reason why);
+/* Name the system call an entry point runs, for the events it causes. */
+#define MM_CALL(mm, name) ((mm)->call = (name))
 
 /* Validation hook run after each call in debug builds. */
 void mm_debug_validate(struct uvma_mm *mm);

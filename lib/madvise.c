@@ -312,6 +312,7 @@ int uvma_madvise(struct uvma_mm *mm, uint64_t start, uint64_t len, int advice)
 	uint64_t end;
 	int err;
 
+	MM_CALL(mm, "madvise");
 	if (!behavior_valid(advice))
 		return -EINVAL;
 	err = range_check(start, len, &end);
@@ -355,6 +356,7 @@ int uvma_prctl_set_vma_anon_name(struct uvma_mm *mm, uint64_t start, uint64_t le
 	uint64_t end;
 	int err;
 
+	MM_CALL(mm, "prctl");
 	if (!mm->sys->cfg.anon_vma_name)
 		return -EINVAL;
 	if (name) {
@@ -388,6 +390,7 @@ int uvma_prctl_set_memory_merge(struct uvma_mm *mm, unsigned long enable)
 	struct tree_cursor cur;
 	struct uvma_vma *v;
 
+	MM_CALL(mm, "prctl");
 	if (enable == !!mm->merge_any && enable <= 1)
 		return 0;
 	/* Flags change in place, without splitting or merging. */

@@ -8,21 +8,6 @@
  */
 #include "merge.h"
 
-static const char *const reason_names[] = {
-	[MR_NONE] = "none",		[MR_SPECIAL] = "special",
-	[MR_NO_NEIGHBOUR] = "no_neighbour", [MR_INTERIOR] = "interior",
-	[MR_FLAGS] = "flags",		[MR_FILE] = "file",
-	[MR_PGOFF] = "pgoff",		[MR_ANON_VMA] = "anon_vma",
-	[MR_FORK_CHILD] = "fork_child", [MR_POLICY] = "policy",
-	[MR_UFFD] = "uffd",		[MR_ANON_NAME] = "anon_name",
-	[MR_CLOSE] = "close",		[MR_NOMEM] = "nomem",
-};
-
-const char *merge_reason_name(enum merge_reason r)
-{
-	return reason_names[r];
-}
-
 static void refuse(struct vma_merge *vmg, enum merge_reason r)
 {
 	if (vmg->reason == MR_NONE)
@@ -241,7 +226,7 @@ int vma_expand(struct vma_merge *vmg)
  *   PPPP****       prev grows over the range
  *       ****NNNN   next grows down over the range, pgoff = request's
  */
-struct uvma_vma *vma_merge_new_range(struct vma_merge *vmg)
+static struct uvma_vma *merge_new_range(struct vma_merge *vmg)
 {
 	struct uvma_vma *prev = vmg->prev, *next = vmg->next;
 	uint64_t end = vmg->end;
@@ -290,6 +275,18 @@ struct uvma_vma *vma_merge_new_range(struct vma_merge *vmg)
 	return vmg->target;
 }
 
+struct uvma_vma *vma_merge_new_range(struct vma_merge *vmg)
+{
+	struct uvma_event ev;
+	struct uvma_vma *ret;
+
+	vmg_event_begin(vmg, &ev, vmg->just_expand || vmg->expand_event ? UVMA_EVENT_EXPAND
+								    : UVMA_EVENT_MERGE);
+	ret = merge_new_range(vmg);
+	vmg_event_end(vmg, &ev);
+	return ret;
+}
+
 /* mremap grow in place: extend @vma by @delta bytes, merging with next. */
 struct uvma_vma *vma_merge_extend(struct uvma_vma *vma, uint64_t delta)
 {
@@ -306,6 +303,7 @@ struct uvma_vma *vma_merge_extend(struct uvma_vma *vma, uint64_t delta)
 		.policy = vma->policy,
 		.uffd = vma->uffd,
 		.anon_name = vma->anon_name,
+		.expand_event = true,
 		.state = VMG_START,
 	};
 
@@ -434,7 +432,12 @@ struct uvma_vma *vma_modify(struct vma_merge *vmg, int *err)
 {
 	struct uvma_vma *vma = vmg->middle;
 	uint64_t start = vmg->start, end = vmg->end;
-	struct uvma_vma *merged = vma_merge_existing_range(vmg);
+	struct uvma_event ev;
+	struct uvma_vma *merged;
+
+	vmg_event_begin(vmg, &ev, UVMA_EVENT_MERGE);
+	merged = vma_merge_existing_range(vmg);
+	vmg_event_end(vmg, &ev);
 
 	if (merged)
 		return merged;

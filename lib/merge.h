@@ -14,23 +14,22 @@ enum vmg_state {
 	VMG_ERROR_NOMEM,
 };
 
-/* Why a merge did not happen, for tracing (the first reason found). */
-enum merge_reason {
-	MR_NONE,
-	MR_SPECIAL,		/* VM_SPECIAL flags */
-	MR_NO_NEIGHBOUR,	/* nothing adjacent */
-	MR_INTERIOR,		/* existing range strictly inside middle */
-	MR_FLAGS,
-	MR_FILE,
-	MR_PGOFF,
-	MR_ANON_VMA,		/* different anon_vmas */
-	MR_FORK_CHILD,		/* anon_vma inherited through fork */
-	MR_POLICY,
-	MR_UFFD,
-	MR_ANON_NAME,
-	MR_CLOSE,		/* a VMA with a close hook would be deleted */
-	MR_NOMEM,
-};
+/* Why a merge did not happen, for tracing (the first reason found): uvma.h's. */
+#define merge_reason uvma_reason
+#define MR_NONE UVMA_REASON_NONE
+#define MR_SPECIAL UVMA_REASON_SPECIAL
+#define MR_NO_NEIGHBOUR UVMA_REASON_NO_NEIGHBOUR
+#define MR_INTERIOR UVMA_REASON_INTERIOR
+#define MR_FLAGS UVMA_REASON_FLAGS
+#define MR_FILE UVMA_REASON_FILE
+#define MR_PGOFF UVMA_REASON_PGOFF
+#define MR_ANON_VMA UVMA_REASON_ANON_VMA
+#define MR_FORK_CHILD UVMA_REASON_FORK_CHILD
+#define MR_POLICY UVMA_REASON_POLICY
+#define MR_UFFD UVMA_REASON_UFFD
+#define MR_ANON_NAME UVMA_REASON_ANON_NAME
+#define MR_CLOSE UVMA_REASON_CLOSE
+#define MR_NOMEM UVMA_REASON_NOMEM
 
 struct vma_merge {
 	/* inputs */
@@ -47,6 +46,7 @@ struct vma_merge {
 	struct anon_name *anon_name;
 	struct uvma_vma *copied_from;	/* mremap: the VMA being copied */
 	bool just_expand;		/* brk: only prev is considered */
+	bool expand_event;		/* mremap growing in place: traced as an expansion */
 	/* working */
 	bool adjust_middle_start;
 	bool adjust_next_start;
@@ -91,6 +91,8 @@ struct uvma_vma *vma_modify(struct vma_merge *vmg, int *err);
 struct uvma_vma *vma_modify_flags(struct uvma_vma *prev, struct uvma_vma *vma, uint64_t start,
 				  uint64_t end, uint64_t *flags, int *err);
 
-const char *merge_reason_name(enum merge_reason r);
+/* The event of a merge request: begun before the engine changes @vmg. */
+void vmg_event_begin(const struct vma_merge *vmg, struct uvma_event *ev, enum uvma_event_kind kind);
+void vmg_event_end(struct vma_merge *vmg, struct uvma_event *ev);
 
 #endif

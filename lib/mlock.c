@@ -120,8 +120,10 @@ static int do_mlock(struct uvma_mm *mm, uint64_t start, uint64_t len, uint64_t f
 
 int uvma_mlock(struct uvma_mm *mm, uint64_t start, uint64_t len)
 {
-	int ret = do_mlock(mm, start, len, UVMA_VM_LOCKED);
+	int ret;
 
+	MM_CALL(mm, "mlock");
+	ret = do_mlock(mm, start, len, UVMA_VM_LOCKED);
 	mm_debug_validate(mm);
 	return ret;
 }
@@ -131,6 +133,7 @@ int uvma_mlock2(struct uvma_mm *mm, uint64_t start, uint64_t len, int flags)
 	uint64_t vm_flags = UVMA_VM_LOCKED;
 	int ret;
 
+	MM_CALL(mm, "mlock2");
 	if (flags & ~UVMA_MLOCK_ONFAULT)
 		return -EINVAL;
 	if (flags & UVMA_MLOCK_ONFAULT)
@@ -144,6 +147,7 @@ int uvma_munlock(struct uvma_mm *mm, uint64_t start, uint64_t len)
 {
 	int ret;
 
+	MM_CALL(mm, "munlock");
 	len = PAGE_ALIGN(len + (start & ~PAGE_MASK));
 	start &= PAGE_MASK;
 	ret = apply_vma_lock_flags(mm, start, len, 0);
@@ -183,6 +187,7 @@ int uvma_mlockall(struct uvma_mm *mm, int flags)
 {
 	int ret = -ENOMEM;
 
+	MM_CALL(mm, "mlockall");
 	if (!flags || (flags & ~(UVMA_MCL_CURRENT | UVMA_MCL_FUTURE | UVMA_MCL_ONFAULT)) ||
 	    flags == UVMA_MCL_ONFAULT)
 		return -EINVAL;
@@ -201,6 +206,7 @@ int uvma_mlockall(struct uvma_mm *mm, int flags)
 
 int uvma_munlockall(struct uvma_mm *mm)
 {
+	MM_CALL(mm, "munlockall");
 	apply_mlockall_flags(mm, 0);
 	mm_debug_validate(mm);
 	return 0;

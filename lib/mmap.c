@@ -212,6 +212,7 @@ long uvma_mmap(struct uvma_mm *mm, uint64_t addr, uint64_t len, int prot, int fl
 	long ret;
 	int pkey = 0;
 
+	MM_CALL(mm, "mmap");
 	if (off & ~PAGE_MASK)
 		return -EINVAL;
 	if (!(flags & UVMA_MAP_ANONYMOUS)) {
@@ -384,6 +385,7 @@ uint64_t uvma_brk(struct uvma_mm *mm, uint64_t brk)
 	uint64_t origbrk = mm->brk, newbrk, oldbrk;
 	struct uvma_vma *brkvma, *next;
 
+	MM_CALL(mm, "brk");
 	if (brk < mm->start_brk)
 		goto out;
 	newbrk = PAGE_ALIGN(brk);

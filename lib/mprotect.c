@@ -148,16 +148,20 @@ static int do_mprotect_pkey(struct uvma_mm *mm, uint64_t start, uint64_t len, in
 
 int uvma_mprotect(struct uvma_mm *mm, uint64_t start, uint64_t len, int prot)
 {
-	int ret = do_mprotect_pkey(mm, start, len, prot, -1);
+	int ret;
 
+	MM_CALL(mm, "mprotect");
+	ret = do_mprotect_pkey(mm, start, len, prot, -1);
 	mm_debug_validate(mm);
 	return ret;
 }
 
 int uvma_pkey_mprotect(struct uvma_mm *mm, uint64_t start, uint64_t len, int prot, int pkey)
 {
-	int ret = do_mprotect_pkey(mm, start, len, prot, pkey);
+	int ret;
 
+	MM_CALL(mm, "pkey_mprotect");
+	ret = do_mprotect_pkey(mm, start, len, prot, pkey);
 	mm_debug_validate(mm);
 	return ret;
 }

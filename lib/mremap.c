@@ -439,6 +439,7 @@ long uvma_mremap(struct uvma_mm *mm, uint64_t addr, uint64_t old_len, uint64_t n
 	};
 	long res;
 
+	MM_CALL(mm, "mremap");
 	/* lengths that wrap when rounded up are as bad as zero */
 	if (old_len > UINT64_MAX - PAGE_SIZE)
 		vrm.old_len = 0;

@@ -117,8 +117,10 @@ int do_munmap(struct uvma_mm *mm, uint64_t start, uint64_t len)
 
 int uvma_munmap(struct uvma_mm *mm, uint64_t addr, uint64_t len)
 {
-	int ret = do_munmap(mm, addr, len);
+	int ret;
 
+	MM_CALL(mm, "munmap");
+	ret = do_munmap(mm, addr, len);
 	mm_debug_validate(mm);
 	return ret;
 }

@@ -126,14 +126,18 @@ int __split_vma(struct uvma_vma *vma, uint64_t addr, int new_below)
 	int err;
 
 	UVMA_BUG_ON(addr <= vma->start || addr >= vma->end);
-	if (vma->ops && vma->ops->no_split)
+	if (vma->ops && vma->ops->no_split) {
+		split_event(mm, vma->start, vma->end, addr, NULL, UVMA_REASON_VM_OPS);
 		return -EINVAL;
+	}
 	/* a PMD mapping across the new boundary is split (vma_adjust_trans_huge) */
 	if (addr & (PMD_SIZE - 1))
 		thp_split_at(mm, addr);
 	new = vma_dup(vma);
-	if (!new)
+	if (!new) {
+		split_event(mm, vma->start, vma->end, addr, NULL, UVMA_REASON_NOMEM);
 		return -ENOMEM;
+	}
 	err = tree_preallocate(&mm->tree, 1);
 	if (err)
 		goto out_free;
@@ -162,16 +166,20 @@ int __split_vma(struct uvma_vma *vma, uint64_t addr, int new_below)
 	mm->stats.splits++;
 	if (mm->map_count > mm->stats.vmas_peak)
 		mm->stats.vmas_peak = mm->map_count;
+	split_event(mm, new_below ? new->start : vma->start, old_end, addr, new, UVMA_REASON_NONE);
 	return 0;
 
 out_free:
 	vma_release(new);
+	split_event(mm, vma->start, old_end, addr, NULL, UVMA_REASON_NOMEM);
 	return err;
 }
 
 int split_vma(struct uvma_vma *vma, uint64_t addr, int new_below)
 {
-	if (vma->mm->map_count >= vma->mm->sys->cfg.max_map_count)
+	if (vma->mm->map_count >= vma->mm->sys->cfg.max_map_count) {
+		split_event(vma->mm, vma->start, vma->end, addr, NULL, UVMA_REASON_MAP_COUNT);
 		return -ENOMEM;
+	}
 	return __split_vma(vma, addr, new_below);
 }

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "golden.h"
 #include "kexec.h"
+#include "events.h"
 #include "model.h"
 #include "trace.h"
 #include "uvma.h"
@@ -21,9 +22,10 @@ static const char usage[] =
 	"usage: uvma COMMAND [ARGS]\n"
 	"\n"
 	"  demo                      a faulted anonymous VMA moved next to another: no merge\n"
-	"  run [--policy P] [--maps] [--golden] FILE...\n"
+	"  run [--policy P] [--maps] [--golden] [--trace[=json]] FILE...\n"
 	"                            run traces on the model, check results and expect lines;\n"
-	"                            --golden: against the kernel answers in FILE.golden.gz\n"
+	"                            --golden: against the kernel answers in FILE.golden.gz;\n"
+	"                            --trace: every merge, expand and split, and the counts\n"
 	"  diff [--quiet] [--keep-going] [--retries N] [--record] FILE...\n"
 	"                            run traces on the kernel and the model, compare every line;\n"
 	"                            --record: store the kernel's answers in FILE.golden.gz\n"
@@ -242,8 +244,9 @@ static int diff_one(const char *path, enum oracle_mode mode, int quiet, unsigned
 
 /* ---- uvma run ----------------------------------------------------------------- */
 
-static int run_one(const char *path, int pol, int show_maps)
+static int run_one(const char *path, int pol, int show_maps, enum event_format evf)
 {
+	struct event_printer ep = { .format = evf, .out = stdout };
 	struct trace t;
 	struct model m;
 	char err[512], res_a[64], res_b[64], line[512];
@@ -259,10 +262,12 @@ static int run_one(const char *path, int pol, int show_maps)
 		trace_free(&t);
 		return 2;
 	}
+	event_printer_start(&ep, &m, &t);
 	for (int i = 0; i < t.nops && !failed; i++) {
 		const struct op *op = &t.ops[i];
 		long r;
 
+		ep.line = op->line;
 		if (op->kind == OP_EXPECT_VMAS || op->kind == OP_EXPECT_VMA) {
 			if (!expect_applies(op, pol))
 				continue;
@@ -286,6 +291,8 @@ static int run_one(const char *path, int pol, int show_maps)
 			failed = 1;
 		}
 	}
+	if (evf != EVENTS_OFF)
+		event_printer_counts(&ep);
 	if (show_maps) {
 		for (int p = 0; p < t.nprocs; p++) {
 			if (!m.mm[p])
@@ -304,10 +311,16 @@ static int run_one(const char *path, int pol, int show_maps)
 static int cmd_run(int argc, char **argv)
 {
 	int pol = 0, show_maps = 0, status = 0, files = 0, golden = 0;
+	enum event_format evf = EVENTS_OFF;
 	unsigned long nlines = 0;
 
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--maps")) {
+		if (!strncmp(argv[i], "--trace", 7)) {
+			if (event_format_parse(argv[i], &evf)) {
+				fprintf(stderr, "uvma run: '%s': --trace or --trace=json\n", argv[i]);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--maps")) {
 			show_maps = 1;
 		} else if (!strcmp(argv[i], "--golden")) {
 			golden = 1;
@@ -343,7 +356,7 @@ static int cmd_run(int argc, char **argv)
 			continue;
 		files++;
 		r = golden ? diff_one(argv[i], ORACLE_GOLDEN, 0, &nlines)
-			   : run_one(argv[i], pol, show_maps);
+			   : run_one(argv[i], pol, show_maps, evf);
 		if (r > status)
 			status = r;
 	}

@@ -664,9 +664,100 @@ static void exec_layout(void **state)
 	env_teardown(&e);
 }
 
+/* ---- merge tracing ------------------------------------------------------------ */
+
+struct log {
+	int n;
+	struct uvma_event ev[32];
+	char call[32][16];
+};
+
+static void log_event(void *ctx, const struct uvma_mm *mm, const struct uvma_event *ev)
+{
+	struct log *l = ctx;
+
+	(void)mm;
+	if (l->n < 32) {
+		l->ev[l->n] = *ev;
+		snprintf(l->call[l->n], sizeof(l->call[0]), "%s", ev->call);
+	}
+	l->n++;
+}
+
+static void events_say_why(void **state)
+{
+	struct log l = { 0 };
+	struct uvma_event_counts c;
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	uvma_sys_set_event_hook(e.sys, log_event, &l);
+	map(&e, 0, 4, RW);
+	/* an unfaulted neighbour merges: the target is the joined range */
+	l.n = 0;
+	map(&e, 4, 4, RW);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.ev[0].kind, UVMA_EVENT_MERGE);
+	assert_string_equal(l.call[0], "mmap");
+	assert_true(l.ev[0].ok);
+	assert_int_equal(l.ev[0].prev.start, P(0));
+	assert_int_equal(l.ev[0].target.start, P(0));
+	assert_int_equal(l.ev[0].target.end, P(8));
+	/* a change in the middle: the merge is refused (interior), then two splits */
+	l.n = 0;
+	assert_int_equal(uvma_mprotect(e.mm, P(2), PG(2), RO), 0);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.ev[0].kind, UVMA_EVENT_MERGE);
+	assert_int_equal(l.ev[0].reason, UVMA_REASON_INTERIOR);
+	assert_int_equal(l.ev[1].kind, UVMA_EVENT_SPLIT);
+	assert_int_equal(l.ev[1].at, P(2));
+	assert_true(l.ev[1].ok);
+	assert_int_equal(l.ev[2].at, P(4));
+	assert_string_equal(l.call[2], "mprotect");
+	/* a faulted VMA moved next to another faulted one: the anon_vmas differ (checked before pgoff) */
+	map(&e, 20, 4, RW);
+	write_pages(&e, 20, 4);
+	map(&e, 40, 4, RW);
+	write_pages(&e, 40, 4);
+	l.n = 0;
+	assert_int_equal(uvma_mremap(e.mm, P(40), PG(4), PG(4),
+				     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(24)),
+			 (long)P(24));
+	assert_int_equal(l.n, 1);
+	assert_false(l.ev[0].ok);
+	assert_int_equal(l.ev[0].reason, UVMA_REASON_ANON_VMA);
+	assert_int_equal(l.ev[0].prev.start, P(20));
+	/* a split that would pass max_map_count */
+	uvma_sys_set_max_map_count(e.sys, uvma_mm_map_count(e.mm));
+	l.n = 0;
+	assert_int_equal(uvma_mprotect(e.mm, P(21), PG(1), RO), -ENOMEM);
+	assert_int_equal(l.ev[l.n - 1].kind, UVMA_EVENT_SPLIT);
+	assert_int_equal(l.ev[l.n - 1].reason, UVMA_REASON_MAP_COUNT);
+	/* brk growing is an expansion */
+	uvma_sys_set_max_map_count(e.sys, 65530);
+	uvma_mm_set_brk(e.mm, P(100), P(100));
+	assert_int_equal(uvma_brk(e.mm, P(101)), P(101));
+	l.n = 0;
+	assert_int_equal(uvma_brk(e.mm, P(102)), P(102));
+	assert_int_equal(l.ev[0].kind, UVMA_EVENT_EXPAND);
+	assert_true(l.ev[0].ok);
+	assert_string_equal(l.call[0], "brk");
+	/* the counters saw all of it, hook or not */
+	uvma_mm_event_counts(e.mm, &c);
+	assert_true(c.done[UVMA_EVENT_SPLIT] >= 2);
+	assert_int_equal(c.refused[UVMA_EVENT_SPLIT], 1);
+	assert_int_equal(c.reasons[UVMA_REASON_MAP_COUNT], 1);
+	assert_int_equal(c.reasons[UVMA_REASON_ANON_VMA], 1);
+	assert_string_equal(uvma_reason_name(UVMA_REASON_FORK_CHILD), "fork_child");
+	assert_null(uvma_reason_name(UVMA_REASONS));
+	env_teardown(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(events_say_why),
 		cmocka_unit_test(new_range_merges),
 		cmocka_unit_test(gap_fill_between_anon_vmas),
 		cmocka_unit_test(mprotect_split_and_merge),

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Merge tracing: every merge attempt, expansion and split becomes a typed
+ * event (the ranges involved, the outcome, the first reason a merge was
+ * refused), handed to the machine's hook and counted per address space.
+ * The library formats nothing; `uvma run --trace` prints the events.
+ */
+#include "merge.h"
+
+static const char *const kind_names[UVMA_EVENT_KINDS] = {
+	[UVMA_EVENT_MERGE] = "merge",
+	[UVMA_EVENT_EXPAND] = "expand",
+	[UVMA_EVENT_SPLIT] = "split",
+};
+
+static const char *const reason_names[UVMA_REASONS] = {
+	[UVMA_REASON_NONE] = "none",
+	[UVMA_REASON_SPECIAL] = "special",
+	[UVMA_REASON_NO_NEIGHBOUR] = "no_neighbour",
+	[UVMA_REASON_INTERIOR] = "interior",
+	[UVMA_REASON_FLAGS] = "flags",
+	[UVMA_REASON_FILE] = "file",
+	[UVMA_REASON_PGOFF] = "pgoff",
+	[UVMA_REASON_ANON_VMA] = "anon_vma",
+	[UVMA_REASON_FORK_CHILD] = "fork_child",
+	[UVMA_REASON_POLICY] = "mempolicy",
+	[UVMA_REASON_UFFD] = "uffd",
+	[UVMA_REASON_ANON_NAME] = "anon_name",
+	[UVMA_REASON_CLOSE] = "close",
+	[UVMA_REASON_NOMEM] = "nomem",
+	[UVMA_REASON_MAP_COUNT] = "map_count",
+	[UVMA_REASON_VM_OPS] = "vm_ops",
+};
+
+const char *uvma_event_kind_name(enum uvma_event_kind k)
+{
+	return (unsigned int)k < UVMA_EVENT_KINDS ? kind_names[k] : NULL;
+}
+
+const char *uvma_reason_name(enum uvma_reason r)
+{
+	return (unsigned int)r < UVMA_REASONS ? reason_names[r] : NULL;
+}
+
+void uvma_sys_set_event_hook(struct uvma_sys *sys, uvma_event_fn fn, void *ctx)
+{
+	sys->event_fn = fn;
+	sys->event_ctx = ctx;
+}
+
+void uvma_mm_event_counts(const struct uvma_mm *mm, struct uvma_event_counts *c)
+{
+	*c = mm->events;
+}
+
+static struct uvma_range range_of(const struct uvma_vma *v)
+{
+	return v ? (struct uvma_range){ v->start, v->end } : (struct uvma_range){ 0, 0 };
+}
+
+void mm_event(struct uvma_mm *mm, struct uvma_event *ev)
+{
+	if (!ev->call)
+		ev->call = mm->call ? mm->call : "?";
+	if (ev->ok)
+		mm->events.done[ev->kind]++;
+	else
+		mm->events.refused[ev->kind]++;
+	mm->events.reasons[ev->reason]++;
+	if (mm->sys->event_fn)
+		mm->sys->event_fn(mm->sys->event_ctx, mm, ev);
+}
+
+void vmg_event_begin(const struct vma_merge *vmg, struct uvma_event *ev, enum uvma_event_kind kind)
+{
+	const struct uvma_vma *next = vmg->next;
+
+	*ev = (struct uvma_event){ .kind = kind };
+	/* the ranges are for the hook alone: without one, only the counts are kept */
+	if (!vmg->mm->sys->event_fn)
+		return;
+	if (!next && vmg->middle)
+		next = vma_next_of(vmg->mm, vmg->middle);
+	ev->range = (struct uvma_range){ vmg->start, vmg->end };
+	ev->prev = range_of(vmg->prev);
+	ev->middle = range_of(vmg->middle);
+	ev->next = range_of(next);
+}
+
+void vmg_event_end(struct vma_merge *vmg, struct uvma_event *ev)
+{
+	ev->ok = vmg->state == VMG_SUCCESS;
+	ev->reason = ev->ok ? UVMA_REASON_NONE : vmg->reason;
+	if (!ev->ok && ev->reason == UVMA_REASON_NONE)
+		ev->reason = UVMA_REASON_NO_NEIGHBOUR;
+	ev->target = ev->ok ? range_of(vmg->target) : (struct uvma_range){ 0, 0 };
+	mm_event(vmg->mm, ev);
+}
+
+void split_event(struct uvma_mm *mm, uint64_t start, uint64_t end, uint64_t addr,
+		 const struct uvma_vma *new, enum uvma_reason why)
+{
+	struct uvma_event ev = {
+		.kind = UVMA_EVENT_SPLIT,
+		.range = { start, end },
+		.at = addr,
+		.ok = why == UVMA_REASON_NONE,
+		.reason = why,
+		.target = range_of(new),
+	};
+
+	mm_event(mm, &ev);
+}
