@@ -402,21 +402,9 @@ int main(int argc, char **argv)
 {
 	static const unsigned long sizes[] = { 100, 10000, 1000000 };
 	double host[3][NB], model[3][NB];
-	cpu_set_t set;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--arena")) {
-			use_arena = 1;
-		} else {
-			fprintf(stderr, "usage: bench [--arena]\n");
-			return 2;
-		}
-	}
-	uvma_object_sizes(&mem.sz);
-	CPU_ZERO(&set);
-	CPU_SET(1, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		CPU_SET(0, &set);
+	if (bench_start(argc, argv, "bench"))
+		return 2;
 	printf("uvma bench: ns per operation, median of %d repetitions; host = this kernel, "
 	       "same loops, same run; model objects from %s\n\n", REPS,
 	       use_arena ? "a THP-backed arena (--arena)" : "malloc");

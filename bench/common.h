@@ -8,7 +8,9 @@
 #define UVMA_BENCH_COMMON_H
 
 #define _GNU_SOURCE
+#include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -130,5 +132,32 @@ static void bench_free(void *ctx, void *p, size_t size)
 }
 
 static struct uvma_alloc_ops ops = { bench_alloc, bench_free, NULL };
+
+/*
+ * The arguments every benchmark takes (--arena), the object sizes, and the
+ * CPU: the second one when there is one, as the host loops run there too.
+ * Returns 0, or 2 after a usage message.
+ */
+static int bench_start(int argc, char **argv, const char *name)
+{
+	cpu_set_t set;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--arena")) {
+			fprintf(stderr, "usage: %s [--arena]\n", name);
+			return 2;
+		}
+		use_arena = 1;
+	}
+	uvma_object_sizes(&mem.sz);
+	CPU_ZERO(&set);
+	CPU_SET(1, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		CPU_ZERO(&set);
+		CPU_SET(0, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
+	return 0;
+}
 
 #endif

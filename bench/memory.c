@@ -49,8 +49,14 @@ static struct uvma_sys *new_sys(void)
 
 /* ---- faults --------------------------------------------------------------------------- */
 
-static double model_fault_4k(size_t *bytes_per_page)
+/*
+ * Write faults, one per @step bytes over @faults steps, in a fresh address
+ * space per repetition (@thp: MADV_HUGEPAGE first); ns per fault, and the
+ * model's bytes per 4 KiB page that the faults added.
+ */
+static double model_faults(unsigned long faults, uint64_t step, int thp, size_t *bytes_per_page)
 {
+	uint64_t len = faults * step;
 	double v[REPS];
 
 	for (int r = 0; r < REPS; r++) {
@@ -59,15 +65,16 @@ static double model_fault_4k(size_t *bytes_per_page)
 		size_t before;
 		double t;
 
-		if (!mm || uvma_mmap(mm, BASE, FAULT_PAGES * PG, RW, ANON_FIXED, NULL, 0) != (long)BASE)
+		if (!mm || uvma_mmap(mm, BASE, len, RW, ANON_FIXED, NULL, 0) != (long)BASE ||
+		    (thp && uvma_madvise(mm, BASE, len, UVMA_MADV_HUGEPAGE)))
 			die("model mmap");
 		before = mem.total;
 		t = now_ns();
-		for (unsigned long i = 0; i < FAULT_PAGES; i++)
-			if (uvma_fault(mm, BASE + i * PG, true))
+		for (unsigned long i = 0; i < faults; i++)
+			if (uvma_fault(mm, BASE + i * step, true))
 				die("model fault");
-		v[r] = (now_ns() - t) / FAULT_PAGES;
-		*bytes_per_page = (mem.total - before) / FAULT_PAGES;
+		v[r] = (now_ns() - t) / faults;
+		*bytes_per_page = (mem.total - before) / (len / PG);
 		uvma_sys_destroy(sys);
 	}
 	return median(v, REPS);
@@ -90,31 +97,6 @@ static double host_fault_4k(void)
 			((volatile char *)p)[i * PG] = 1;
 		v[r] = (now_ns() - t) / FAULT_PAGES;
 		munmap(p, FAULT_PAGES * PG);
-	}
-	return median(v, REPS);
-}
-
-static double model_fault_thp(size_t *bytes_per_page)
-{
-	double v[REPS];
-
-	for (int r = 0; r < REPS; r++) {
-		struct uvma_sys *sys = new_sys();
-		struct uvma_mm *mm = uvma_mm_create(sys);
-		size_t before;
-		double t;
-
-		if (!mm || uvma_mmap(mm, BASE, THP_FAULTS * HPAGE, RW, ANON_FIXED, NULL, 0) != (long)BASE ||
-		    uvma_madvise(mm, BASE, THP_FAULTS * HPAGE, UVMA_MADV_HUGEPAGE))
-			die("model THP mmap");
-		before = mem.total;
-		t = now_ns();
-		for (unsigned long i = 0; i < THP_FAULTS; i++)
-			if (uvma_fault(mm, BASE + i * HPAGE, true))
-				die("model THP fault");
-		v[r] = (now_ns() - t) / THP_FAULTS;
-		*bytes_per_page = (mem.total - before) / (THP_FAULTS * (HPAGE / PG));
-		uvma_sys_destroy(sys);
 	}
 	return median(v, REPS);
 }
@@ -258,26 +240,14 @@ int main(int argc, char **argv)
 	double m4k, h4k, mthp, hthp, mfork, hfork;
 	unsigned long found4, found1k;
 	double walk4, walk1k;
-	cpu_set_t set;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--arena")) {
-			use_arena = 1;
-		} else {
-			fprintf(stderr, "usage: bench-memory [--arena]\n");
-			return 2;
-		}
-	}
-	uvma_object_sizes(&mem.sz);
-	CPU_ZERO(&set);
-	CPU_SET(1, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		CPU_SET(0, &set);
+	if (bench_start(argc, argv, "bench-memory"))
+		return 2;
 	printf("uvma bench (folios): median of %d repetitions (fork: %d); host = this kernel, "
 	       "same run\n\n", REPS, FORK_REPS);
-	m4k = model_fault_4k(&per_page_4k);
+	m4k = model_faults(FAULT_PAGES, PG, 0, &per_page_4k);
 	h4k = host_fault_4k();
-	mthp = model_fault_thp(&per_page_thp);
+	mthp = model_faults(THP_FAULTS, HPAGE, 1, &per_page_thp);
 	hthp = host_fault_thp();
 	mfork = model_fork();
 	hfork = host_fork();

@@ -36,12 +36,18 @@ struct env {
 	struct uvma_mm *mm;
 };
 
-static inline void env_setup(struct env *e)
+/* A machine with @cfg (NULL: the host's defaults) and one address space. */
+static inline void env_setup_cfg(struct env *e, const struct uvma_sys_config *cfg)
 {
-	e->sys = uvma_sys_create(NULL);
+	e->sys = uvma_sys_create(cfg);
 	assert_non_null(e->sys);
 	e->mm = uvma_mm_create(e->sys);
 	assert_non_null(e->mm);
+}
+
+static inline void env_setup(struct env *e)
+{
+	env_setup_cfg(e, NULL);
 }
 
 /* No invariant broken by any call so far, nothing leaked at the end. */

@@ -12,10 +12,7 @@ static void env_setup_swap(struct env *e, uint64_t swap_pages)
 
 	uvma_sys_config_default(&cfg);
 	cfg.swap_pages = swap_pages;
-	e->sys = uvma_sys_create(&cfg);
-	assert_non_null(e->sys);
-	e->mm = uvma_mm_create(e->sys);
-	assert_non_null(e->mm);
+	env_setup_cfg(e, &cfg);
 }
 
 static struct uvma_page_info page(struct uvma_mm *mm, uint64_t addr)
@@ -631,10 +628,7 @@ static void env_setup_mthp(struct env *e, uint32_t always, uint32_t madvise)
 	uvma_sys_config_default(&cfg);
 	cfg.thp_orders_always = always;
 	cfg.thp_orders_madvise = madvise;
-	e->sys = uvma_sys_create(&cfg);
-	assert_non_null(e->sys);
-	e->mm = uvma_mm_create(e->sys);
-	assert_non_null(e->mm);
+	env_setup_cfg(e, &cfg);
 }
 
 static void mthp_faults(void **state)
