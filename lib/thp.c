@@ -187,6 +187,16 @@ void thp_split_at(struct uvma_mm *mm, uint64_t addr)
 
 	if (!ptes)
 		return;
+	if (pte_is_migration(ptes[0]) && (ptes[0] & PTE_SWP_PMD)) {
+		/*
+		 * A PMD migration entry splits into PTE migration entries: the
+		 * migration maps the pages back one PTE each.
+		 */
+		for (int i = 0; i < HPAGE_PMD_NR; i++)
+			if (pte_is_migration(ptes[i]))
+				ptes[i] &= ~PTE_SWP_PMD;
+		return;
+	}
 	if (ptes[0] == PTE_HUGE_ZERO) {
 		/* the huge zero PMD becomes small zero pages */
 		for (int i = 0; i < HPAGE_PMD_NR; i++)

@@ -377,6 +377,19 @@ static void migrate_thp(void **state)
 	assert_true(page(e.mm, base).large);
 	assert_int_equal(value_at(e.mm, base + PG(5)), 55);
 	assert_int_equal(usage(e.mm, base).anon_huge, 2 << 20);
+	/* an mprotect that cuts the block while it migrates: the folio comes back PTE-mapped */
+	{
+		long id = uvma_migrate_start(e.mm, base);
+
+		assert_true(id > 0);
+		assert_int_equal(page(e.mm, base + PG(9)).state, UVMA_PAGE_MIGRATION);
+		assert_int_equal(uvma_mprotect(e.mm, base + PG(8), PG(1), RO), 0);
+		assert_int_equal(uvma_migrate_finish(e.sys, id), 0);
+		assert_false(page(e.mm, base).pmd_mapped);
+		assert_true(page(e.mm, base + PG(8)).large);
+		assert_int_equal(usage(e.mm, base).anon_huge, 0);
+		assert_int_equal(value_at(e.mm, base + PG(5)), 55);
+	}
 	env_teardown(&e);
 }
 
