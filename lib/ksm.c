@@ -244,7 +244,7 @@ static struct ksm_stable *stable_create(struct uvma_sys *sys, struct ksm_state *
 	return st;
 }
 
-/* Can the page mapped by @pte be merged?  Small, anonymous, not shared with a device. */
+/* Can the page mapped by @pte be merged?  Small, anonymous, not KSM yet, not pinned. */
 static struct uvma_folio *mergeable_page(pte_t pte)
 {
 	struct uvma_folio *f;
@@ -253,7 +253,7 @@ static struct uvma_folio *mergeable_page(pte_t pte)
 		return NULL;
 	f = pte_folio(pte);
 	if (folio_large(f) || !(f->flags & FOLIO_ANON) || folio_maybe_pinned(f) || f->swap ||
-	    (f->flags & (FOLIO_MIGRATING | FOLIO_MLOCKED)))
+	    (f->flags & (FOLIO_KSM | FOLIO_MIGRATING | FOLIO_MLOCKED)))
 		return NULL;
 	return f;
 }
