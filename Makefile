@@ -64,13 +64,22 @@ GOLDEN_KERNEL := 6.18.44
 FUZZ_SEEDS    := 7
 FUZZ_PROGRAMS := 2000
 
-SCENARIOS := $(wildcard tests/scenarios/*.utrace tests/scenarios/gen/*.utrace)
+SCENARIOS := $(wildcard tests/scenarios/*.utrace tests/scenarios/gen/*.utrace \
+		tests/scenarios/policy/*.utrace)
+# the implemented merge policies besides linux, run on the policy scenarios' expect lines
+POLICY_SCENARIOS := $(wildcard tests/scenarios/policy/*.utrace)
+POLICIES := matena
 
 check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
 	@echo "== scenarios: expect lines on the model ($(O)/dbg/uvma run, $(words $(SCENARIOS)) files)"
 	@$(O)/dbg/uvma run $(SCENARIOS) > $(O)/run.log || { cat $(O)/run.log; exit 1; }
 	@tail -n 1 $(O)/run.log
+	@for p in $(POLICIES); do \
+		echo "== policy $$p: $(words $(POLICY_SCENARIOS)) scenarios, checker after every call"; \
+		$(O)/dbg/uvma run --policy $$p $(POLICY_SCENARIOS) > $(O)/policy-$$p.log || \
+			{ grep -v ': ok' $(O)/policy-$$p.log; exit 1; }; \
+	done
 	@echo "== merge tracing: uvma run --trace says why the moved faulted VMA does not merge"
 	@$(O)/dbg/uvma run --trace tests/scenarios/mremap-faulted.utrace > $(O)/trace.log
 	@grep -q '^event=merge call=mremap line=8 .* ok=0 reason=anon_vma' $(O)/trace.log

@@ -160,6 +160,25 @@ struct uvma_alloc_ops {
 
 /* ---- the machine ------------------------------------------------------ */
 
+/*
+ * The merge policy of a machine (docs/policies.md).  LINUX is the host
+ * kernel.  MATENA is the 2022 RFC: a faulted VMA whose anon_vma is its own
+ * root with no children and whose pages are each mapped once takes the
+ * page offset of its new address when mremap moves it (every folio's index
+ * follows), and two different anon_vmas merge when the absorbed one is such
+ * a root (its folios move to the survivor's anon_vma).  Large folios, swap
+ * and migration entries make memory ineligible (the RFC predates them).
+ * RELOCATE, AUTO and IDEAL are not implemented yet: creating a machine with
+ * them fails.
+ */
+enum uvma_policy {
+	UVMA_POLICY_LINUX,
+	UVMA_POLICY_MATENA,
+	UVMA_POLICY_RELOCATE,
+	UVMA_POLICY_AUTO,
+	UVMA_POLICY_IDEAL,
+};
+
 struct uvma_sys_config {
 	unsigned long max_map_count;	/* vm.max_map_count, 65530 by default */
 	unsigned long mmap_min_addr;	/* vm.mmap_min_addr, 4096 by default */
@@ -177,13 +196,14 @@ struct uvma_sys_config {
 	 * host: thp_orders_madvise = 1 << 9, nothing "always".
 	 */
 	uint32_t thp_orders_always, thp_orders_madvise;
+	enum uvma_policy policy;	/* UVMA_POLICY_LINUX by default */
 	const struct uvma_alloc_ops *alloc; /* NULL: malloc/free */
 };
 
 /* Fill @cfg with the host's defaults (root, 6.18.44 as probed). */
 void uvma_sys_config_default(struct uvma_sys_config *cfg);
 
-/* Create a machine; NULL on allocation failure. @cfg may be NULL. */
+/* Create a machine; NULL on allocation failure or a policy not implemented. @cfg may be NULL. */
 struct uvma_sys *uvma_sys_create(const struct uvma_sys_config *cfg);
 /* Destroy the machine, its remaining address spaces and files. */
 void uvma_sys_destroy(struct uvma_sys *sys);

@@ -232,6 +232,7 @@ void unlink_anon_vmas(struct uvma_vma *vma)
 /* @next is merged into @vma, which has the same anon_vma: drop next's links. */
 void anon_vma_merge(struct uvma_vma *vma, struct uvma_vma *next)
 {
-	UVMA_BUG_ON(vma->anon_vma != next->anon_vma);
+	/* only the matena policy merges different anon_vmas (their folios moved first) */
+	UVMA_BUG_ON(vma->anon_vma != next->anon_vma && !policy_matena(vma->mm));
 	unlink_anon_vmas(next);
 }

@@ -507,6 +507,20 @@ int anon_vma_fork(struct uvma_vma *vma, struct uvma_vma *pvma) __must_check;
 void unlink_anon_vmas(struct uvma_vma *vma);
 void anon_vma_merge(struct uvma_vma *vma, struct uvma_vma *next);
 bool anon_vma_compatible(const struct uvma_vma *a, const struct uvma_vma *b);
+/* Relocation of anonymous memory for the merge policies (relocate.c). */
+static inline bool policy_matena(const struct uvma_mm *mm)
+{
+	return mm->sys->cfg.policy == UVMA_POLICY_MATENA;
+}
+/* Its own root, and no VMA linked to it uses another anon_vma (no fork children). */
+bool anon_vma_unshared(const struct anon_vma *av);
+/* Every page in [start, end) small, anonymous, mapped once, not KSM; no swap or migration entry. */
+bool range_relocatable(const struct uvma_mm *mm, uint64_t start, uint64_t end);
+/* Folios in [start, end) of @vma that name @from now name vma->anon_vma; with @reindex
+ * their index follows vma's pgoff. */
+void reconnect_range(struct uvma_vma *vma, uint64_t start, uint64_t end, const struct anon_vma *from,
+		     bool reindex);
+
 /* Keep an anon_vma alive without a VMA (migration, KSM rmap items). */
 void get_anon_vma(struct anon_vma *av);
 void put_anon_vma(struct uvma_sys *sys, struct anon_vma *av);

@@ -32,6 +32,9 @@ static bool is_mergeable_vma(struct vma_merge *vmg, bool merge_next)
 	return true;
 }
 
+static bool matena_absorbs(struct vma_merge *vmg, struct anon_vma *av, uint64_t start,
+			   uint64_t end, bool checked);
+
 /*
  * anon_vma compatibility (spec 3.2).  A fork child never spreads its
  * inherited anon_vma hierarchy into a VMA that has none, nor absorbs one.
@@ -56,8 +59,27 @@ static bool is_mergeable_anon_vma(struct vma_merge *vmg, bool merge_next)
 		return true;
 	}
 	/* Case 3: both or neither. */
-	if (src_anon != tgt_anon)
+	if (src_anon != tgt_anon && !matena_absorbs(vmg, src_anon, vmg->start, vmg->end,
+						    !!vmg->copied_from))
 		return refuse(vmg, MR_ANON_VMA), false;
+	return true;
+}
+
+/*
+ * matena: may the target take the folios of @av, which back [start, end)?
+ * Only if nobody else can reach them through @av (its own root, no fork
+ * children) and each is a small page mapped once.  For mremap the pages
+ * are still at their old place and were checked there (@checked).
+ */
+static bool matena_absorbs(struct vma_merge *vmg, struct anon_vma *av, uint64_t start,
+			   uint64_t end, bool checked)
+{
+	if (!policy_matena(vmg->mm) || !anon_vma_unshared(av))
+		return false;
+	if (checked ? !vmg->relocatable : !range_relocatable(vmg->mm, start, end))
+		return false;
+	if (vmg->absorbed[0] != av)
+		vmg->absorbed[vmg->absorbed[0] ? 1 : 0] = av;
 	return true;
 }
 
@@ -89,8 +111,9 @@ static bool can_merge_right(struct vma_merge *vmg, bool merge_left)
 		return false;
 	if (next->pgoff != vmg->pgoff + ((vmg->end - vmg->start) >> PAGE_SHIFT))
 		return refuse(vmg, MR_PGOFF), false;
-	/* Both sides fit the request; they must also fit each other. */
-	if (merge_left && !are_anon_vmas_compatible(vmg->prev, next))
+	/* Both sides fit the request; they must also fit each other (prev takes next's). */
+	if (merge_left && !are_anon_vmas_compatible(vmg->prev, next) &&
+	    !matena_absorbs(vmg, next->anon_vma, next->start, next->end, false))
 		return refuse(vmg, MR_ANON_VMA), false;
 	return true;
 }
@@ -172,6 +195,11 @@ static int commit_merge(struct vma_merge *vmg)
 		adj->start = vmg->end;
 		anon_vma_post_update(adj);
 	}
+	/* matena: the target takes the folios of the anon_vmas it absorbs, before they go */
+	for (int i = 0; i < 2 && vmg->absorbed[i]; i++)
+		if (vmg->absorbed[i] != vmg->target->anon_vma)
+			reconnect_range(vmg->target, vmg->target->start, vmg->target->end,
+					vmg->absorbed[i], false);
 	for (unsigned int i = 0; i < nremove; i++) {
 		if (remove[i]->anon_vma)
 			anon_vma_merge(vmg->target, remove[i]);

@@ -47,6 +47,8 @@ struct vma_merge {
 	struct uvma_vma *copied_from;	/* mremap: the VMA being copied */
 	bool just_expand;		/* brk: only prev is considered */
 	bool expand_event;		/* mremap growing in place: traced as an expansion */
+	bool relocatable;		/* matena, mremap: the pages to move were checked */
+	struct anon_vma *absorbed[2];	/* matena: anon_vmas whose folios the target takes */
 	/* working */
 	bool adjust_middle_start;
 	bool adjust_next_start;

@@ -160,7 +160,7 @@ static int shrink_vma(struct vma_remap *vrm)
  * becomes the merged VMA if the source itself was swallowed.
  */
 static struct uvma_vma *copy_vma(struct uvma_vma **vmap, uint64_t new_addr, uint64_t len,
-				 uint64_t pgoff)
+				 uint64_t pgoff, bool relocatable)
 {
 	struct uvma_vma *vma = *vmap, *new_vma, *prev, *next;
 	struct uvma_mm *mm = vma->mm;
@@ -180,6 +180,7 @@ static struct uvma_vma *copy_vma(struct uvma_vma **vmap, uint64_t new_addr, uint
 		vmg.uffd = vma->uffd;
 		vmg.anon_name = vma->anon_name;
 		vmg.copied_from = vma;
+		vmg.relocatable = relocatable;
 		new_vma = vma_merge_new_range(&vmg);
 	}
 	if (new_vma) {
@@ -234,7 +235,9 @@ static long move_vma(struct vma_remap *vrm)
 {
 	struct uvma_mm *mm = vrm->mm;
 	struct uvma_vma *vma = vrm->vma, *new_vma;
+	struct anon_vma *old_anon;
 	uint64_t new_pgoff;
+	bool relocate;
 	int err;
 
 	if (mm->map_count >= mm->sys->cfg.max_map_count - 3)
@@ -253,11 +256,24 @@ static long move_vma(struct vma_remap *vrm)
 	}
 
 	new_pgoff = vma->pgoff + ((vrm->addr - vma->start) >> PAGE_SHIFT);
-	new_vma = copy_vma(&vma, vrm->new_addr, vrm->new_len, new_pgoff);
+	/*
+	 * matena: faulted memory that nobody else can reach takes the page
+	 * offset of its new address, as if it had been faulted there; its
+	 * folios follow once they have moved.
+	 */
+	old_anon = vma->anon_vma;
+	relocate = policy_matena(mm) && vma_is_anonymous(vma) && !(vma->flags & UVMA_VM_SHARED) &&
+		   anon_vma_unshared(old_anon) &&
+		   range_relocatable(mm, vrm->addr, vrm->addr + vrm->old_len);
+	if (relocate)
+		new_pgoff = vrm->new_addr >> PAGE_SHIFT;
+	new_vma = copy_vma(&vma, vrm->new_addr, vrm->new_len, new_pgoff, relocate);
 	if (!new_vma)
 		return -ENOMEM;
 	vrm->vma = vma;
 	err = move_page_tables(new_vma, vrm->new_addr, vma, vrm->addr, vrm->old_len);
+	if (!err && relocate)
+		reconnect_range(new_vma, vrm->new_addr, vrm->new_addr + vrm->old_len, old_anon, true);
 	if (!err && vma->ops && vma->ops->no_mremap) {
 		/* The mapping refuses to move: put the entries back. */
 		err = -EINVAL;

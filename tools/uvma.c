@@ -247,6 +247,7 @@ static int diff_one(const char *path, enum oracle_mode mode, int quiet, unsigned
 static int run_one(const char *path, int pol, int show_maps, enum event_format evf)
 {
 	struct event_printer ep = { .format = evf, .out = stdout };
+	struct uvma_sys_config machine;
 	struct trace t;
 	struct model m;
 	char err[512], res_a[64], res_b[64], line[512];
@@ -257,7 +258,9 @@ static int run_one(const char *path, int pol, int show_maps, enum event_format e
 		fprintf(stderr, "uvma: %s\n", err);
 		return 2;
 	}
-	if (model_start(&m, &t, CARVEOUT_BASE, NULL, NULL, err, sizeof(err))) {
+	uvma_sys_config_default(&machine);
+	machine.policy = (enum uvma_policy)pol;
+	if (model_start(&m, &t, CARVEOUT_BASE, NULL, &machine, err, sizeof(err))) {
 		fprintf(stderr, "uvma: %s: %s\n", path, err);
 		trace_free(&t);
 		return 2;
@@ -334,10 +337,10 @@ static int cmd_run(int argc, char **argv)
 				fprintf(stderr, "uvma run: unknown policy '%s'\n", argv[i]);
 				return 2;
 			}
-			if (pol != 0) {
+			if (pol != UVMA_POLICY_LINUX && pol != UVMA_POLICY_MATENA) {
 				fprintf(stderr,
-					"uvma run: policy '%s' is not implemented yet; only 'linux' exists\n",
-					argv[i]);
+					"uvma run: policy '%s' is not implemented yet; 'linux' and "
+					"'matena' are\n", argv[i]);
 				return 2;
 			}
 		} else if (argv[i][0] == '-' && argv[i][1]) {

@@ -35,6 +35,9 @@ static void count_free(void *ctx, void *p, size_t size)
 }
 
 typedef void (*setup_fn)(struct env *e);
+
+/* The merge policy of the machines the loop creates. */
+static enum uvma_policy alloc_policy = UVMA_POLICY_LINUX;
 typedef long (*op_fn)(struct env *e);
 
 /* Flags of every page of the window, and the VMA boundaries. */
@@ -100,6 +103,7 @@ static void fail_every_allocation(const char *what, setup_fn setup, op_fn op, en
 		uvma_sys_config_default(&cfg);
 		cfg.alloc = &ops;
 		cfg.swap_pages = 64;	/* only reclaim uses it */
+		cfg.policy = alloc_policy;
 		e.sys = uvma_sys_create(&cfg);
 		assert_non_null(e.sys);
 		e.mm = uvma_mm_create(e.sys);
@@ -360,6 +364,29 @@ static long op_thp_pageout_partial(struct env *e)
 	return uvma_madvise(e->mm, P(512), PG(4), UVMA_MADV_PAGEOUT);
 }
 
+/* matena: a faulted VMA moved next to a faulted one merges into it */
+static void setup_matena(struct env *e)
+{
+	map(e, 0, 4, RW);
+	write_pages(e, 0, 4);
+	map(e, 100, 4, RW);
+	write_pages(e, 100, 4);
+}
+
+static long op_matena_move(struct env *e)
+{
+	return uvma_mremap(e->mm, P(100), PG(4), PG(4), UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED,
+			   P(4));
+}
+
+static void matena_move(void **state)
+{
+	(void)state;
+	alloc_policy = UVMA_POLICY_MATENA;
+	fail_every_allocation("matena_move", setup_matena, op_matena_move, REFINE);
+	alloc_policy = UVMA_POLICY_LINUX;
+}
+
 #define CASE_ALLOW(name, setup, op, allow)                                 \
 	static void name(void **state)                                         \
 	{                                                                      \
@@ -440,6 +467,7 @@ int main(void)
 		cmocka_unit_test(pin_unshare),
 		cmocka_unit_test(fork_pinned),
 		cmocka_unit_test(thp_split),
+		cmocka_unit_test(matena_move),
 	};
 
 	return cmocka_run_group_tests_name("allocation failure", tests, NULL, NULL);

@@ -754,9 +754,113 @@ static void events_say_why(void **state)
 	env_teardown(&e);
 }
 
+/* ---- the matena policy ------------------------------------------------------- */
+
+static void env_setup_policy(struct env *e, enum uvma_policy p, uint64_t swap_pages)
+{
+	struct uvma_sys_config cfg;
+
+	uvma_sys_config_default(&cfg);
+	cfg.policy = p;
+	cfg.swap_pages = swap_pages;
+	env_setup_cfg(e, &cfg);
+}
+
+/* Map and fault [0,4), map and fault [100,104), prepare, move [100,104) to 4: VMAs after. */
+static unsigned long matena_move(void (*prepare)(struct env *e))
+{
+	struct env e;
+	unsigned long n;
+
+	env_setup_policy(&e, UVMA_POLICY_MATENA, 16);
+	map(&e, 0, 4, RW);
+	write_pages(&e, 0, 4);
+	map(&e, 100, 4, RW);
+	write_pages(&e, 100, 4);
+	if (prepare)
+		prepare(&e);
+	assert_int_equal(uvma_mremap(e.mm, P(100), PG(4), PG(4),
+				     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(4)),
+			 (long)P(4));
+	n = uvma_mm_map_count(e.mm);
+	/* whatever happened, every page is still where its data is */
+	for (unsigned int i = 0; i < 8; i++) {
+		uint64_t v;
+
+		assert_int_equal(uvma_read_value(e.mm, P(i), &v), 0);
+	}
+	env_teardown(&e);
+	return n;
+}
+
+static void prep_fork(struct env *e)
+{
+	int err;
+
+	assert_non_null(uvma_fork(e->mm, &err));
+}
+
+static void prep_swap(struct env *e)
+{
+	assert_int_equal(uvma_reclaim(e->mm, P(101), PG(1)), 1);
+}
+
+static void prep_fork_exit(struct env *e)
+{
+	struct uvma_mm *child;
+	int err;
+
+	child = uvma_fork(e->mm, &err);
+	assert_non_null(child);
+	uvma_mm_exit(child);
+}
+
+static void prep_migrating(struct env *e)
+{
+	assert_true(uvma_migrate_start(e->mm, P(102)) > 0);
+}
+
+static void matena_eligibility(void **state)
+{
+	struct env e;
+
+	(void)state;
+	/* the plain case merges; each thing the RFC checks (or predates) keeps two VMAs */
+	assert_int_equal(matena_move(NULL), 1);
+	assert_int_equal(matena_move(prep_fork), 2);	/* the anon_vma has a child */
+	/*
+	 * The RFC looks at the present: once the child has exited, the anon_vma
+	 * has no children and each page is mapped once again, so it relocates
+	 * (the auto design would not: those folios were COW-shared once).
+	 */
+	assert_int_equal(matena_move(prep_fork_exit), 1);
+	assert_int_equal(matena_move(prep_swap), 2);	/* a swap entry */
+	assert_int_equal(matena_move(prep_migrating), 2);	/* a migration entry */
+	/* the policies not implemented yet refuse to make a machine */
+	{
+		struct uvma_sys_config cfg;
+
+		uvma_sys_config_default(&cfg);
+		cfg.policy = UVMA_POLICY_AUTO;
+		assert_null(uvma_sys_create(&cfg));
+	}
+	/* linux keeps two */
+	env_setup_policy(&e, UVMA_POLICY_LINUX, 0);
+	map(&e, 0, 4, RW);
+	write_pages(&e, 0, 4);
+	map(&e, 100, 4, RW);
+	write_pages(&e, 100, 4);
+	assert_int_equal(uvma_mremap(e.mm, P(100), PG(4), PG(4),
+				     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(4)),
+			 (long)P(4));
+	assert_int_equal(uvma_mm_map_count(e.mm), 2);
+	env_teardown(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(matena_eligibility),
 		cmocka_unit_test(events_say_why),
 		cmocka_unit_test(new_range_merges),
 		cmocka_unit_test(gap_fill_between_anon_vmas),
