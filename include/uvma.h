@@ -480,6 +480,7 @@ enum uvma_event_kind {
 	UVMA_EVENT_MERGE,	/* a new range joins its neighbours, or a changed range rejoins */
 	UVMA_EVENT_EXPAND,	/* brk or mremap growing a VMA in place */
 	UVMA_EVENT_SPLIT,
+	UVMA_EVENT_RELOCATE,	/* a policy gives moved memory the identity of its new place */
 	UVMA_EVENT_KINDS
 };
 
@@ -500,6 +501,12 @@ enum uvma_reason {
 	UVMA_REASON_NOMEM,		/* allocation failed */
 	UVMA_REASON_MAP_COUNT,		/* a split would pass vm.max_map_count */
 	UVMA_REASON_VM_OPS,		/* the mapping refuses to split (vm_ops may_split) */
+	/* why a policy does not relocate */
+	UVMA_REASON_ANON_VMA_SHARED,	/* the anon_vma has a fork child or is not its own root */
+	UVMA_REASON_FOLIO_SHARED,	/* a page is mapped more than once */
+	UVMA_REASON_LARGE_FOLIO,	/* a large folio (the 2022 RFC predates them) */
+	UVMA_REASON_KSM,		/* a KSM page */
+	UVMA_REASON_NOT_PRESENT,	/* a swap or migration entry, or the huge zero page */
 	UVMA_REASONS
 };
 

@@ -11,6 +11,7 @@ static const char *const kind_names[UVMA_EVENT_KINDS] = {
 	[UVMA_EVENT_MERGE] = "merge",
 	[UVMA_EVENT_EXPAND] = "expand",
 	[UVMA_EVENT_SPLIT] = "split",
+	[UVMA_EVENT_RELOCATE] = "relocate",
 };
 
 static const char *const reason_names[UVMA_REASONS] = {
@@ -30,6 +31,11 @@ static const char *const reason_names[UVMA_REASONS] = {
 	[UVMA_REASON_NOMEM] = "nomem",
 	[UVMA_REASON_MAP_COUNT] = "map_count",
 	[UVMA_REASON_VM_OPS] = "vm_ops",
+	[UVMA_REASON_ANON_VMA_SHARED] = "anon_vma_shared",
+	[UVMA_REASON_FOLIO_SHARED] = "folio_shared",
+	[UVMA_REASON_LARGE_FOLIO] = "large_folio",
+	[UVMA_REASON_KSM] = "ksm",
+	[UVMA_REASON_NOT_PRESENT] = "not_present",
 };
 
 const char *uvma_event_kind_name(enum uvma_event_kind k)

@@ -514,8 +514,13 @@ static inline bool policy_matena(const struct uvma_mm *mm)
 }
 /* Its own root, and no VMA linked to it uses another anon_vma (no fork children). */
 bool anon_vma_unshared(const struct anon_vma *av);
-/* Every page in [start, end) small, anonymous, mapped once, not KSM; no swap or migration entry. */
-bool range_relocatable(const struct uvma_mm *mm, uint64_t start, uint64_t end);
+/*
+ * UVMA_REASON_NONE if every page in [start, end) is small, anonymous, mapped
+ * once, not KSM and has no swap or migration entry; else the first reason not.
+ */
+enum uvma_reason range_relocatable(const struct uvma_mm *mm, uint64_t start, uint64_t end);
+void relocate_event(struct uvma_mm *mm, uint64_t start, uint64_t end, uint64_t new_start,
+		    enum uvma_reason why);
 /* Folios in [start, end) of @vma that name @from now name vma->anon_vma; with @reindex
  * their index follows vma's pgoff. */
 void reconnect_range(struct uvma_vma *vma, uint64_t start, uint64_t end, const struct anon_vma *from,

@@ -76,7 +76,7 @@ static bool matena_absorbs(struct vma_merge *vmg, struct anon_vma *av, uint64_t 
 {
 	if (!policy_matena(vmg->mm) || !anon_vma_unshared(av))
 		return false;
-	if (checked ? !vmg->relocatable : !range_relocatable(vmg->mm, start, end))
+	if (checked ? !vmg->relocatable : range_relocatable(vmg->mm, start, end) != UVMA_REASON_NONE)
 		return false;
 	if (vmg->absorbed[0] != av)
 		vmg->absorbed[vmg->absorbed[0] ? 1 : 0] = av;

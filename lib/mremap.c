@@ -262,9 +262,16 @@ static long move_vma(struct vma_remap *vrm)
 	 * folios follow once they have moved.
 	 */
 	old_anon = vma->anon_vma;
-	relocate = policy_matena(mm) && vma_is_anonymous(vma) && !(vma->flags & UVMA_VM_SHARED) &&
-		   anon_vma_unshared(old_anon) &&
-		   range_relocatable(mm, vrm->addr, vrm->addr + vrm->old_len);
+	relocate = false;
+	if (policy_matena(mm) && vma_is_anonymous(vma) && !(vma->flags & UVMA_VM_SHARED) &&
+	    old_anon) {
+		enum uvma_reason why = anon_vma_unshared(old_anon)
+					       ? range_relocatable(mm, vrm->addr, vrm->addr + vrm->old_len)
+					       : UVMA_REASON_ANON_VMA_SHARED;
+
+		relocate_event(mm, vrm->addr, vrm->addr + vrm->old_len, vrm->new_addr, why);
+		relocate = why == UVMA_REASON_NONE;
+	}
 	if (relocate)
 		new_pgoff = vrm->new_addr >> PAGE_SHIFT;
 	new_vma = copy_vma(&vma, vrm->new_addr, vrm->new_len, new_pgoff, relocate);

@@ -41,7 +41,7 @@ bool anon_vma_unshared(const struct anon_vma *av)
 }
 
 struct relocatable_ctx {
-	bool ok;
+	enum uvma_reason why;
 };
 
 static void check_one(void *ctx, uint64_t addr, pte_t *pte)
@@ -50,24 +50,45 @@ static void check_one(void *ctx, uint64_t addr, pte_t *pte)
 	struct uvma_folio *f;
 
 	(void)addr;
-	if (!c->ok || *pte == PTE_ZERO || *pte == PTE_GUARD)
+	if (c->why || *pte == PTE_ZERO || *pte == PTE_GUARD)
 		return;
 	if (!pte_is_folio(*pte)) {
-		c->ok = false;	/* swap, migration, huge zero page */
+		c->why = UVMA_REASON_NOT_PRESENT;	/* swap, migration, huge zero page */
 		return;
 	}
 	f = pte_folio(*pte);
-	if (folio_large(f) || !(f->flags & FOLIO_ANON) || (f->flags & FOLIO_KSM) ||
-	    f->mapcount != 1 || f->swap)
-		c->ok = false;
+	if (folio_large(f))
+		c->why = UVMA_REASON_LARGE_FOLIO;
+	else if (f->flags & FOLIO_KSM)
+		c->why = UVMA_REASON_KSM;
+	else if (!(f->flags & FOLIO_ANON) || f->mapcount != 1)
+		c->why = UVMA_REASON_FOLIO_SHARED;
+	else if (f->swap)
+		c->why = UVMA_REASON_NOT_PRESENT;	/* its data also lives in a swap slot */
 }
 
-bool range_relocatable(const struct uvma_mm *mm, uint64_t start, uint64_t end)
+enum uvma_reason range_relocatable(const struct uvma_mm *mm, uint64_t start, uint64_t end)
 {
-	struct relocatable_ctx c = { true };
+	struct relocatable_ctx c = { UVMA_REASON_NONE };
 
 	pt_walk(&mm->pt, start, end, check_one, &c);
-	return c.ok;
+	return c.why;
+}
+
+void relocate_event(struct uvma_mm *mm, uint64_t start, uint64_t end, uint64_t new_start,
+		    enum uvma_reason why)
+{
+	struct uvma_event ev = {
+		.kind = UVMA_EVENT_RELOCATE,
+		.range = { start, end },
+		.target = { new_start, new_start + (end - start) },
+		.ok = why == UVMA_REASON_NONE,
+		.reason = why,
+	};
+
+	if (!ev.ok)
+		ev.target = (struct uvma_range){ 0, 0 };
+	mm_event(mm, &ev);
 }
 
 struct reconnect_ctx {

@@ -836,6 +836,33 @@ static void matena_eligibility(void **state)
 	assert_int_equal(matena_move(prep_fork_exit), 1);
 	assert_int_equal(matena_move(prep_swap), 2);	/* a swap entry */
 	assert_int_equal(matena_move(prep_migrating), 2);	/* a migration entry */
+	/* the relocation is an event, and so is a refusal, with its reason */
+	{
+		struct log l = { 0 };
+		struct uvma_mm *child;
+		int err;
+
+		env_setup_policy(&e, UVMA_POLICY_MATENA, 0);
+		uvma_sys_set_event_hook(e.sys, log_event, &l);
+		map(&e, 100, 4, RW);
+		write_pages(&e, 100, 4);
+		l.n = 0;
+		assert_int_equal(uvma_mremap(e.mm, P(100), PG(2), PG(2),
+					     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(4)),
+				 (long)P(4));
+		assert_int_equal(l.ev[0].kind, UVMA_EVENT_RELOCATE);
+		assert_true(l.ev[0].ok);
+		assert_int_equal(l.ev[0].target.start, P(4));
+		child = uvma_fork(e.mm, &err);
+		assert_non_null(child);
+		l.n = 0;
+		assert_int_equal(uvma_mremap(e.mm, P(102), PG(2), PG(2),
+					     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(40)),
+				 (long)P(40));
+		assert_int_equal(l.ev[0].kind, UVMA_EVENT_RELOCATE);
+		assert_int_equal(l.ev[0].reason, UVMA_REASON_ANON_VMA_SHARED);
+		env_teardown(&e);
+	}
 	/* the policies not implemented yet refuse to make a machine */
 	{
 		struct uvma_sys_config cfg;
