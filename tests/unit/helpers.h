@@ -79,6 +79,23 @@ static inline void write_pages(struct env *e, unsigned at, unsigned n)
 	assert_int_equal(uvma_touch(e->mm, P(at), PG(n), true), 0);
 }
 
+/* Map @n pages at @at and write them all: a faulted VMA with its own anon_vma. */
+static inline void map_written(struct env *e, unsigned at, unsigned n)
+{
+	map(e, at, n, RW);
+	write_pages(e, at, n);
+}
+
+/* mremap [from, from+n) to @to (MAYMOVE|FIXED); it must succeed. */
+static inline void move_to(struct env *e, unsigned from, unsigned n, unsigned to)
+{
+	long r = uvma_mremap(e->mm, P(from), PG(n), PG(n), UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED,
+			     P(to));
+
+	if (r != (long)P(to))
+		fail_msg("mremap [%u,%u) to %u returned %ld", from, from + n, to, r);
+}
+
 static inline const char *flag_words(uint64_t f, char *buf, size_t size)
 {
 	static const struct {

@@ -18,8 +18,7 @@ static void new_range_merges(void **state)
 	/* t1 T2/T3: new maps after and before a faulted VMA */
 	write_pages(&e, 0, 8);
 	map(&e, 8, 2, RW);
-	map(&e, 20, 2, RW);
-	write_pages(&e, 20, 2);
+	map_written(&e, 20, 2);
 	map(&e, 18, 2, RW);
 	assert_layout(&e, "[0,10) rw-p ac | [18,22) rw-p ac");
 	env_teardown(&e);
@@ -32,16 +31,14 @@ static void gap_fill_between_anon_vmas(void **state)
 	(void)state;
 	env_setup(&e);
 	/* t1 T4: separately faulted neighbours have different anon_vmas */
-	map(&e, 40, 4, RW);
-	write_pages(&e, 40, 4);
+	map_written(&e, 40, 4);
 	map(&e, 46, 2, RW);
 	/* not adjacent at fault time: a fresh anon_vma */
 	write_pages(&e, 46, 2);
 	map(&e, 44, 2, RW);
 	assert_layout(&e, "[40,46) rw-p ac | [46,48) rw-p ac");
 	/* t1 T5: faulted left, unfaulted right: all three */
-	map(&e, 60, 4, RW);
-	write_pages(&e, 60, 4);
+	map_written(&e, 60, 4);
 	map(&e, 66, 2, RW);
 	map(&e, 64, 2, RW);
 	assert_layout(&e, "[40,46) rw-p ac | [46,48) rw-p ac | [60,68) rw-p ac");
@@ -54,8 +51,7 @@ static void mprotect_split_and_merge(void **state)
 
 	(void)state;
 	env_setup(&e);
-	map(&e, 0, 12, RW);
-	write_pages(&e, 0, 12);
+	map_written(&e, 0, 12);
 	assert_int_equal(uvma_mprotect(e.mm, P(4), PG(4), RO), 0);
 	assert_layout(&e, "[0,4) rw-p ac | [4,8) r--p ac | [8,12) rw-p ac");
 	assert_int_equal(uvma_mm_map_count(e.mm), 3);
@@ -79,8 +75,7 @@ static void account_flag_follows_faults(void **state)
 	assert_int_equal(uvma_mprotect(e.mm, P(0), PG(8), RW), 0);
 	assert_layout(&e, "[0,8) rw-p ac");
 	/* A4: faulted RW made RO keeps ac and stays apart from fresh RO memory */
-	map(&e, 20, 4, RW);
-	write_pages(&e, 20, 4);
+	map_written(&e, 20, 4);
 	assert_int_equal(uvma_mprotect(e.mm, P(20), PG(4), RO), 0);
 	map(&e, 24, 4, RO);
 	assert_layout(&e, "[0,8) rw-p ac | [20,24) r--p ac | [24,28) r--p");
@@ -143,14 +138,12 @@ static void mremap_moves(void **state)
 	assert_layout(&e, "[0,8) rw-p ac");
 	/* R2: faulted moved next to unfaulted: not merged */
 	map(&e, 100, 4, RW);
-	map(&e, 200, 4, RW);
-	write_pages(&e, 200, 4);
+	map_written(&e, 200, 4);
 	r = uvma_mremap(e.mm, P(200), PG(4), PG(4), UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(104));
 	assert_int_equal(r, (long)P(104));
 	assert_layout(&e, "[0,8) rw-p ac | [100,104) rw-p ac | [104,108) rw-p ac");
 	/* R3: the faulted tail moved away and back merges again */
-	map(&e, 300, 8, RW);
-	write_pages(&e, 300, 8);
+	map_written(&e, 300, 8);
 	r = uvma_mremap(e.mm, P(304), PG(4), PG(4), UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(400));
 	assert_int_equal(r, (long)P(400));
 	r = uvma_mremap(e.mm, P(400), PG(4), PG(4), UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(304));
@@ -226,8 +219,7 @@ static void dontunmap(void **state)
 
 	(void)state;
 	env_setup(&e);
-	map(&e, 0, 4, RW);
-	write_pages(&e, 0, 4);
+	map_written(&e, 0, 4);
 	assert_int_equal(uvma_mremap(e.mm, P(0), PG(4), PG(4),
 				     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_DONTUNMAP | UVMA_MREMAP_FIXED,
 				     P(20)), (long)P(20));
@@ -249,8 +241,7 @@ static void fork_child_rules(void **state)
 
 	(void)state;
 	env_setup(&e);
-	map(&e, 0, 4, RW);
-	write_pages(&e, 0, 4);
+	map_written(&e, 0, 4);
 	map(&e, 4, 4, RW | UVMA_PROT_EXEC);
 	child = uvma_fork(e.mm, &err);
 	assert_non_null(child);
@@ -389,8 +380,7 @@ static void madvise_flags_and_holes(void **state)
 
 	(void)state;
 	env_setup(&e);
-	map(&e, 0, 12, RW);
-	write_pages(&e, 0, 12);
+	map_written(&e, 0, 12);
 	assert_int_equal(uvma_madvise(e.mm, P(4), PG(4), UVMA_MADV_HUGEPAGE), 0);
 	assert_layout(&e, "[0,4) rw-p ac | [4,8) rw-p ac hg | [8,12) rw-p ac");
 	/* NOHUGEPAGE does not undo HUGEPAGE: it sets nh */
@@ -495,8 +485,7 @@ static void mmap_errors_and_noreplace(void **state)
 	assert_int_equal(uvma_mmap(e.mm, P(2), PG(1), RO, ANON_FIXED, NULL, 0), (long)P(2));
 	assert_layout(&e, "[0,2) rw-p ac | [2,3) r--p | [3,8) rw-p ac");
 	/* t17: identical MAP_FIXED over the middle of a faulted VMA is one VMA again */
-	map(&e, 20, 8, RW);
-	write_pages(&e, 20, 8);
+	map_written(&e, 20, 8);
 	assert_int_equal(uvma_mmap(e.mm, P(22), PG(2), RW, ANON_FIXED, NULL, 0), (long)P(22));
 	assert_int_equal(vma_at(&e, 20).end, P(28));
 	/* MAP_STACK gives nh, MAP_LOCKED lo, MAP_GROWSDOWN gd */
@@ -570,8 +559,7 @@ static void existing_range_cases(void **state)
 	(void)state;
 	env_setup(&e);
 	/* A: prev faulted, middle unfaulted, next unfaulted: one VMA with prev's anon_vma */
-	map(&e, 0, 4, RW);
-	write_pages(&e, 0, 4);
+	map_written(&e, 0, 4);
 	map(&e, 4, 4, RO);
 	map(&e, 8, 4, RW);
 	p = vma_at(&e, 0);
@@ -611,8 +599,7 @@ static void existing_range_cases(void **state)
 	assert_true(n.anon_vma_id != 0);
 	/* E: suffix of middle joins next; middle shrinks keeping its pgoff */
 	map(&e, 80, 4, RO);
-	map(&e, 84, 4, RW);
-	write_pages(&e, 84, 4);
+	map_written(&e, 84, 4);
 	assert_int_equal(uvma_mprotect(e.mm, P(82), PG(2), RW), 0);
 	assert_int_equal(vma_at(&e, 80).end, P(82));
 	assert_int_equal(vma_at(&e, 80).pgoff, P(80) >> 12);
@@ -716,14 +703,10 @@ static void events_say_why(void **state)
 	assert_int_equal(l.ev[2].at, P(4));
 	assert_string_equal(l.call[2], "mprotect");
 	/* a faulted VMA moved next to another faulted one: the anon_vmas differ (checked before pgoff) */
-	map(&e, 20, 4, RW);
-	write_pages(&e, 20, 4);
-	map(&e, 40, 4, RW);
-	write_pages(&e, 40, 4);
+	map_written(&e, 20, 4);
+	map_written(&e, 40, 4);
 	l.n = 0;
-	assert_int_equal(uvma_mremap(e.mm, P(40), PG(4), PG(4),
-				     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(24)),
-			 (long)P(24));
+	move_to(&e, 40, 4, 24);
 	assert_int_equal(l.n, 1);
 	assert_false(l.ev[0].ok);
 	assert_int_equal(l.ev[0].reason, UVMA_REASON_ANON_VMA);
@@ -773,15 +756,11 @@ static unsigned long matena_move(void (*prepare)(struct env *e))
 	unsigned long n;
 
 	env_setup_policy(&e, UVMA_POLICY_MATENA, 16);
-	map(&e, 0, 4, RW);
-	write_pages(&e, 0, 4);
-	map(&e, 100, 4, RW);
-	write_pages(&e, 100, 4);
+	map_written(&e, 0, 4);
+	map_written(&e, 100, 4);
 	if (prepare)
 		prepare(&e);
-	assert_int_equal(uvma_mremap(e.mm, P(100), PG(4), PG(4),
-				     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(4)),
-			 (long)P(4));
+	move_to(&e, 100, 4, 4);
 	n = uvma_mm_map_count(e.mm);
 	/* whatever happened, every page is still where its data is */
 	for (unsigned int i = 0; i < 8; i++) {
@@ -844,21 +823,16 @@ static void matena_eligibility(void **state)
 
 		env_setup_policy(&e, UVMA_POLICY_MATENA, 0);
 		uvma_sys_set_event_hook(e.sys, log_event, &l);
-		map(&e, 100, 4, RW);
-		write_pages(&e, 100, 4);
+		map_written(&e, 100, 4);
 		l.n = 0;
-		assert_int_equal(uvma_mremap(e.mm, P(100), PG(2), PG(2),
-					     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(4)),
-				 (long)P(4));
+		move_to(&e, 100, 2, 4);
 		assert_int_equal(l.ev[0].kind, UVMA_EVENT_RELOCATE);
 		assert_true(l.ev[0].ok);
 		assert_int_equal(l.ev[0].target.start, P(4));
 		child = uvma_fork(e.mm, &err);
 		assert_non_null(child);
 		l.n = 0;
-		assert_int_equal(uvma_mremap(e.mm, P(102), PG(2), PG(2),
-					     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(40)),
-				 (long)P(40));
+		move_to(&e, 102, 2, 40);
 		assert_int_equal(l.ev[0].kind, UVMA_EVENT_RELOCATE);
 		assert_int_equal(l.ev[0].reason, UVMA_REASON_ANON_VMA_SHARED);
 		env_teardown(&e);
@@ -873,13 +847,9 @@ static void matena_eligibility(void **state)
 	}
 	/* linux keeps two */
 	env_setup_policy(&e, UVMA_POLICY_LINUX, 0);
-	map(&e, 0, 4, RW);
-	write_pages(&e, 0, 4);
-	map(&e, 100, 4, RW);
-	write_pages(&e, 100, 4);
-	assert_int_equal(uvma_mremap(e.mm, P(100), PG(4), PG(4),
-				     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(4)),
-			 (long)P(4));
+	map_written(&e, 0, 4);
+	map_written(&e, 100, 4);
+	move_to(&e, 100, 4, 4);
 	assert_int_equal(uvma_mm_map_count(e.mm), 2);
 	env_teardown(&e);
 }
