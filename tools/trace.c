@@ -114,6 +114,11 @@ const char *op_name(enum op_kind k)
 	return kind_names[k];
 }
 
+const char *policy_name(int bit)
+{
+	return bit >= 0 && (size_t)bit < sizeof(policies) / sizeof(policies[0]) ? policies[bit] : "?";
+}
+
 int policy_bit(const char *name)
 {
 	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)

@@ -93,5 +93,6 @@ const char *op_name(enum op_kind k);
 int op_format(const struct trace *t, const struct op *op, char *buf, size_t size);
 /* The policy bit of a policy name (linux = bit 0), or -1. */
 int policy_bit(const char *name);
+const char *policy_name(int bit);
 
 #endif
