@@ -168,8 +168,10 @@ struct uvma_alloc_ops {
  * follows), and two different anon_vmas merge when the absorbed one is such
  * a root (its folios move to the survivor's anon_vma).  Large folios, swap
  * and migration entries make memory ineligible (the RFC predates them).
- * RELOCATE, AUTO and IDEAL are not implemented yet: creating a machine with
- * them fails.
+ * AUTO is the June 2025 proposal: no flag, a folio's COW-sharing history
+ * decides, the memory ends as if faulted at its new place (docs/policies.md).
+ * RELOCATE and IDEAL are not implemented yet: creating a machine with them
+ * fails.
  */
 enum uvma_policy {
 	UVMA_POLICY_LINUX,

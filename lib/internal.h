@@ -512,6 +512,19 @@ static inline bool policy_matena(const struct uvma_mm *mm)
 {
 	return mm->sys->cfg.policy == UVMA_POLICY_MATENA;
 }
+static inline bool policy_auto(const struct uvma_mm *mm)
+{
+	return mm->sys->cfg.policy == UVMA_POLICY_AUTO;
+}
+/*
+ * auto: may [start, end) of @vma be relocated?  Migrations there finish and
+ * exclusive large folios crossing the range split first; then no folio
+ * (mapped, swapped or in the swap cache) may ever have been COW-shared.
+ */
+enum uvma_reason auto_relocatable(struct uvma_vma *vma, uint64_t start, uint64_t end);
+/* The VMA at the destination whose anon_vma a first fault there would reuse, or NULL. */
+struct uvma_vma *auto_anon_vma_source(struct uvma_vma *vma, uint64_t start, uint64_t end,
+				      uint64_t pgoff);
 /* Its own root, and no VMA linked to it uses another anon_vma (no fork children). */
 bool anon_vma_unshared(const struct anon_vma *av);
 /*
@@ -521,10 +534,13 @@ bool anon_vma_unshared(const struct anon_vma *av);
 enum uvma_reason range_relocatable(const struct uvma_mm *mm, uint64_t start, uint64_t end);
 void relocate_event(struct uvma_mm *mm, uint64_t start, uint64_t end, uint64_t new_start,
 		    enum uvma_reason why);
-/* Folios in [start, end) of @vma that name @from now name vma->anon_vma; with @reindex
- * their index follows vma's pgoff. */
+/*
+ * Folios in [start, end) of @vma (and swap-cache folios of its swap entries)
+ * that name @from now name vma->anon_vma, their index lowered by @shift (the
+ * old page offset of the range minus the new one; 0 when nothing moved).
+ */
 void reconnect_range(struct uvma_vma *vma, uint64_t start, uint64_t end, const struct anon_vma *from,
-		     bool reindex);
+		     uint64_t shift);
 
 /* Keep an anon_vma alive without a VMA (migration, KSM rmap items). */
 void get_anon_vma(struct anon_vma *av);

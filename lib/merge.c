@@ -199,7 +199,7 @@ static int commit_merge(struct vma_merge *vmg)
 	for (int i = 0; i < 2 && vmg->absorbed[i]; i++)
 		if (vmg->absorbed[i] != vmg->target->anon_vma)
 			reconnect_range(vmg->target, vmg->target->start, vmg->target->end,
-					vmg->absorbed[i], false);
+					vmg->absorbed[i], 0);
 	for (unsigned int i = 0; i < nremove; i++) {
 		if (remove[i]->anon_vma)
 			anon_vma_merge(vmg->target, remove[i]);

@@ -159,8 +159,12 @@ static int shrink_vma(struct vma_remap *vrm)
  * into a neighbour there if possible, else a new VMA (spec 3.13).  *vmap
  * becomes the merged VMA if the source itself was swallowed.
  */
+/*
+ * @anon_from: the VMA whose anon_vma the copy carries: @vma itself, or under
+ * the auto policy the neighbour whose anon_vma a first fault would reuse.
+ */
 static struct uvma_vma *copy_vma(struct uvma_vma **vmap, uint64_t new_addr, uint64_t len,
-				 uint64_t pgoff, bool relocatable)
+				 uint64_t pgoff, bool relocatable, struct uvma_vma *anon_from)
 {
 	struct uvma_vma *vma = *vmap, *new_vma, *prev, *next;
 	struct uvma_mm *mm = vma->mm;
@@ -175,11 +179,11 @@ static struct uvma_vma *copy_vma(struct uvma_vma **vmap, uint64_t new_addr, uint
 	{
 		VMG_NEW(vmg, mm, prev, next, new_addr, new_addr + len, vma->flags, vma->file, pgoff);
 
-		vmg.anon_vma = vma->anon_vma;
+		vmg.anon_vma = anon_from->anon_vma;
 		vmg.policy = vma->policy;
 		vmg.uffd = vma->uffd;
 		vmg.anon_name = vma->anon_name;
-		vmg.copied_from = vma;
+		vmg.copied_from = anon_from;
 		vmg.relocatable = relocatable;
 		new_vma = vma_merge_new_range(&vmg);
 	}
@@ -194,7 +198,8 @@ static struct uvma_vma *copy_vma(struct uvma_vma **vmap, uint64_t new_addr, uint
 	new_vma->start = new_addr;
 	new_vma->end = new_addr + len;
 	new_vma->pgoff = pgoff;
-	if (anon_vma_clone(new_vma, vma))
+	new_vma->anon_vma = anon_from->anon_vma;
+	if (anon_vma_clone(new_vma, anon_from))
 		goto out_free;
 	if (vma_link(mm, new_vma)) {
 		unlink_anon_vmas(new_vma);
@@ -236,7 +241,8 @@ static long move_vma(struct vma_remap *vrm)
 	struct uvma_mm *mm = vrm->mm;
 	struct uvma_vma *vma = vrm->vma, *new_vma;
 	struct anon_vma *old_anon;
-	uint64_t new_pgoff;
+	struct uvma_vma *anon_from;
+	uint64_t new_pgoff, old_pgoff;
 	bool relocate;
 	int err;
 
@@ -255,7 +261,7 @@ static long move_vma(struct vma_remap *vrm)
 			return err;
 	}
 
-	new_pgoff = vma->pgoff + ((vrm->addr - vma->start) >> PAGE_SHIFT);
+	new_pgoff = old_pgoff = vma->pgoff + ((vrm->addr - vma->start) >> PAGE_SHIFT);
 	/*
 	 * matena: faulted memory that nobody else can reach takes the page
 	 * offset of its new address, as if it had been faulted there; its
@@ -272,15 +278,39 @@ static long move_vma(struct vma_remap *vrm)
 		relocate_event(mm, vrm->addr, vrm->addr + vrm->old_len, vrm->new_addr, why);
 		relocate = why == UVMA_REASON_NONE;
 	}
+	anon_from = vma;
+	if (policy_auto(mm) && vma_is_anonymous(vma) && !(vma->flags & UVMA_VM_SHARED) &&
+	    old_anon) {
+		/*
+		 * auto: no flag; every move of faulted memory tries, and what
+		 * blocks is a folio's history, checked before anything moves.
+		 * The memory then ends as if faulted at its new place: pgoff
+		 * from the new address, the anon_vma a first fault there would
+		 * take (a compatible neighbour's, else its own).
+		 */
+		enum uvma_reason why = auto_relocatable(vma, vrm->addr, vrm->addr + vrm->old_len);
+
+		relocate_event(mm, vrm->addr, vrm->addr + vrm->old_len, vrm->new_addr, why);
+		relocate = why == UVMA_REASON_NONE;
+		if (relocate) {
+			struct uvma_vma *n = auto_anon_vma_source(
+				vma, vrm->new_addr, vrm->new_addr + vrm->new_len,
+				vrm->new_addr >> PAGE_SHIFT);
+
+			if (n)
+				anon_from = n;
+		}
+	}
 	if (relocate)
 		new_pgoff = vrm->new_addr >> PAGE_SHIFT;
-	new_vma = copy_vma(&vma, vrm->new_addr, vrm->new_len, new_pgoff, relocate);
+	new_vma = copy_vma(&vma, vrm->new_addr, vrm->new_len, new_pgoff, relocate, anon_from);
 	if (!new_vma)
 		return -ENOMEM;
 	vrm->vma = vma;
 	err = move_page_tables(new_vma, vrm->new_addr, vma, vrm->addr, vrm->old_len);
 	if (!err && relocate)
-		reconnect_range(new_vma, vrm->new_addr, vrm->new_addr + vrm->old_len, old_anon, true);
+		reconnect_range(new_vma, vrm->new_addr, vrm->new_addr + vrm->old_len, old_anon,
+				old_pgoff - new_pgoff);
 	if (!err && vma->ops && vma->ops->no_mremap) {
 		/* The mapping refuses to move: put the entries back. */
 		err = -EINVAL;

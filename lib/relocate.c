@@ -94,29 +94,148 @@ void relocate_event(struct uvma_mm *mm, uint64_t start, uint64_t end, uint64_t n
 struct reconnect_ctx {
 	struct uvma_vma *vma;
 	const struct anon_vma *from;
-	bool reindex;
+	uint64_t shift;		/* old page offset - new page offset */
+	const struct uvma_folio *last;	/* a large folio is moved once */
 };
+
+static void reconnect_folio(struct reconnect_ctx *c, struct uvma_folio *f)
+{
+	if (!(f->flags & FOLIO_ANON) || (f->flags & FOLIO_KSM) || f->mapping != c->from ||
+	    f == c->last)
+		return;
+	/* folio_move_anon_rmap, and the index its pages have at their new place */
+	f->mapping = c->vma->anon_vma;
+	f->index -= c->shift;
+	c->last = f;
+}
 
 static void reconnect_one(void *ctx, uint64_t addr, pte_t *pte)
 {
 	struct reconnect_ctx *c = ctx;
-	struct uvma_folio *f;
 
-	if (!pte_is_folio(*pte))
-		return;
-	f = pte_folio(*pte);
-	if (!(f->flags & FOLIO_ANON) || (f->flags & FOLIO_KSM) || f->mapping != c->from)
-		return;
-	/* folio_move_anon_rmap, and for a moved page its index from the new pgoff */
-	f->mapping = c->vma->anon_vma;
-	if (c->reindex)
-		f->index = linear_page_index(c->vma, addr);
+	(void)addr;
+	if (pte_is_folio(*pte))
+		reconnect_folio(c, pte_folio(*pte));
+	else if (pte_is_swap(*pte) && c->vma->mm->sys->swap[swp_slot(*pte)].cache)
+		/* the swap-cache copy is what the next fault maps */
+		reconnect_folio(c, c->vma->mm->sys->swap[swp_slot(*pte)].cache);
 }
 
 void reconnect_range(struct uvma_vma *vma, uint64_t start, uint64_t end, const struct anon_vma *from,
-		     bool reindex)
+		     uint64_t shift)
 {
-	struct reconnect_ctx c = { vma, from, reindex };
+	struct reconnect_ctx c = { vma, from, shift, NULL };
 
 	pt_walk(&vma->mm->pt, start, end, reconnect_one, &c);
+}
+
+/* ---- auto: per-folio history, no undo ------------------------------------------------ */
+
+struct auto_ctx {
+	struct uvma_sys *sys;
+	const struct anon_vma *av;	/* the VMA's: every folio must name it */
+	enum uvma_reason why;
+	int err;
+};
+
+static void finish_migration(void *ctx, uint64_t addr, pte_t *pte)
+{
+	struct auto_ctx *c = ctx;
+
+	(void)addr;
+	if (!c->err && pte_is_migration(*pte))
+		c->err = migration_entry_wait(c->sys, *pte);
+}
+
+static bool folio_was_shared(const struct uvma_folio *f)
+{
+	if (f->flags & (FOLIO_EVER_SHARED | FOLIO_KSM))
+		return true;
+	if (!folio_large(f))
+		return f->mapcount > 1;
+	return folio_large_maybe_shared(f);
+}
+
+static void auto_check_one(void *ctx, uint64_t addr, pte_t *pte)
+{
+	struct auto_ctx *c = ctx;
+
+	(void)addr;
+	if (c->why)
+		return;
+	if (pte_is_folio(*pte)) {
+		if (folio_was_shared(pte_folio(*pte)))
+			c->why = UVMA_REASON_FOLIO_SHARED;
+		else if (pte_folio(*pte)->mapping != c->av)
+			c->why = UVMA_REASON_ANON_VMA_SHARED;	/* an ancestor's folio */
+	} else if (pte_is_swap(*pte)) {
+		const struct swap_slot *s = &c->sys->swap[swp_slot(*pte)];
+
+		if ((s->flags & SWP_EVER_SHARED) || s->count > 1 ||
+		    (s->cache && folio_was_shared(s->cache)))
+			c->why = UVMA_REASON_FOLIO_SHARED;
+	} else if (pte_is_migration(*pte)) {
+		c->why = UVMA_REASON_NOT_PRESENT;
+	}
+}
+
+struct crossing_ctx {
+	const struct uvma_vma *vma;
+	uint64_t lo, hi;	/* the range's page offsets */
+	bool crossing;
+};
+
+static void find_crossing(void *ctx, uint64_t addr, pte_t *pte)
+{
+	struct crossing_ctx *c = ctx;
+	const struct uvma_folio *f;
+
+	(void)addr;
+	if (!pte_is_folio(*pte) || !folio_large(pte_folio(*pte)))
+		return;
+	f = pte_folio(*pte);
+	if (f->index < c->lo || f->index + (uint64_t)folio_nr_pages(f) > c->hi)
+		c->crossing = true;
+}
+
+enum uvma_reason auto_relocatable(struct uvma_vma *vma, uint64_t start, uint64_t end)
+{
+	struct auto_ctx c = { .sys = vma->mm->sys, .av = vma->anon_vma };
+	struct crossing_ctx x = { .vma = vma, .lo = linear_page_index(vma, start),
+				  .hi = linear_page_index(vma, end) };
+
+	/* a fault on a migration entry waits for it; so does relocation */
+	pt_walk(&vma->mm->pt, start, end, finish_migration, &c);
+	if (c.err)
+		return UVMA_REASON_NOMEM;
+	thp_split_partial_folios(vma, start, end, false);
+	pt_walk(&vma->mm->pt, start, end, auto_check_one, &c);
+	if (c.why)
+		return c.why;
+	/* a large folio still crossing the range (shared or not splittable) stays */
+	pt_walk(&vma->mm->pt, start, end, find_crossing, &x);
+	return x.crossing ? UVMA_REASON_LARGE_FOLIO : UVMA_REASON_NONE;
+}
+
+/*
+ * find_mergeable_anon_vma at the destination: the next VMA first, then prev,
+ * if adjacent and compatible (flags but for access bits, file, policy,
+ * linear offsets) and never forked into.
+ */
+struct uvma_vma *auto_anon_vma_source(struct uvma_vma *vma, uint64_t start, uint64_t end,
+				      uint64_t pgoff)
+{
+	struct uvma_vma probe = *vma;
+	struct uvma_vma *next = vma_find(vma->mm, start), *prev = vma_find_prev(vma->mm, start);
+
+	probe.start = start;
+	probe.end = end;
+	probe.pgoff = pgoff;
+	if (next && next != vma && next->start == end && next->anon_vma &&
+	    list_is_singular(&next->anon_vma_chain) && anon_vma_compatible(&probe, next))
+		return next;
+	if (prev && prev != vma && prev->end == start && prev->anon_vma &&
+	    list_is_singular(&prev->anon_vma_chain) && anon_vma_compatible(prev, &probe))
+		return prev;
+	return NULL;
 }

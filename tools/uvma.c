@@ -322,7 +322,7 @@ static int run_one(const char *path, int pol, int show_maps, enum event_format e
 static int cmd_run(int argc, char **argv)
 {
 	/* the policies implemented so far; "all" runs each */
-	static const int implemented[] = { UVMA_POLICY_LINUX, UVMA_POLICY_MATENA };
+	static const int implemented[] = { UVMA_POLICY_LINUX, UVMA_POLICY_MATENA, UVMA_POLICY_AUTO };
 	int pol = 0, show_maps = 0, status = 0, files = 0, golden = 0, all = 0;
 	enum event_format evf = EVENTS_OFF;
 	unsigned long nlines = 0;
@@ -351,10 +351,11 @@ static int cmd_run(int argc, char **argv)
 				fprintf(stderr, "uvma run: unknown policy '%s'\n", argv[i]);
 				return 2;
 			}
-			if (pol != UVMA_POLICY_LINUX && pol != UVMA_POLICY_MATENA) {
+			if (pol != UVMA_POLICY_LINUX && pol != UVMA_POLICY_MATENA &&
+			    pol != UVMA_POLICY_AUTO) {
 				fprintf(stderr,
-					"uvma run: policy '%s' is not implemented yet; 'linux' and "
-					"'matena' are\n", argv[i]);
+					"uvma run: policy '%s' is not implemented yet; 'linux', "
+					"'matena' and 'auto' are\n", argv[i]);
 				return 2;
 			}
 		} else if (argv[i][0] == '-' && argv[i][1]) {

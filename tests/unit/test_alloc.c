@@ -387,6 +387,15 @@ static void matena_move(void **state)
 	alloc_policy = UVMA_POLICY_LINUX;
 }
 
+/* auto: the same move, which takes prev's anon_vma and merges into it */
+static void auto_move(void **state)
+{
+	(void)state;
+	alloc_policy = UVMA_POLICY_AUTO;
+	fail_every_allocation("auto_move", setup_matena, op_matena_move, REFINE);
+	alloc_policy = UVMA_POLICY_LINUX;
+}
+
 #define CASE_ALLOW(name, setup, op, allow)                                 \
 	static void name(void **state)                                         \
 	{                                                                      \
@@ -468,6 +477,7 @@ int main(void)
 		cmocka_unit_test(fork_pinned),
 		cmocka_unit_test(thp_split),
 		cmocka_unit_test(matena_move),
+		cmocka_unit_test(auto_move),
 	};
 
 	return cmocka_run_group_tests_name("allocation failure", tests, NULL, NULL);

@@ -750,12 +750,14 @@ static void env_setup_policy(struct env *e, enum uvma_policy p, uint64_t swap_pa
 }
 
 /* Map and fault [0,4), map and fault [100,104), prepare, move [100,104) to 4: VMAs after. */
-static unsigned long matena_move(void (*prepare)(struct env *e))
+static struct uvma_page *pinned_page;
+
+static unsigned long policy_move(enum uvma_policy policy, void (*prepare)(struct env *e))
 {
 	struct env e;
 	unsigned long n;
 
-	env_setup_policy(&e, UVMA_POLICY_MATENA, 16);
+	env_setup_policy(&e, policy, 16);
 	map_written(&e, 0, 4);
 	map_written(&e, 100, 4);
 	if (prepare)
@@ -768,8 +770,22 @@ static unsigned long matena_move(void (*prepare)(struct env *e))
 
 		assert_int_equal(uvma_read_value(e.mm, P(i), &v), 0);
 	}
+	if (pinned_page) {
+		uvma_unpin_user_pages(e.sys, &pinned_page, 1, false);
+		pinned_page = NULL;
+	}
 	env_teardown(&e);
 	return n;
+}
+
+static unsigned long matena_move(void (*prepare)(struct env *e))
+{
+	return policy_move(UVMA_POLICY_MATENA, prepare);
+}
+
+static unsigned long auto_move(void (*prepare)(struct env *e))
+{
+	return policy_move(UVMA_POLICY_AUTO, prepare);
 }
 
 static void prep_fork(struct env *e)
@@ -842,7 +858,9 @@ static void matena_eligibility(void **state)
 		struct uvma_sys_config cfg;
 
 		uvma_sys_config_default(&cfg);
-		cfg.policy = UVMA_POLICY_AUTO;
+		cfg.policy = UVMA_POLICY_RELOCATE;
+		assert_null(uvma_sys_create(&cfg));
+		cfg.policy = UVMA_POLICY_IDEAL;
 		assert_null(uvma_sys_create(&cfg));
 	}
 	/* linux keeps two */
@@ -854,9 +872,29 @@ static void matena_eligibility(void **state)
 	env_teardown(&e);
 }
 
+static void prep_pin(struct env *e)
+{
+	/* held across the move; policy_move unpins it before the machine goes */
+	assert_int_equal(uvma_pin_user_pages(e->mm, P(101), 1, true, &pinned_page), 1);
+}
+
+/* auto: the folios' history decides, not the anon_vma's family */
+static void auto_eligibility(void **state)
+{
+	(void)state;
+	assert_int_equal(auto_move(NULL), 1);
+	assert_int_equal(auto_move(prep_fork), 2);	/* shared with a live child */
+	assert_int_equal(auto_move(prep_fork_exit), 2);	/* shared once: still blocks */
+	assert_int_equal(auto_move(prep_swap), 1);	/* an unshared swap entry moves too */
+	assert_int_equal(auto_move(prep_migrating), 1);	/* the migration ends first */
+	assert_int_equal(auto_move(prep_pin), 1);	/* pins do not block auto */
+	assert_int_equal(matena_move(prep_pin), 1);	/* nor the 2022 RFC */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(auto_eligibility),
 		cmocka_unit_test(matena_eligibility),
 		cmocka_unit_test(events_say_why),
 		cmocka_unit_test(new_range_merges),

@@ -162,15 +162,18 @@ static unsigned long random_programs(enum uvma_policy policy)
 
 static void policies_random(void **state)
 {
-	unsigned long linux_merges, matena_merges;
+	unsigned long linux_merges, matena_merges, auto_merges;
 
 	(void)state;
 	linux_merges = random_programs(UVMA_POLICY_LINUX);
 	matena_merges = random_programs(UVMA_POLICY_MATENA);
-	/* the same programs: matena merges where linux cannot */
-	if (matena_merges <= linux_merges)
-		fail_msg("matena merged %lu times, linux %lu", matena_merges, linux_merges);
-	print_message("merges: linux %lu, matena %lu\n", linux_merges, matena_merges);
+	auto_merges = random_programs(UVMA_POLICY_AUTO);
+	/* the same programs: the relocating policies merge where linux cannot */
+	if (matena_merges <= linux_merges || auto_merges <= linux_merges)
+		fail_msg("merges: linux %lu, matena %lu, auto %lu", linux_merges, matena_merges,
+			 auto_merges);
+	print_message("merges: linux %lu, matena %lu, auto %lu\n", linux_merges, matena_merges,
+		      auto_merges);
 }
 
 int main(void)
