@@ -68,7 +68,7 @@ SCENARIOS := $(wildcard tests/scenarios/*.utrace tests/scenarios/gen/*.utrace \
 		tests/scenarios/policy/*.utrace)
 # the implemented merge policies besides linux, run on the policy scenarios' expect lines
 POLICY_SCENARIOS := $(wildcard tests/scenarios/policy/*.utrace)
-POLICIES := matena auto
+POLICIES := matena relocate auto
 
 check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done

@@ -170,8 +170,11 @@ struct uvma_alloc_ops {
  * and migration entries make memory ineligible (the RFC predates them).
  * AUTO is the June 2025 proposal: no flag, a folio's COW-sharing history
  * decides, the memory ends as if faulted at its new place (docs/policies.md).
- * RELOCATE and IDEAL are not implemented yet: creating a machine with them
- * fails.
+ * RELOCATE is the 2025 series: only mremap calls with MREMAP_RELOCATE_ANON or
+ * MREMAP_MUST_RELOCATE_ANON (or every anonymous move with relocate_all)
+ * relocate, and only memory that is not and may not be COW-shared or
+ * pinned; MUST fails with EFAULT where relocation is impossible.  IDEAL is
+ * not implemented yet: creating a machine with it fails.
  */
 enum uvma_policy {
 	UVMA_POLICY_LINUX,
@@ -199,6 +202,7 @@ struct uvma_sys_config {
 	 */
 	uint32_t thp_orders_always, thp_orders_madvise;
 	enum uvma_policy policy;	/* UVMA_POLICY_LINUX by default */
+	bool relocate_all;		/* RELOCATE: treat every anonymous move as flagged */
 	const struct uvma_alloc_ops *alloc; /* NULL: malloc/free */
 };
 
@@ -509,6 +513,7 @@ enum uvma_reason {
 	UVMA_REASON_LARGE_FOLIO,	/* a large folio (the 2022 RFC predates them) */
 	UVMA_REASON_KSM,		/* a KSM page */
 	UVMA_REASON_NOT_PRESENT,	/* a swap or migration entry, or the huge zero page */
+	UVMA_REASON_FOLIO_PINNED,	/* a folio may be pinned (folio_maybe_dma_pinned) */
 	UVMA_REASONS
 };
 

@@ -36,6 +36,7 @@ static const char *const reason_names[UVMA_REASONS] = {
 	[UVMA_REASON_LARGE_FOLIO] = "large_folio",
 	[UVMA_REASON_KSM] = "ksm",
 	[UVMA_REASON_NOT_PRESENT] = "not_present",
+	[UVMA_REASON_FOLIO_PINNED] = "folio_pinned",
 };
 
 const char *uvma_event_kind_name(enum uvma_event_kind k)

@@ -516,6 +516,18 @@ static inline bool policy_auto(const struct uvma_mm *mm)
 {
 	return mm->sys->cfg.policy == UVMA_POLICY_AUTO;
 }
+
+static inline bool policy_relocate(const struct uvma_mm *mm)
+{
+	return mm->sys->cfg.policy == UVMA_POLICY_RELOCATE;
+}
+/*
+ * relocate (the 2025 series): may [start, end) of @vma be relocated?  The VMA
+ * must have no anon_vma parent and its anon_vma no child; every folio must
+ * be mapped once and not maybe pinned; a large folio crossing the range must
+ * be splittable; no swap-cache or migration entry.  Changes nothing.
+ */
+enum uvma_reason relocate_check(struct uvma_vma *vma, uint64_t start, uint64_t end);
 /*
  * auto: may [start, end) of @vma be relocated?  Migrations there finish and
  * exclusive large folios crossing the range split first; then no folio

@@ -303,6 +303,16 @@ static struct uvma_vma *merge_new_range(struct vma_merge *vmg)
 	return vmg->target;
 }
 
+bool vma_merge_possible(struct vma_merge *vmg)
+{
+	bool left;
+
+	if (vmg->flags & VM_SPECIAL)
+		return false;
+	left = can_merge_left(vmg);
+	return can_merge_right(vmg, left) || left;
+}
+
 struct uvma_vma *vma_merge_new_range(struct vma_merge *vmg)
 {
 	struct uvma_event ev;

@@ -79,6 +79,8 @@ struct vma_merge {
 	}
 
 struct uvma_vma *vma_merge_new_range(struct vma_merge *vmg);
+/* Would vma_merge_new_range() merge @vmg?  Changes nothing (relocate's cheap path). */
+bool vma_merge_possible(struct vma_merge *vmg);
 int vma_expand(struct vma_merge *vmg) __must_check;
 struct uvma_vma *vma_merge_extend(struct uvma_vma *vma, uint64_t delta);
 

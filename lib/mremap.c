@@ -48,8 +48,12 @@ static bool vrm_overlaps(const struct vma_remap *vrm)
 static int check_mremap_params(struct vma_remap *vrm)
 {
 	uint64_t max = vrm->mm->sys->cfg.max_map_count;
+	uint64_t known = UVMA_MREMAP_FIXED | UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_DONTUNMAP;
 
-	if (vrm->flags & ~(UVMA_MREMAP_FIXED | UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_DONTUNMAP))
+	/* the relocation flags exist only where the 2025 series is applied */
+	if (policy_relocate(vrm->mm))
+		known |= UVMA_MREMAP_RELOCATE_ANON | UVMA_MREMAP_MUST_RELOCATE_ANON;
+	if (vrm->flags & ~known)
 		return -EINVAL;
 	if (vrm->addr & ~PAGE_MASK)
 		return -EINVAL;
@@ -236,6 +240,41 @@ static void unmap_source_vma(struct vma_remap *vrm)
 	}
 }
 
+/*
+ * relocate: 1 to relocate this move, 0 for an ordinary move (the fallback,
+ * or no need: an ordinary merge already works, the no-op case), or -EFAULT
+ * for MREMAP_MUST_RELOCATE_ANON where relocation is impossible; nothing has
+ * changed when it returns.  Large folios crossing the range are split after.
+ */
+static int relocate_decide(struct vma_remap *vrm, struct uvma_vma *vma)
+{
+	struct uvma_mm *mm = vrm->mm;
+	uint64_t start = vrm->addr, end = vrm->addr + vrm->old_len;
+	enum uvma_reason why;
+	bool possible;
+
+	{
+		VMG_NEW(vmg, mm, vma_find_prev(mm, vrm->new_addr), vma_find(mm, vrm->new_addr),
+			vrm->new_addr, vrm->new_addr + vrm->new_len, vma->flags, vma->file,
+			vma->pgoff + ((start - vma->start) >> PAGE_SHIFT));
+
+		vmg.anon_vma = vma->anon_vma;
+		vmg.policy = vma->policy;
+		vmg.uffd = vma->uffd;
+		vmg.anon_name = vma->anon_name;
+		vmg.copied_from = vma;
+		possible = vma_merge_possible(&vmg);
+	}
+	if (possible)
+		return 0;
+	why = relocate_check(vma, start, end);
+	relocate_event(mm, start, end, vrm->new_addr, why);
+	if (why != UVMA_REASON_NONE)
+		return (vrm->flags & UVMA_MREMAP_MUST_RELOCATE_ANON) ? -EFAULT : 0;
+	thp_split_partial_folios(vma, start, end, false);
+	return 1;
+}
+
 static long move_vma(struct vma_remap *vrm)
 {
 	struct uvma_mm *mm = vrm->mm;
@@ -251,6 +290,18 @@ static long move_vma(struct vma_remap *vrm)
 	if (vma->ops && vma->ops->no_split &&
 	    (vma->start != vrm->addr || vma->end != vrm->addr + vrm->old_len))
 		return -EINVAL;
+	/* relocate: decide before anything changes, so that MUST can fail cleanly */
+	relocate = false;
+	if (policy_relocate(mm) && vma_is_anonymous(vma) && !(vma->flags & UVMA_VM_SHARED) &&
+	    vma->anon_vma &&
+	    ((vrm->flags & (UVMA_MREMAP_RELOCATE_ANON | UVMA_MREMAP_MUST_RELOCATE_ANON)) ||
+	     mm->sys->cfg.relocate_all)) {
+		int r = relocate_decide(vrm, vma);
+
+		if (r < 0)
+			return r;
+		relocate = r;
+	}
 	/*
 	 * KSM's rmap items are keyed by address: the pages to move are copied
 	 * out of their KSM folios first (the flag stays, KSM may merge again).
@@ -268,7 +319,6 @@ static long move_vma(struct vma_remap *vrm)
 	 * folios follow once they have moved.
 	 */
 	old_anon = vma->anon_vma;
-	relocate = false;
 	if (policy_matena(mm) && vma_is_anonymous(vma) && !(vma->flags & UVMA_VM_SHARED) &&
 	    old_anon) {
 		enum uvma_reason why = anon_vma_unshared(old_anon)
@@ -292,14 +342,15 @@ static long move_vma(struct vma_remap *vrm)
 
 		relocate_event(mm, vrm->addr, vrm->addr + vrm->old_len, vrm->new_addr, why);
 		relocate = why == UVMA_REASON_NONE;
-		if (relocate) {
-			struct uvma_vma *n = auto_anon_vma_source(
-				vma, vrm->new_addr, vrm->new_addr + vrm->new_len,
-				vrm->new_addr >> PAGE_SHIFT);
+	}
+	if (relocate && (policy_auto(mm) || policy_relocate(mm))) {
+		/* the anon_vma a first fault at the new place would take */
+		struct uvma_vma *n = auto_anon_vma_source(vma, vrm->new_addr,
+							  vrm->new_addr + vrm->new_len,
+							  vrm->new_addr >> PAGE_SHIFT);
 
-			if (n)
-				anon_from = n;
-		}
+		if (n)
+			anon_from = n;
 	}
 	if (relocate)
 		new_pgoff = vrm->new_addr >> PAGE_SHIFT;

@@ -239,3 +239,57 @@ struct uvma_vma *auto_anon_vma_source(struct uvma_vma *vma, uint64_t start, uint
 		return prev;
 	return NULL;
 }
+
+/* ---- relocate: the 2025 series' checks ------------------------------------------------- */
+
+struct rcheck_ctx {
+	const struct uvma_sys *sys;
+	const struct anon_vma *av;
+	enum uvma_reason why;
+};
+
+static void rcheck_one(void *ctx, uint64_t addr, pte_t *pte)
+{
+	struct rcheck_ctx *c = ctx;
+	const struct uvma_folio *f;
+
+	(void)addr;
+	if (c->why)
+		return;
+	if (pte_is_swap(*pte)) {
+		const struct swap_slot *s = &c->sys->swap[swp_slot(*pte)];
+
+		if (s->cache)
+			c->why = UVMA_REASON_NOT_PRESENT;
+		else if (s->count > 1)
+			c->why = UVMA_REASON_FOLIO_SHARED;
+		return;
+	}
+	if (pte_is_migration(*pte)) {
+		c->why = UVMA_REASON_NOT_PRESENT;
+		return;
+	}
+	if (!pte_is_folio(*pte))
+		return;
+	f = pte_folio(*pte);
+	/* KSM pages are copied out by mremap before anything moves */
+	if (f->flags & FOLIO_KSM)
+		return;
+	if (folio_maybe_pinned(f))
+		c->why = UVMA_REASON_FOLIO_PINNED;
+	else if (folio_large(f) ? folio_large_maybe_shared(f) : f->mapcount > 1)
+		c->why = UVMA_REASON_FOLIO_SHARED;
+	else if (f->mapping != c->av)
+		c->why = UVMA_REASON_ANON_VMA_SHARED;
+}
+
+enum uvma_reason relocate_check(struct uvma_vma *vma, uint64_t start, uint64_t end)
+{
+	struct rcheck_ctx c = { .sys = vma->mm->sys, .av = vma->anon_vma };
+
+	/* a fork child (parents) or a forked parent (children): may be COW-shared */
+	if (!list_is_singular(&vma->anon_vma_chain) || !anon_vma_unshared(vma->anon_vma))
+		return UVMA_REASON_ANON_VMA_SHARED;
+	pt_walk(&vma->mm->pt, start, end, rcheck_one, &c);
+	return c.why;
+}

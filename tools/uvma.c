@@ -22,7 +22,7 @@ static const char usage[] =
 	"usage: uvma COMMAND [ARGS]\n"
 	"\n"
 	"  demo                      a faulted anonymous VMA moved next to another: no merge\n"
-	"  run [--policy P|all] [--maps] [--golden] [--trace[=json]] FILE...\n"
+	"  run [--policy P|all] [--relocate-all] [--maps] [--golden] [--trace[=json]] FILE...\n"
 	"                            run traces on the model, check results and expect lines;\n"
 	"                            --golden: against the kernel answers in FILE.golden.gz;\n"
 	"                            --trace: every merge, expand and split, and the counts\n"
@@ -37,6 +37,7 @@ static const char usage[] =
 
 static char *text_a, *text_b, *norm_a, *norm_b;
 static int keep_going;	/* diff: report every differing line, not just the first */
+static int relocate_all;	/* run --relocate-all: every anonymous move is flagged */
 
 static int alloc_buffers(void)
 {
@@ -260,6 +261,7 @@ static int run_one(const char *path, int pol, int show_maps, enum event_format e
 	}
 	uvma_sys_config_default(&machine);
 	machine.policy = (enum uvma_policy)pol;
+	machine.relocate_all = relocate_all && pol == UVMA_POLICY_RELOCATE;
 	if (model_start(&m, &t, CARVEOUT_BASE, NULL, &machine, err, sizeof(err))) {
 		fprintf(stderr, "uvma: %s: %s\n", path, err);
 		trace_free(&t);
@@ -322,7 +324,8 @@ static int run_one(const char *path, int pol, int show_maps, enum event_format e
 static int cmd_run(int argc, char **argv)
 {
 	/* the policies implemented so far; "all" runs each */
-	static const int implemented[] = { UVMA_POLICY_LINUX, UVMA_POLICY_MATENA, UVMA_POLICY_AUTO };
+	static const int implemented[] = { UVMA_POLICY_LINUX, UVMA_POLICY_MATENA,
+					   UVMA_POLICY_RELOCATE, UVMA_POLICY_AUTO };
 	int pol = 0, show_maps = 0, status = 0, files = 0, golden = 0, all = 0;
 	enum event_format evf = EVENTS_OFF;
 	unsigned long nlines = 0;
@@ -333,6 +336,8 @@ static int cmd_run(int argc, char **argv)
 				fprintf(stderr, "uvma run: '%s': --trace or --trace=json\n", argv[i]);
 				return 2;
 			}
+		} else if (!strcmp(argv[i], "--relocate-all")) {
+			relocate_all = 1;
 		} else if (!strcmp(argv[i], "--maps")) {
 			show_maps = 1;
 		} else if (!strcmp(argv[i], "--golden")) {
@@ -351,11 +356,10 @@ static int cmd_run(int argc, char **argv)
 				fprintf(stderr, "uvma run: unknown policy '%s'\n", argv[i]);
 				return 2;
 			}
-			if (pol != UVMA_POLICY_LINUX && pol != UVMA_POLICY_MATENA &&
-			    pol != UVMA_POLICY_AUTO) {
+			if (pol == UVMA_POLICY_IDEAL) {
 				fprintf(stderr,
 					"uvma run: policy '%s' is not implemented yet; 'linux', "
-					"'matena' and 'auto' are\n", argv[i]);
+					"'matena', 'relocate' and 'auto' are\n", argv[i]);
 				return 2;
 			}
 		} else if (argv[i][0] == '-' && argv[i][1]) {

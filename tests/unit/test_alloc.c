@@ -387,6 +387,22 @@ static void matena_move(void **state)
 	alloc_policy = UVMA_POLICY_LINUX;
 }
 
+static long op_relocate_move(struct env *e)
+{
+	return uvma_mremap(e->mm, P(100), PG(4), PG(4),
+			   UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED | UVMA_MREMAP_MUST_RELOCATE_ANON,
+			   P(4));
+}
+
+/* relocate: the same move with MREMAP_MUST_RELOCATE_ANON */
+static void relocate_move(void **state)
+{
+	(void)state;
+	alloc_policy = UVMA_POLICY_RELOCATE;
+	fail_every_allocation("relocate_move", setup_matena, op_relocate_move, REFINE);
+	alloc_policy = UVMA_POLICY_LINUX;
+}
+
 /* auto: the same move, which takes prev's anon_vma and merges into it */
 static void auto_move(void **state)
 {
@@ -478,6 +494,7 @@ int main(void)
 		cmocka_unit_test(thp_split),
 		cmocka_unit_test(matena_move),
 		cmocka_unit_test(auto_move),
+		cmocka_unit_test(relocate_move),
 	};
 
 	return cmocka_run_group_tests_name("allocation failure", tests, NULL, NULL);

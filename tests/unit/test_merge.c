@@ -752,20 +752,28 @@ static void env_setup_policy(struct env *e, enum uvma_policy p, uint64_t swap_pa
 /* Map and fault [0,4), map and fault [100,104), prepare, move [100,104) to 4: VMAs after. */
 static struct uvma_page *pinned_page;
 
-static unsigned long policy_move(enum uvma_policy policy, void (*prepare)(struct env *e))
+/*
+ * Map and write [0,4) and [100,104), @prepare, move [100,104) to 4 with
+ * @mflags: the VMAs after, or the negative result of a failed mremap.
+ */
+static long policy_move_flags(enum uvma_policy policy, void (*prepare)(struct env *e), int mflags)
 {
 	struct env e;
-	unsigned long n;
+	long n;
 
 	env_setup_policy(&e, policy, 16);
 	map_written(&e, 0, 4);
 	map_written(&e, 100, 4);
 	if (prepare)
 		prepare(&e);
-	move_to(&e, 100, 4, 4);
-	n = uvma_mm_map_count(e.mm);
+	n = uvma_mremap(e.mm, P(100), PG(4), PG(4),
+			UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED | mflags, P(4));
+	if (n == (long)P(4))
+		n = (long)uvma_mm_map_count(e.mm);
+	else	/* a failed relocating move changes nothing */
+		assert_int_equal(vma_at(&e, 100).start, P(100));
 	/* whatever happened, every page is still where its data is */
-	for (unsigned int i = 0; i < 8; i++) {
+	for (unsigned int i = 0; n > 0 && i < 8; i++) {
 		uint64_t v;
 
 		assert_int_equal(uvma_read_value(e.mm, P(i), &v), 0);
@@ -776,6 +784,11 @@ static unsigned long policy_move(enum uvma_policy policy, void (*prepare)(struct
 	}
 	env_teardown(&e);
 	return n;
+}
+
+static unsigned long policy_move(enum uvma_policy policy, void (*prepare)(struct env *e))
+{
+	return (unsigned long)policy_move_flags(policy, prepare, 0);
 }
 
 static unsigned long matena_move(void (*prepare)(struct env *e))
@@ -858,8 +871,6 @@ static void matena_eligibility(void **state)
 		struct uvma_sys_config cfg;
 
 		uvma_sys_config_default(&cfg);
-		cfg.policy = UVMA_POLICY_RELOCATE;
-		assert_null(uvma_sys_create(&cfg));
 		cfg.policy = UVMA_POLICY_IDEAL;
 		assert_null(uvma_sys_create(&cfg));
 	}
@@ -876,6 +887,28 @@ static void prep_pin(struct env *e)
 {
 	/* held across the move; policy_move unpins it before the machine goes */
 	assert_int_equal(uvma_pin_user_pages(e->mm, P(101), 1, true, &pinned_page), 1);
+}
+
+/* relocate: only flagged moves; the anon_vma's family and the folios' present state decide */
+static void relocate_eligibility(void **state)
+{
+	const int f = UVMA_MREMAP_RELOCATE_ANON, must = UVMA_MREMAP_MUST_RELOCATE_ANON;
+
+	(void)state;
+	assert_int_equal(policy_move_flags(UVMA_POLICY_RELOCATE, NULL, 0), 2);	/* no flag */
+	assert_int_equal(policy_move_flags(UVMA_POLICY_RELOCATE, NULL, f), 1);
+	assert_int_equal(policy_move_flags(UVMA_POLICY_RELOCATE, NULL, must), 1);
+	assert_int_equal(policy_move_flags(UVMA_POLICY_RELOCATE, prep_fork, f), 2);
+	assert_int_equal(policy_move_flags(UVMA_POLICY_RELOCATE, prep_fork, must), -EFAULT);
+	/* the series looks at the anon_vma's family now: a child that exited is gone */
+	assert_int_equal(policy_move_flags(UVMA_POLICY_RELOCATE, prep_fork_exit, must), 1);
+	assert_int_equal(policy_move_flags(UVMA_POLICY_RELOCATE, prep_pin, f), 2);
+	assert_int_equal(policy_move_flags(UVMA_POLICY_RELOCATE, prep_pin, must), -EFAULT);
+	assert_int_equal(policy_move_flags(UVMA_POLICY_RELOCATE, prep_migrating, must), -EFAULT);
+	assert_int_equal(policy_move_flags(UVMA_POLICY_RELOCATE, prep_swap, must), 1);
+	/* the host kernel does not know the flags */
+	assert_int_equal(policy_move_flags(UVMA_POLICY_LINUX, NULL, f), -EINVAL);
+	assert_int_equal(policy_move_flags(UVMA_POLICY_AUTO, NULL, must), -EINVAL);
 }
 
 /* auto: the folios' history decides, not the anon_vma's family */
@@ -895,6 +928,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(auto_eligibility),
+		cmocka_unit_test(relocate_eligibility),
 		cmocka_unit_test(matena_eligibility),
 		cmocka_unit_test(events_say_why),
 		cmocka_unit_test(new_range_merges),

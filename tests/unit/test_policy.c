@@ -145,6 +145,7 @@ static unsigned long random_programs(enum uvma_policy policy)
 		memset(&w, 0, sizeof(w));
 		uvma_sys_config_default(&cfg);
 		cfg.policy = policy;
+		cfg.relocate_all = true;	/* the programs pass no flags */
 		env_setup_cfg(&w.e, &cfg);
 		w.mm[0] = w.e.mm;
 		for (int step = 0; step < 200; step++)
@@ -162,18 +163,20 @@ static unsigned long random_programs(enum uvma_policy policy)
 
 static void policies_random(void **state)
 {
-	unsigned long linux_merges, matena_merges, auto_merges;
+	unsigned long linux_merges, matena_merges, relocate_merges, auto_merges;
 
 	(void)state;
 	linux_merges = random_programs(UVMA_POLICY_LINUX);
 	matena_merges = random_programs(UVMA_POLICY_MATENA);
+	relocate_merges = random_programs(UVMA_POLICY_RELOCATE);
 	auto_merges = random_programs(UVMA_POLICY_AUTO);
 	/* the same programs: the relocating policies merge where linux cannot */
-	if (matena_merges <= linux_merges || auto_merges <= linux_merges)
-		fail_msg("merges: linux %lu, matena %lu, auto %lu", linux_merges, matena_merges,
-			 auto_merges);
-	print_message("merges: linux %lu, matena %lu, auto %lu\n", linux_merges, matena_merges,
-		      auto_merges);
+	if (matena_merges <= linux_merges || auto_merges <= linux_merges ||
+	    relocate_merges <= linux_merges)
+		fail_msg("merges: linux %lu, matena %lu, relocate %lu, auto %lu", linux_merges,
+			 matena_merges, relocate_merges, auto_merges);
+	print_message("merges: linux %lu, matena %lu, relocate %lu, auto %lu\n", linux_merges,
+		      matena_merges, relocate_merges, auto_merges);
 }
 
 int main(void)
