@@ -796,38 +796,80 @@ static void demo_show(struct uvma_mm *mm, uint64_t lo, uint64_t hi, const char *
 	printf("\n");
 }
 
-static int cmd_demo(void)
+/*
+ * The demonstration under one policy: A and B faulted, B moved right after A.
+ * Returns the map count after the move, or -1; with @show, prints the maps.
+ */
+static long demo_run(enum uvma_policy policy, bool show)
 {
-	struct uvma_sys *sys = uvma_sys_create(NULL);
-	struct uvma_mm *mm = sys ? uvma_mm_create(sys) : NULL;
+	struct uvma_sys_config cfg;
+	struct uvma_sys *sys;
+	struct uvma_mm *mm;
 	const uint64_t base = CARVEOUT_BASE, pg = 4096;
 	const int rw = UVMA_PROT_READ | UVMA_PROT_WRITE;
 	const int flags = UVMA_MAP_PRIVATE | UVMA_MAP_ANONYMOUS | UVMA_MAP_FIXED_NOREPLACE;
-	long r;
+	long r, n = -1;
 
-	if (!mm) {
-		fprintf(stderr, "uvma: out of memory\n");
-		return 1;
-	}
-	printf("uvma demo: the Linux %s VMA rules, modelled in userspace\n\n", "6.18.44");
-	if (uvma_mmap(mm, base, 4 * pg, rw, flags, NULL, 0) < 0 ||
+	uvma_sys_config_default(&cfg);
+	cfg.policy = policy;
+	sys = uvma_sys_create(&cfg);
+	mm = sys ? uvma_mm_create(sys) : NULL;
+	if (!mm || uvma_mmap(mm, base, 4 * pg, rw, flags, NULL, 0) < 0 ||
 	    uvma_mmap(mm, base + 64 * pg, 4 * pg, rw, flags, NULL, 0) < 0 ||
-	    uvma_touch(mm, base, 4 * pg, true) || uvma_touch(mm, base + 64 * pg, 4 * pg, true)) {
-		fprintf(stderr, "uvma: demo set-up failed\n");
+	    uvma_touch(mm, base, 4 * pg, true) || uvma_touch(mm, base + 64 * pg, 4 * pg, true))
+		goto out;
+	if (show)
+		demo_show(mm, base, base + 128 * pg,
+			  "Two private anonymous VMAs, A and B, both written to (faulted):");
+	/* the 2025 series relocates only when asked */
+	r = uvma_mremap(mm, base + 64 * pg, 4 * pg, 4 * pg,
+			UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED |
+				(policy == UVMA_POLICY_RELOCATE ? UVMA_MREMAP_RELOCATE_ANON : 0),
+			base + 4 * pg);
+	if (r < 0)
+		goto out;
+	if (show) {
+		printf("mremap(B, 4 pages, MREMAP_MAYMOVE|MREMAP_FIXED, right after A) = %#lx\n\n", r);
+		demo_show(mm, base, base + 128 * pg, "After the move:");
+	}
+	n = (long)uvma_mm_map_count(mm);
+out:
+	uvma_sys_destroy(sys);
+	return n;
+}
+
+static int cmd_demo(void)
+{
+	static const struct {
+		enum uvma_policy policy;
+		const char *what;
+	} designs[] = {
+		{ UVMA_POLICY_MATENA, "matena   (2022 RFC: pgoff rewritten, anon_vmas merged)" },
+		{ UVMA_POLICY_RELOCATE, "relocate (2025 series, MREMAP_RELOCATE_ANON passed)" },
+		{ UVMA_POLICY_AUTO, "auto     (2025 proposal: no flag, per-folio history)" },
+	};
+	long n;
+
+	printf("uvma demo: the Linux %s VMA rules, modelled in userspace\n\n", "6.18.44");
+	n = demo_run(UVMA_POLICY_LINUX, true);
+	if (n < 0) {
+		fprintf(stderr, "uvma: demo failed\n");
 		return 1;
 	}
-	demo_show(mm, base, base + 128 * pg,
-		  "Two private anonymous VMAs, A and B, both written to (faulted):");
-	r = uvma_mremap(mm, base + 64 * pg, 4 * pg, 4 * pg,
-			UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, base + 4 * pg);
-	printf("mremap(B, 4 pages, MREMAP_MAYMOVE|MREMAP_FIXED, right after A) = %#lx\n\n", r);
-	demo_show(mm, base, base + 128 * pg, "After the move:");
 	printf("A and B are adjacent with identical flags, but they stay two VMAs: B kept the\n"
 	       "page offset of its old address, because its folios' indices were computed from\n"
 	       "it, and it has its own anon_vma.  The merge needs A.pgoff + 4 == B.pgoff.\n"
-	       "Map count: %lu.  The relocation policies (later) show what each design saves.\n",
-	       uvma_mm_map_count(mm));
-	uvma_sys_destroy(sys);
+	       "Map count: %ld.\n\nThe same program under the relocation designs:\n", n);
+	printf("  %-56s %ld VMAs\n", "linux    (the host kernel)", n);
+	for (size_t i = 0; i < sizeof(designs) / sizeof(designs[0]); i++) {
+		n = demo_run(designs[i].policy, false);
+		if (n < 0) {
+			fprintf(stderr, "uvma: demo failed\n");
+			return 1;
+		}
+		printf("  %-56s %ld VMA%s\n", designs[i].what, n, n == 1 ? "" : "s");
+	}
+	printf("(uvma run --policy all FILE compares them on any trace; docs/policies.md.)\n");
 	return 0;
 }
 
