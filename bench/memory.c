@@ -234,6 +234,45 @@ static double model_rmap(unsigned int forks, unsigned long vmas, unsigned long *
 	return median(v, REPS);
 }
 
+/* ---- relocating mremap ----------------------------------------------------------- */
+
+/*
+ * A faulted region moved back and forth between two 2 MiB-aligned places, as
+ * an ordinary move (linux) or relocating each time (relocate, with
+ * MREMAP_RELOCATE_ANON): ns per mremap.
+ */
+static double model_move(enum uvma_policy policy, uint64_t pages, int thp)
+{
+	struct uvma_sys_config cfg;
+	struct uvma_sys *sys;
+	struct uvma_mm *mm;
+	const uint64_t a = BASE, b = BASE + (64UL << 20), len = pages * PG;
+	const int flags = UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED |
+			  (policy == UVMA_POLICY_RELOCATE ? UVMA_MREMAP_RELOCATE_ANON : 0);
+	const unsigned long iters = pages > 64 ? 500 : 20000;
+	double v[REPS];
+
+	uvma_sys_config_default(&cfg);
+	cfg.alloc = &ops;
+	cfg.policy = policy;
+	sys = uvma_sys_create(&cfg);
+	mm = sys ? uvma_mm_create(sys) : NULL;
+	if (!mm || uvma_mmap(mm, a, len, RW, ANON_FIXED, NULL, 0) != (long)a ||
+	    (thp && uvma_madvise(mm, a, len, UVMA_MADV_HUGEPAGE)) || uvma_touch(mm, a, len, true))
+		die("model move set-up");
+	for (int r = 0; r < REPS; r++) {
+		double t = now_ns();
+
+		for (unsigned long i = 0; i < iters; i++)
+			if (uvma_mremap(mm, a, len, len, flags, b) != (long)b ||
+			    uvma_mremap(mm, b, len, len, flags, a) != (long)a)
+				die("model move");
+		v[r] = (now_ns() - t) / (2.0 * iters);
+	}
+	uvma_sys_destroy(sys);
+	return median(v, REPS);
+}
+
 int main(int argc, char **argv)
 {
 	size_t per_page_4k = 0, per_page_thp = 0;
@@ -263,6 +302,26 @@ int main(int argc, char **argv)
 	       walk4, found4);
 	printf("%-46s model %9.1f ns  (%lu mapping found)\n", "rmap walk: anon_vma of 2,000 VMAs",
 	       walk1k, found1k);
+	printf("\nmremap of faulted memory, ordinary (linux) and relocating (relocate, flagged):\n");
+	{
+		static const struct {
+			const char *what;
+			uint64_t pages;
+			int thp;
+		} moves[] = {
+			{ "16 pages", 16, 0 },
+			{ "2 MiB of 4 KiB folios", 512, 0 },
+			{ "2 MiB as one THP", 512, 1 },
+		};
+
+		for (size_t i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
+			double plain = model_move(UVMA_POLICY_LINUX, moves[i].pages, moves[i].thp);
+			double reloc = model_move(UVMA_POLICY_RELOCATE, moves[i].pages, moves[i].thp);
+
+			printf("  %-44s linux %9.1f ns  relocate %9.1f ns  (x%.2f)\n", moves[i].what,
+			       plain, reloc, reloc / plain);
+		}
+	}
 	printf("\nfolio struct: %zu bytes\n", mem.sz.folio);
 	printf("per mapped 4 KiB page: %zu bytes (folio + page table); the kernel's: 72 "
 	       "(struct page 64 + PTE 8)\n", per_page_4k);

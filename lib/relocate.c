@@ -134,6 +134,7 @@ void reconnect_range(struct uvma_vma *vma, uint64_t start, uint64_t end, const s
 struct auto_ctx {
 	struct uvma_sys *sys;
 	const struct anon_vma *av;	/* the VMA's: every folio must name it */
+	const struct uvma_folio *last;	/* a large folio is checked once */
 	enum uvma_reason why;
 	int err;
 };
@@ -164,6 +165,9 @@ static void auto_check_one(void *ctx, uint64_t addr, pte_t *pte)
 	if (c->why)
 		return;
 	if (pte_is_folio(*pte)) {
+		if (pte_folio(*pte) == c->last)
+			return;
+		c->last = pte_folio(*pte);
 		if (folio_was_shared(pte_folio(*pte)))
 			c->why = UVMA_REASON_FOLIO_SHARED;
 		else if (pte_folio(*pte)->mapping != c->av)
@@ -245,6 +249,7 @@ struct uvma_vma *auto_anon_vma_source(struct uvma_vma *vma, uint64_t start, uint
 struct rcheck_ctx {
 	const struct uvma_sys *sys;
 	const struct anon_vma *av;
+	const struct uvma_folio *last;	/* a large folio is checked once */
 	enum uvma_reason why;
 };
 
@@ -273,8 +278,9 @@ static void rcheck_one(void *ctx, uint64_t addr, pte_t *pte)
 		return;
 	f = pte_folio(*pte);
 	/* KSM pages are copied out by mremap before anything moves */
-	if (f->flags & FOLIO_KSM)
+	if ((f->flags & FOLIO_KSM) || f == c->last)
 		return;
+	c->last = f;
 	if (folio_maybe_pinned(f))
 		c->why = UVMA_REASON_FOLIO_PINNED;
 	else if (folio_large(f) ? folio_large_maybe_shared(f) : f->mapcount > 1)
