@@ -367,6 +367,10 @@ static int cmd_run(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (relocate_all && (all || pol != UVMA_POLICY_RELOCATE)) {
+		fprintf(stderr, "uvma run: --relocate-all goes with --policy relocate\n");
+		return 2;
+	}
 	for (int i = 0; i < argc; i++) {
 		int r;
 
