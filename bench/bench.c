@@ -102,8 +102,10 @@ static double m_mmap_munmap(struct model *m, unsigned long iters)
 		long r = uvma_mmap(m->mm, a, PG, UVMA_PROT_READ, UVMA_MAP_PRIVATE | UVMA_MAP_ANONYMOUS,
 				   NULL, 0);
 
-		if (r != (long)a)
-			MUST(-1L);
+		if (r != (long)a) {
+			fprintf(stderr, "bench: mmap at a free hint returned %#lx\n", r);
+			exit(1);
+		}
 		MUST(uvma_munmap(m->mm, (uint64_t)r, PG));
 	}
 	return (now_ns() - t0) / (double)iters;
@@ -235,8 +237,10 @@ static double h_mmap_munmap(unsigned long n, unsigned long iters)
 		char *a = hslot(n) + 3 * PG; /* the gap after a VMA */
 		void *p = mmap(a, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-		if (p != a)
-			MUST(-1L);
+		if (p != a) {
+			fprintf(stderr, "bench: host mmap at a free hint returned %p\n", p);
+			exit(1);
+		}
 		MUST(munmap(p, PG));
 	}
 	return (now_ns() - t0) / (double)iters;

@@ -624,6 +624,12 @@ int folio_page_mapcount(const struct uvma_folio *f, uint64_t idx);
 /* split_folio: order-0 folios (zero-filled anonymous pages: the zero page). */
 int split_folio(struct uvma_sys *sys, struct uvma_folio *f) __must_check;
 bool folio_large_maybe_shared(const struct uvma_folio *f);
+
+/* Is some page of @f mapped more than once (folio_maybe_mapped_shared)? */
+static inline bool folio_mapped_shared(const struct uvma_folio *f)
+{
+	return folio_large(f) ? folio_large_maybe_shared(f) : f->mapcount > 1;
+}
 void thp_split_partial_folios(struct uvma_vma *vma, uint64_t start, uint64_t end, bool whole);
 void folio_free_large(struct uvma_sys *sys, struct uvma_folio *f);
 /* A new folio enters the per-CPU lru_add batch. */

@@ -148,11 +148,6 @@ void ksm_folio_unmapped(struct uvma_sys *sys, struct uvma_folio *f)
 	f->mapping = NULL;
 }
 
-static bool item_of_mm(struct ksm_item *it, const void *mm)
-{
-	return it->mm == mm && !it->stable;
-}
-
 /*
  * An address space exits.  Its unmerged items go; its merged ones stay as
  * orphans (mm NULL) until the next pass, because a fork child may still map
@@ -165,21 +160,28 @@ void ksm_mm_exit(struct uvma_mm *mm)
 
 	if (!k)
 		return;
-	items_prune(mm->sys, k, item_of_mm, mm);
 	for (unsigned long i = 0; i < k->nbuckets; i++) {
 		struct ksm_item **pp = &k->hash[i];
 
 		while (*pp) {
 			struct ksm_item *it = *pp;
+			unsigned long b;
 
 			if (it->mm != mm) {
 				pp = &it->hnext;
 				continue;
 			}
 			*pp = it->hnext;
+			if (!it->stable) {
+				k->nitems--;
+				uvma_free(mm->sys, it, sizeof(*it));
+				continue;
+			}
+			/* filed again under mm NULL (a later bucket may see it again: skipped) */
 			it->mm = NULL;
-			it->hnext = *item_slot(k, NULL, it->addr);
-			*item_slot(k, NULL, it->addr) = it;
+			b = item_hash(NULL, it->addr, k->nbuckets);
+			it->hnext = k->hash[b];
+			k->hash[b] = it;
 		}
 	}
 }

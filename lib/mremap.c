@@ -282,7 +282,7 @@ static long move_vma(struct vma_remap *vrm)
 	struct anon_vma *old_anon;
 	struct uvma_vma *anon_from;
 	uint64_t new_pgoff, old_pgoff;
-	bool relocate;
+	bool faulted, relocate;
 	int err;
 
 	if (mm->map_count >= mm->sys->cfg.max_map_count - 3)
@@ -290,10 +290,11 @@ static long move_vma(struct vma_remap *vrm)
 	if (vma->ops && vma->ops->no_split &&
 	    (vma->start != vrm->addr || vma->end != vrm->addr + vrm->old_len))
 		return -EINVAL;
+	/* faulted private anonymous memory: what the relocation policies act on */
+	faulted = vma_is_anonymous(vma) && !(vma->flags & UVMA_VM_SHARED) && vma->anon_vma;
 	/* relocate: decide before anything changes, so that MUST can fail cleanly */
 	relocate = false;
-	if (policy_relocate(mm) && vma_is_anonymous(vma) && !(vma->flags & UVMA_VM_SHARED) &&
-	    vma->anon_vma &&
+	if (faulted && policy_relocate(mm) &&
 	    ((vrm->flags & (UVMA_MREMAP_RELOCATE_ANON | UVMA_MREMAP_MUST_RELOCATE_ANON)) ||
 	     mm->sys->cfg.relocate_all)) {
 		int r = relocate_decide(vrm, vma);
@@ -313,34 +314,30 @@ static long move_vma(struct vma_remap *vrm)
 	}
 
 	new_pgoff = old_pgoff = vma->pgoff + ((vrm->addr - vma->start) >> PAGE_SHIFT);
-	/*
-	 * matena: faulted memory that nobody else can reach takes the page
-	 * offset of its new address, as if it had been faulted there; its
-	 * folios follow once they have moved.
-	 */
 	old_anon = vma->anon_vma;
-	if (policy_matena(mm) && vma_is_anonymous(vma) && !(vma->flags & UVMA_VM_SHARED) &&
-	    old_anon) {
-		enum uvma_reason why = anon_vma_unshared(old_anon)
-					       ? range_relocatable(mm, vrm->addr, vrm->addr + vrm->old_len)
-					       : UVMA_REASON_ANON_VMA_SHARED;
-
-		relocate_event(mm, vrm->addr, vrm->addr + vrm->old_len, vrm->new_addr, why);
-		relocate = why == UVMA_REASON_NONE;
-	}
 	anon_from = vma;
-	if (policy_auto(mm) && vma_is_anonymous(vma) && !(vma->flags & UVMA_VM_SHARED) &&
-	    old_anon) {
-		/*
-		 * auto: no flag; every move of faulted memory tries, and what
-		 * blocks is a folio's history, checked before anything moves.
-		 * The memory then ends as if faulted at its new place: pgoff
-		 * from the new address, the anon_vma a first fault there would
-		 * take (a compatible neighbour's, else its own).
-		 */
-		enum uvma_reason why = auto_relocatable(vma, vrm->addr, vrm->addr + vrm->old_len);
+	if (faulted && (policy_matena(mm) || policy_auto(mm))) {
+		uint64_t start = vrm->addr, end = vrm->addr + vrm->old_len;
+		enum uvma_reason why;
 
-		relocate_event(mm, vrm->addr, vrm->addr + vrm->old_len, vrm->new_addr, why);
+		if (policy_matena(mm))
+			/*
+			 * matena: faulted memory that nobody else can reach
+			 * takes the page offset of its new address, as if it
+			 * had been faulted there; its folios follow once moved.
+			 */
+			why = anon_vma_unshared(old_anon) ? range_relocatable(mm, start, end)
+							  : UVMA_REASON_ANON_VMA_SHARED;
+		else
+			/*
+			 * auto: no flag; every move of faulted memory tries,
+			 * and what blocks is a folio's history, checked before
+			 * anything moves.  The memory then ends as if faulted
+			 * at its new place: pgoff from the new address, the
+			 * anon_vma a first fault there would take.
+			 */
+			why = auto_relocatable(vma, start, end);
+		relocate_event(mm, start, end, vrm->new_addr, why);
 		relocate = why == UVMA_REASON_NONE;
 	}
 	if (relocate && (policy_auto(mm) || policy_relocate(mm))) {

@@ -126,73 +126,30 @@ struct mss {
 	bool locked;
 };
 
-static void smaps_pte(void *ctx, uint64_t addr, pte_t *pte)
+/*
+ * smaps_account: one page of @f.  A page behind a migration entry (!present)
+ * counts as maybe shared, but not sure how often: its whole size, in the
+ * shared columns.
+ */
+static void smaps_account(struct mss *m, const struct uvma_folio *f, bool young, bool dirty,
+			  int mapcount, bool present)
 {
-	struct mss *m = ctx;
-	struct uvma_folio *f;
-	bool dirty, private;
-	uint64_t pss;
-	int mapcount;
+	bool private = present && (f->refcount == 1 || mapcount < 2);
+	uint64_t pss = PAGE_SIZE << PSS_SHIFT;
 
-	if (pte_is_swap(*pte)) {
-		/* SwapPss divides by the entries that share the slot */
-		uint32_t users = m->vma->mm->sys->swap[swp_slot(*pte)].count;
-
-		m->swap += PAGE_SIZE;
-		m->swap_pss += users >= 2 ? (PAGE_SIZE << PSS_SHIFT) / users : PAGE_SIZE << PSS_SHIFT;
-		return;
-	}
-	if (pte_is_migration(*pte)) {
-		/*
-		 * A page under migration is counted as maybe shared, but not
-		 * sure how often: its whole size, in the shared columns.
-		 */
-		f = migration_folio(*pte);
-		m->resident += PAGE_SIZE;
-		if (f->flags & FOLIO_ANON) {
-			m->anonymous += PAGE_SIZE;
-			if (!(f->flags & (FOLIO_SWAPBACKED | FOLIO_DIRTY)))
-				m->lazyfree += PAGE_SIZE;
-		}
-		if (f->flags & FOLIO_KSM)
-			m->ksm += PAGE_SIZE;
-		if (f->flags & FOLIO_REFERENCED)
-			m->referenced += PAGE_SIZE;
-		m->pss += PAGE_SIZE << PSS_SHIFT;
-		if (f->flags & FOLIO_DIRTY) {
-			m->pss_dirty += PAGE_SIZE << PSS_SHIFT;
-			m->shared_dirty += PAGE_SIZE;
-		} else {
-			m->shared_clean += PAGE_SIZE;
-		}
-		if (m->locked)
-			m->pss_locked += PAGE_SIZE << PSS_SHIFT;
-		return;
-	}
-	if (!pte_is_folio(*pte))
-		return;
-	f = pte_folio(*pte);
-	if (f->flags & FOLIO_KSM)
-		m->ksm += PAGE_SIZE;
-	mapcount = folio_page_mapcount(f, folio_large(f) ? linear_page_index(m->vma, addr) - f->index : 0);
-	if ((*pte & PTE_PMD) && (f->flags & FOLIO_ANON))
-		m->anon_thp += PAGE_SIZE;
-	dirty = (*pte & PTE_DIRTY) || (f->flags & FOLIO_DIRTY);
+	dirty |= (f->flags & FOLIO_DIRTY) != 0;
 	if (f->flags & FOLIO_ANON) {
 		m->anonymous += PAGE_SIZE;
 		if (!(f->flags & FOLIO_SWAPBACKED) && !dirty)
 			m->lazyfree += PAGE_SIZE;
 	}
+	if (f->flags & FOLIO_KSM)
+		m->ksm += PAGE_SIZE;
 	m->resident += PAGE_SIZE;
-	if ((*pte & PTE_YOUNG) || (f->flags & FOLIO_REFERENCED))
+	if (young || (f->flags & FOLIO_REFERENCED))
 		m->referenced += PAGE_SIZE;
-	if (f->refcount == 1 || mapcount < 2) {
-		pss = PAGE_SIZE << PSS_SHIFT;
-		private = true;
-	} else {
-		pss = (PAGE_SIZE << PSS_SHIFT) / (uint64_t)mapcount;
-		private = false;
-	}
+	if (present && !private)
+		pss /= (uint64_t)mapcount;
 	m->pss += pss;
 	if (dirty) {
 		m->pss_dirty += pss;
@@ -207,6 +164,34 @@ static void smaps_pte(void *ctx, uint64_t addr, pte_t *pte)
 	}
 	if (m->locked)
 		m->pss_locked += pss;
+}
+
+static void smaps_pte(void *ctx, uint64_t addr, pte_t *pte)
+{
+	struct mss *m = ctx;
+	struct uvma_folio *f;
+
+	if (pte_is_swap(*pte)) {
+		/* SwapPss divides by the entries that share the slot */
+		uint32_t users = m->vma->mm->sys->swap[swp_slot(*pte)].count;
+
+		m->swap += PAGE_SIZE;
+		m->swap_pss += users >= 2 ? (PAGE_SIZE << PSS_SHIFT) / users : PAGE_SIZE << PSS_SHIFT;
+		return;
+	}
+	if (pte_is_migration(*pte)) {
+		smaps_account(m, migration_folio(*pte), false, false, 0, false);
+		return;
+	}
+	if (!pte_is_folio(*pte))
+		return;
+	f = pte_folio(*pte);
+	if ((*pte & PTE_PMD) && (f->flags & FOLIO_ANON))
+		m->anon_thp += PAGE_SIZE;
+	smaps_account(m, f, *pte & PTE_YOUNG, *pte & PTE_DIRTY,
+		      folio_page_mapcount(f, folio_large(f) ? linear_page_index(m->vma, addr) - f->index
+							    : 0),
+		      true);
 }
 
 static void vma_usage(const struct uvma_vma *vma, struct mss *m)

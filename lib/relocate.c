@@ -150,11 +150,7 @@ static void finish_migration(void *ctx, uint64_t addr, pte_t *pte)
 
 static bool folio_was_shared(const struct uvma_folio *f)
 {
-	if (f->flags & (FOLIO_EVER_SHARED | FOLIO_KSM))
-		return true;
-	if (!folio_large(f))
-		return f->mapcount > 1;
-	return folio_large_maybe_shared(f);
+	return (f->flags & (FOLIO_EVER_SHARED | FOLIO_KSM)) || folio_mapped_shared(f);
 }
 
 static void auto_check_one(void *ctx, uint64_t addr, pte_t *pte)
@@ -283,7 +279,7 @@ static void rcheck_one(void *ctx, uint64_t addr, pte_t *pte)
 	c->last = f;
 	if (folio_maybe_pinned(f))
 		c->why = UVMA_REASON_FOLIO_PINNED;
-	else if (folio_large(f) ? folio_large_maybe_shared(f) : f->mapcount > 1)
+	else if (folio_mapped_shared(f))
 		c->why = UVMA_REASON_FOLIO_SHARED;
 	else if (f->mapping != c->av)
 		c->why = UVMA_REASON_ANON_VMA_SHARED;
