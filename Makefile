@@ -68,7 +68,10 @@ SCENARIOS := $(wildcard tests/scenarios/*.utrace tests/scenarios/gen/*.utrace \
 		tests/scenarios/policy/*.utrace)
 # the implemented merge policies besides linux, run on the policy scenarios' expect lines
 POLICY_SCENARIOS := $(wildcard tests/scenarios/policy/*.utrace)
-POLICIES := matena relocate auto
+POLICIES := matena relocate auto ideal
+# model-only policy scenarios (swap, KSM, pins, migration): no kernel answers; their
+# moves carry no flag, so relocate runs them with --relocate-all
+POLICY_MODEL_SCENARIOS := $(wildcard tests/scenarios/policy/model/*.utrace)
 
 check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
@@ -79,6 +82,11 @@ check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent
 		echo "== policy $$p: $(words $(POLICY_SCENARIOS)) scenarios, checker after every call"; \
 		$(O)/dbg/uvma run --policy $$p $(POLICY_SCENARIOS) > $(O)/policy-$$p.log || \
 			{ grep -v ': ok' $(O)/policy-$$p.log; exit 1; }; \
+	done
+	@echo "== model-only policy scenarios: $(words $(POLICY_MODEL_SCENARIOS)) under each policy"
+	@for p in linux matena auto ideal "relocate --relocate-all"; do \
+		$(O)/dbg/uvma run --policy $$p $(POLICY_MODEL_SCENARIOS) > $(O)/policy-model.log || \
+			{ echo "policy $$p:"; grep -v ': ok' $(O)/policy-model.log; exit 1; }; \
 	done
 	@echo "== merge tracing: uvma run --trace says why the moved faulted VMA does not merge"
 	@$(O)/dbg/uvma run --trace tests/scenarios/mremap-faulted.utrace > $(O)/trace.log

@@ -174,7 +174,9 @@ struct uvma_alloc_ops {
  * MREMAP_MUST_RELOCATE_ANON (or every anonymous move with relocate_all)
  * relocate, and only memory that is not and may not be COW-shared or
  * pinned; MUST fails with EFAULT where relocation is impossible.  IDEAL is
- * not implemented yet: creating a machine with it fails.
+ * the upper bound for reports: what would block the others is unshared
+ * first (COW copies, swap-in, splits), then anonymous memory merges whenever
+ * all but its anon identity and page offset agree.
  */
 enum uvma_policy {
 	UVMA_POLICY_LINUX,

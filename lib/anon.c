@@ -232,7 +232,8 @@ void unlink_anon_vmas(struct uvma_vma *vma)
 /* @next is merged into @vma, which has the same anon_vma: drop next's links. */
 void anon_vma_merge(struct uvma_vma *vma, struct uvma_vma *next)
 {
-	/* only the matena policy merges different anon_vmas (their folios moved first) */
-	UVMA_BUG_ON(vma->anon_vma != next->anon_vma && !policy_matena(vma->mm));
+	/* only matena and ideal merge different anon_vmas (their folios moved first) */
+	UVMA_BUG_ON(vma->anon_vma != next->anon_vma && !policy_matena(vma->mm) &&
+		    !policy_ideal(vma->mm));
 	unlink_anon_vmas(next);
 }

@@ -429,6 +429,28 @@ int unshare_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
 	return wp_anon(vma, addr, pte, true);
 }
 
+int copy_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
+{
+	struct uvma_folio *f = pte_folio(*pte);
+	uint64_t idx;
+	pte_t old;
+	int err;
+
+	if (*pte & PTE_PMD)
+		thp_split_at(vma->mm, addr);
+	old = *pte;
+	idx = folio_idx(vma, f, addr);
+	err = new_anon_page(vma, addr, pte, f, (unsigned int)idx);
+	if (err) {
+		*pte = old;
+		return err;
+	}
+	/* a copy, not a write: the page is as dirty as it was */
+	*pte = (*pte & ~PTE_DIRTY) | (old & PTE_DIRTY);
+	folio_unmap_page(vma->mm->sys, f, idx, vma->flags & UVMA_VM_LOCKED);
+	return 0;
+}
+
 static int expand_downwards(struct uvma_vma *vma, uint64_t addr)
 {
 	struct uvma_mm *mm = vma->mm;

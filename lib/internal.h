@@ -521,6 +521,19 @@ static inline bool policy_relocate(const struct uvma_mm *mm)
 {
 	return mm->sys->cfg.policy == UVMA_POLICY_RELOCATE;
 }
+static inline bool policy_ideal(const struct uvma_mm *mm)
+{
+	return mm->sys->cfg.policy == UVMA_POLICY_IDEAL;
+}
+/*
+ * ideal: after this, every anonymous folio mapped in [start, end) of @vma is
+ * exclusive, not KSM and inside the range, so that its anon_vma and index
+ * may change: migrations there finish, shared or swap-cached swap entries
+ * are read in, shared and KSM pages unshared, large folios crossing the
+ * range split or their pages copied.  Returns 0 or -ENOMEM (what was done
+ * stays: each step is one the kernel may take at any time).
+ */
+int ideal_prepare(struct uvma_vma *vma, uint64_t start, uint64_t end) __must_check;
 /*
  * relocate (the 2025 series): may [start, end) of @vma be relocated?  The VMA
  * must have no anon_vma parent and its anon_vma no child; every folio must
@@ -548,8 +561,9 @@ void relocate_event(struct uvma_mm *mm, uint64_t start, uint64_t end, uint64_t n
 		    enum uvma_reason why);
 /*
  * Folios in [start, end) of @vma (and swap-cache folios of its swap entries)
- * that name @from now name vma->anon_vma, their index lowered by @shift (the
- * old page offset of the range minus the new one; 0 when nothing moved).
+ * that name @from (any anon_vma if NULL: ideal, after ideal_prepare) now
+ * name vma->anon_vma, their index lowered by @shift (the old page offset of
+ * the range minus the new one; 0 when nothing moved).
  */
 void reconnect_range(struct uvma_vma *vma, uint64_t start, uint64_t end, const struct anon_vma *from,
 		     uint64_t shift);
@@ -642,6 +656,8 @@ void pcache_destroy(struct uvma_sys *sys, struct pcache *pc);
 int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force) __must_check;
 /* FAULT_FLAG_UNSHARE on the anonymous page @pte maps at @addr. */
 int unshare_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte) __must_check;
+/* ideal: replace the anonymous page @pte maps at @addr by a copy, exclusive or not. */
+int copy_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte) __must_check;
 /* Drop one mapping of page @idx of @f (zap, COW, KSM replacement). */
 void folio_unmap_page(struct uvma_sys *sys, struct uvma_folio *f, uint64_t idx, bool locked);
 void zap_range_keep_guards(struct uvma_vma *vma, uint64_t start, uint64_t end);

@@ -34,6 +34,8 @@ static bool is_mergeable_vma(struct vma_merge *vmg, bool merge_next)
 
 static bool matena_absorbs(struct vma_merge *vmg, struct anon_vma *av, uint64_t start,
 			   uint64_t end, bool checked);
+static bool ideal_absorbs(struct vma_merge *vmg, struct uvma_vma *vma, uint64_t start,
+			  uint64_t end);
 
 /*
  * anon_vma compatibility (spec 3.2).  A fork child never spreads its
@@ -46,23 +48,65 @@ static bool is_mergeable_anon_vma(struct vma_merge *vmg, bool merge_next)
 	struct anon_vma *tgt_anon = tgt->anon_vma;
 	struct anon_vma *src_anon = vmg->anon_vma;
 
-	/* Case 1: src's anon_vma will be duplicated into tgt. */
+	/*
+	 * Case 1: src's anon_vma will be duplicated into tgt.  (ideal: the
+	 * whole chain comes along, so every folio stays reachable.)
+	 */
 	if (!tgt_anon && src_anon) {
-		if (vma_is_fork_child(src) || vma_is_fork_child(vmg->copied_from))
+		if ((vma_is_fork_child(src) || vma_is_fork_child(vmg->copied_from)) &&
+		    !policy_ideal(vmg->mm))
 			return refuse(vmg, MR_FORK_CHILD), false;
 		return true;
 	}
-	/* Case 2: the result takes tgt's anon_vma. */
+	/* Case 2: the result takes tgt's anon_vma (src has no folios to move). */
 	if (tgt_anon && !src_anon) {
-		if (vma_is_fork_child(tgt))
+		if (vma_is_fork_child(tgt) && !policy_ideal(vmg->mm))
 			return refuse(vmg, MR_FORK_CHILD), false;
 		return true;
 	}
 	/* Case 3: both or neither. */
-	if (src_anon != tgt_anon && !matena_absorbs(vmg, src_anon, vmg->start, vmg->end,
-						    !!vmg->copied_from))
+	if (src_anon != tgt_anon &&
+	    !matena_absorbs(vmg, src_anon, vmg->start, vmg->end, !!vmg->copied_from) &&
+	    !ideal_absorbs(vmg, vmg->copied_from ? NULL : src, vmg->start, vmg->end))
 		return refuse(vmg, MR_ANON_VMA), false;
 	return true;
+}
+
+/*
+ * ideal: the target takes the pages @vma maps in [start, end) whatever
+ * their anon_vma.  They are made exclusive just before the commit
+ * (ideal_prepare) and take the target's anon_vma after it.  An mremap copy
+ * (@vma NULL) was prepared before and is reconnected once moved.
+ */
+static bool ideal_absorbs(struct vma_merge *vmg, struct uvma_vma *vma, uint64_t start,
+			  uint64_t end)
+{
+	int i = vmg->ideal[0].vma ? 1 : 0;
+
+	if (!policy_ideal(vmg->mm))
+		return false;
+	if (vma && !(vmg->ideal[0].vma == vma && vmg->ideal[0].start == start)) {
+		vmg->ideal[i].vma = vma;
+		vmg->ideal[i].start = start;
+		vmg->ideal[i].end = end;
+	}
+	return true;
+}
+
+/* ideal: make the pages of the recorded ranges exclusive (before the commit). */
+static int ideal_prepare_absorbed(struct vma_merge *vmg)
+{
+	for (int i = 0; i < 2 && vmg->ideal[i].vma; i++) {
+		struct uvma_vma *vma = vmg->ideal[i].vma;
+		int err;
+
+		if (vma->anon_vma == vmg->target->anon_vma)
+			continue;	/* the same anon_vma has the same chain: nothing moves */
+		err = ideal_prepare(vma, vmg->ideal[i].start, vmg->ideal[i].end);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /*
@@ -113,7 +157,8 @@ static bool can_merge_right(struct vma_merge *vmg, bool merge_left)
 		return refuse(vmg, MR_PGOFF), false;
 	/* Both sides fit the request; they must also fit each other (prev takes next's). */
 	if (merge_left && !are_anon_vmas_compatible(vmg->prev, next) &&
-	    !matena_absorbs(vmg, next->anon_vma, next->start, next->end, false))
+	    !matena_absorbs(vmg, next->anon_vma, next->start, next->end, false) &&
+	    !ideal_absorbs(vmg, next, next->start, next->end))
 		return refuse(vmg, MR_ANON_VMA), false;
 	return true;
 }
@@ -200,6 +245,9 @@ static int commit_merge(struct vma_merge *vmg)
 		if (vmg->absorbed[i] != vmg->target->anon_vma)
 			reconnect_range(vmg->target, vmg->target->start, vmg->target->end,
 					vmg->absorbed[i], 0);
+	/* ideal: the recorded ranges' pages, now exclusive, take the target's */
+	for (int i = 0; i < 2 && vmg->ideal[i].vma; i++)
+		reconnect_range(vmg->target, vmg->ideal[i].start, vmg->ideal[i].end, NULL, 0);
 	for (unsigned int i = 0; i < nremove; i++) {
 		if (remove[i]->anon_vma)
 			anon_vma_merge(vmg->target, remove[i]);
@@ -233,6 +281,8 @@ int vma_expand(struct vma_merge *vmg)
 	 */
 	if (!err && vmg->copied_from)
 		err = dup_anon_vma(target, vmg->copied_from, &anon_dup);
+	if (!err)
+		err = ideal_prepare_absorbed(vmg);
 	if (!err)
 		err = commit_merge(vmg);
 	if (err) {
@@ -446,6 +496,8 @@ static struct uvma_vma *vma_merge_existing_range(struct vma_merge *vmg)
 		}
 		err = dup_anon_vma(next, middle, &anon_dup);
 	}
+	if (!err)
+		err = ideal_prepare_absorbed(vmg);
 	if (!err)
 		err = commit_merge(vmg);
 	if (err) {

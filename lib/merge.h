@@ -49,6 +49,11 @@ struct vma_merge {
 	bool expand_event;		/* mremap growing in place: traced as an expansion */
 	bool relocatable;		/* matena, mremap: the pages to move were checked */
 	struct anon_vma *absorbed[2];	/* matena: anon_vmas whose folios the target takes */
+	/* ideal: ranges whose pages take the target's anon_vma, and the VMA mapping them now */
+	struct {
+		struct uvma_vma *vma;
+		uint64_t start, end;
+	} ideal[2];
 	/* working */
 	bool adjust_middle_start;
 	bool adjust_next_start;

@@ -316,11 +316,17 @@ static long move_vma(struct vma_remap *vrm)
 	new_pgoff = old_pgoff = vma->pgoff + ((vrm->addr - vma->start) >> PAGE_SHIFT);
 	old_anon = vma->anon_vma;
 	anon_from = vma;
-	if (faulted && (policy_matena(mm) || policy_auto(mm))) {
+	if (faulted && (policy_matena(mm) || policy_auto(mm) || policy_ideal(mm))) {
 		uint64_t start = vrm->addr, end = vrm->addr + vrm->old_len;
 		enum uvma_reason why;
 
-		if (policy_matena(mm))
+		if (policy_ideal(mm))
+			/*
+			 * ideal: whatever would block is unshared first;
+			 * only running out of memory leaves an ordinary move.
+			 */
+			why = ideal_prepare(vma, start, end) ? UVMA_REASON_NOMEM : UVMA_REASON_NONE;
+		else if (policy_matena(mm))
 			/*
 			 * matena: faulted memory that nobody else can reach
 			 * takes the page offset of its new address, as if it
@@ -340,7 +346,7 @@ static long move_vma(struct vma_remap *vrm)
 		relocate_event(mm, start, end, vrm->new_addr, why);
 		relocate = why == UVMA_REASON_NONE;
 	}
-	if (relocate && (policy_auto(mm) || policy_relocate(mm))) {
+	if (relocate && (policy_auto(mm) || policy_relocate(mm) || policy_ideal(mm))) {
 		/* the anon_vma a first fault at the new place would take */
 		struct uvma_vma *n = auto_anon_vma_source(vma, vrm->new_addr,
 							  vrm->new_addr + vrm->new_len,
@@ -357,8 +363,8 @@ static long move_vma(struct vma_remap *vrm)
 	vrm->vma = vma;
 	err = move_page_tables(new_vma, vrm->new_addr, vma, vrm->addr, vrm->old_len);
 	if (!err && relocate)
-		reconnect_range(new_vma, vrm->new_addr, vrm->new_addr + vrm->old_len, old_anon,
-				old_pgoff - new_pgoff);
+		reconnect_range(new_vma, vrm->new_addr, vrm->new_addr + vrm->old_len,
+				policy_ideal(mm) ? NULL : old_anon, old_pgoff - new_pgoff);
 	if (!err && vma->ops && vma->ops->no_mremap) {
 		/* The mapping refuses to move: put the entries back. */
 		err = -EINVAL;

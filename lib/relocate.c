@@ -100,8 +100,8 @@ struct reconnect_ctx {
 
 static void reconnect_folio(struct reconnect_ctx *c, struct uvma_folio *f)
 {
-	if (!(f->flags & FOLIO_ANON) || (f->flags & FOLIO_KSM) || f->mapping != c->from ||
-	    f == c->last)
+	if (!(f->flags & FOLIO_ANON) || (f->flags & FOLIO_KSM) ||
+	    (c->from && f->mapping != c->from) || f == c->last)
 		return;
 	/* folio_move_anon_rmap, and the index its pages have at their new place */
 	f->mapping = c->vma->anon_vma;
@@ -294,4 +294,57 @@ enum uvma_reason relocate_check(struct uvma_vma *vma, uint64_t start, uint64_t e
 		return UVMA_REASON_ANON_VMA_SHARED;
 	pt_walk(&vma->mm->pt, start, end, rcheck_one, &c);
 	return c.why;
+}
+
+/* ---- ideal: unshare, then relocate -------------------------------------------------------- */
+
+/*
+ * The upper bound of what any relocation design could merge.  Whatever
+ * blocks the others (sharing by fork, KSM, pins, swap and migration entries,
+ * large folios) is made to go away by steps the kernel itself takes at
+ * other times (COW unsharing, swap-in, migration completing, THP splitting),
+ * so that the folios can then take a new identity as in auto.  A page that
+ * stays shared is copied: memory the other designs would keep shared.
+ */
+int ideal_prepare(struct uvma_vma *vma, uint64_t start, uint64_t end)
+{
+	struct uvma_sys *sys = vma->mm->sys;
+	uint64_t lo = linear_page_index(vma, start), hi = linear_page_index(vma, end);
+	int err = 0;
+
+	thp_split_partial_folios(vma, start, end, false);
+	for (uint64_t a = start; a < end && !err; a += PAGE_SIZE) {
+		pte_t *pte = pt_lookup(&vma->mm->pt, a);
+		struct uvma_folio *f;
+
+		if (!pte) {
+			/* skip the rest of an empty page table */
+			a = (a | (PMD_SIZE - 1)) + 1 - PAGE_SIZE;
+			continue;
+		}
+		if (pte_is_migration(*pte)) {
+			err = migration_entry_wait(sys, *pte);
+			if (err)
+				break;
+		}
+		if (pte_is_swap(*pte)) {
+			const struct swap_slot *s = &sys->swap[swp_slot(*pte)];
+
+			/* a slot only this entry uses carries no identity: it moves as it is */
+			if (s->count <= 1 && !s->cache)
+				continue;
+			err = handle_fault(vma, a, false, true);
+			if (err)
+				break;
+		}
+		if (!pte_is_folio(*pte) || !(pte_folio(*pte)->flags & FOLIO_ANON))
+			continue;
+		f = pte_folio(*pte);
+		if (folio_large(f) && (f->flags & FOLIO_ANON_EXCLUSIVE) &&
+		    (f->index < lo || f->index + (uint64_t)folio_nr_pages(f) > hi))
+			err = copy_anon_page(vma, a, pte);	/* could not be split */
+		else if ((f->flags & FOLIO_KSM) || !(f->flags & FOLIO_ANON_EXCLUSIVE))
+			err = unshare_anon(vma, a, pte);
+	}
+	return err;
 }

@@ -67,28 +67,76 @@ static void walk_anon(struct anon_vma *av, struct uvma_folio *f, rmap_fn fn, voi
 	avtree_query(av, f->index, f->index + (uint64_t)folio_nr_pages(f) - 1, walk_anon_one, &w);
 }
 
+struct ksm_walk {
+	struct walk w;
+	const struct ksm_stable *stable;
+	const struct ksm_item *item;
+	bool new_forks;		/* the second pass: other address spaces */
+};
+
+/* Does @vma reach the folio at @addr through an item before @item (second pass)? */
+static bool covered_before(const struct ksm_walk *k, const struct uvma_vma *vma, uint64_t addr)
+{
+	for (const struct list_head *p = k->stable->items.next; p != &k->item->stable_node;
+	     p = p->next) {
+		const struct ksm_item *it = container_of(p, struct ksm_item, stable_node);
+
+		if (it->addr != addr || it->mm == vma->mm)
+			continue;
+		for (const struct list_head *q = vma->anon_vma_chain.next; q != &vma->anon_vma_chain;
+		     q = q->next)
+			if (container_of(q, struct avc, same_vma)->anon_vma == it->anon_vma)
+				return true;
+	}
+	return false;
+}
+
+/* Has @mm an item of its own for @addr on this stable node (then the first pass found it)? */
+static bool has_own_item(const struct ksm_walk *k, const struct uvma_mm *mm, uint64_t addr)
+{
+	for (const struct list_head *p = k->stable->items.next; p != &k->stable->items; p = p->next) {
+		const struct ksm_item *it = container_of(p, struct ksm_item, stable_node);
+
+		if (it->mm == mm && it->addr == addr)
+			return true;
+	}
+	return false;
+}
+
 static bool walk_ksm_one(struct avc *avc, void *arg)
 {
-	struct walk *w = arg;
+	struct ksm_walk *k = arg;
+	struct walk *w = &k->w;
 	struct uvma_vma *vma = avc->vma;
 	pte_t *pte;
 
 	if (w->addr < vma->start || w->addr >= vma->end)
 		return true;
+	/*
+	 * The first pass looks at the item's own address space; the second at
+	 * the others, children forked since ksmd saw the page, which map it
+	 * through the parent's item.  Each mapping is visited once: not where
+	 * the child has an item of its own, nor twice through two ancestors.
+	 */
+	if ((vma->mm != k->item->mm) != k->new_forks)
+		return true;
+	if (k->new_forks && (has_own_item(k, vma->mm, w->addr) || covered_before(k, vma, w->addr)))
+		return true;
 	pte = pt_lookup(&vma->mm->pt, w->addr);
 	return !pte || !pte_refers_to(*pte, w->f) || w->fn(vma, w->addr, pte, w->ctx);
 }
 
-/* Each rmap item: every VMA of its anon_vma that covers its address. */
+/* Each rmap item: the VMAs of its anon_vma that cover its address, in two passes. */
 static void walk_ksm(struct ksm_stable *stable, struct uvma_folio *f, rmap_fn fn, void *ctx)
 {
-	for (struct list_head *p = stable->items.next; p != &stable->items; p = p->next) {
-		struct ksm_item *item = container_of(p, struct ksm_item, stable_node);
-		struct walk w = { f, fn, ctx, item->addr };
+	for (int pass = 0; pass < 2; pass++)
+		for (struct list_head *p = stable->items.next; p != &stable->items; p = p->next) {
+			struct ksm_item *item = container_of(p, struct ksm_item, stable_node);
+			struct ksm_walk k = { { f, fn, ctx, item->addr }, stable, item, pass == 1 };
 
-		if (!avtree_for_each(item->anon_vma, walk_ksm_one, &w))
-			return;
-	}
+			if (!avtree_for_each(item->anon_vma, walk_ksm_one, &k))
+				return;
+		}
 }
 
 static void walk_file(struct uvma_sys *sys, struct uvma_folio *f, rmap_fn fn, void *ctx)

@@ -116,7 +116,7 @@ struct uvma_sys *uvma_sys_create(const struct uvma_sys_config *cfg)
 		uvma_sys_config_default(&def);
 		cfg = &def;
 	}
-	if (cfg->policy == UVMA_POLICY_IDEAL || (unsigned int)cfg->policy > UVMA_POLICY_IDEAL)
+	if ((unsigned int)cfg->policy > UVMA_POLICY_IDEAL)
 		return NULL;
 	sys = cfg->alloc && cfg->alloc->alloc ? cfg->alloc->alloc(cfg->alloc->ctx, sizeof(*sys))
 					       : malloc(sizeof(*sys));

@@ -158,6 +158,8 @@ int model_start(struct model *m, const struct trace *t, uint64_t base, const cha
 		cfg.thp_orders_always = t->thp_always;
 		cfg.thp_orders_madvise = t->thp_madvise;
 	}
+	if (t->swap_pages)
+		cfg.swap_pages = t->swap_pages;
 	m->sys = uvma_sys_create(&cfg);
 	if (!m->sys) {
 		snprintf(err, errsize, "out of memory");
@@ -207,6 +209,84 @@ static long model_touch(struct uvma_mm *mm, uint64_t addr, uint64_t len, int wri
 	return 0;
 }
 
+/* pin ADDR LEN: the pins stay with the model until unpin (or the end). */
+static long model_pin(struct model *m, int proc, uint64_t addr, uint64_t len, bool write)
+{
+	unsigned long n = (unsigned long)(len >> 12);
+	long r;
+
+	if (m->npins + n > m->cappins) {
+		size_t cap = (m->npins + n) * 2;
+		struct model_pin *p = realloc(m->pins, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		m->pins = p;
+		m->cappins = cap;
+	}
+	{
+		struct uvma_page **pages = calloc(n, sizeof(*pages));
+
+		if (!pages)
+			return -ENOMEM;
+		r = uvma_pin_user_pages(m->mm[proc], addr, n, write, pages);
+		for (long i = 0; i < r; i++) {
+			m->pins[m->npins].proc = proc;
+			m->pins[m->npins++].page = pages[i];
+		}
+		free(pages);
+	}
+	return r;
+}
+
+static void model_unpin(struct model *m, int proc)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->npins; i++) {
+		if (proc < 0 || m->pins[i].proc == proc)
+			uvma_unpin_user_pages(m->sys, &m->pins[i].page, 1, false);
+		else
+			m->pins[k++] = m->pins[i];
+	}
+	m->npins = k;
+}
+
+static long model_migrate(struct model *m, struct uvma_mm *mm, uint64_t addr)
+{
+	long id;
+
+	if (m->nmigrations == m->capmigrations) {
+		size_t cap = m->capmigrations ? m->capmigrations * 2 : 16;
+		long *p = realloc(m->migrations, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		m->migrations = p;
+		m->capmigrations = cap;
+	}
+	id = uvma_migrate_start(mm, addr);
+	if (id < 0)
+		return id;
+	m->migrations[m->nmigrations++] = id;
+	return 0;
+}
+
+/* End every migration still running (those a fault ended already are -ENOENT). */
+static long model_migrate_finish(struct model *m)
+{
+	long r = 0;
+
+	for (size_t i = 0; i < m->nmigrations; i++) {
+		int err = uvma_migrate_finish(m->sys, m->migrations[i]);
+
+		if (err && err != -ENOENT && !r)
+			r = err;
+	}
+	m->nmigrations = 0;
+	return r;
+}
+
 long model_step(struct model *m, const struct trace *t, const struct op *op)
 {
 	struct uvma_mm *mm = m->mm[op->proc];
@@ -218,6 +298,7 @@ long model_step(struct model *m, const struct trace *t, const struct op *op)
 	switch (op->kind) {
 	case OP_CARVEOUT:
 	case OP_THP:
+	case OP_SWAP:
 	case OP_EXPECT_VMAS:
 	case OP_EXPECT_VMA:
 		return 0;
@@ -278,6 +359,17 @@ long model_step(struct model *m, const struct trace *t, const struct op *op)
 		uvma_sys_debug_checks(m->sys, true);
 		return r < 0 ? r : 0;
 	}
+	case OP_KSM_SCAN:
+		return uvma_ksm_scan(m->sys);
+	case OP_PIN:
+		return model_pin(m, op->proc, a, op->len, op->arg);
+	case OP_UNPIN:
+		model_unpin(m, op->proc);
+		return 0;
+	case OP_MIGRATE:
+		return model_migrate(m, mm, a);
+	case OP_MIGRATE_FINISH:
+		return model_migrate_finish(m);
 	case OP_NKINDS:
 		break;
 	}
@@ -295,6 +387,11 @@ void model_smaps(struct model *m, int proc, char *buf, size_t size)
 
 void model_stop(struct model *m)
 {
+	/* a pin or a migration outlives its process; they end with the machine */
+	model_unpin(m, -1);
+	model_migrate_finish(m);
+	free(m->pins);
+	free(m->migrations);
 	uvma_sys_destroy(m->sys);
 	m->sys = NULL;
 }

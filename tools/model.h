@@ -17,6 +17,14 @@ struct model {
 	struct uvma_file *files[TRACE_MAX_FILES];
 	uint64_t base, size;
 	unsigned long max_map_count;	/* the machine's vm.max_map_count */
+	/* model-only lines: pins held (with their process) and migrations running */
+	struct model_pin {
+		int proc;
+		struct uvma_page *page;
+	} *pins;
+	size_t npins, cappins;
+	long *migrations;
+	size_t nmigrations, capmigrations;
 };
 
 /*

@@ -106,7 +106,10 @@ static const char *const kind_names[OP_NKINDS] = {
 	[OP_EXIT] = "exit",		  [OP_PRCTL_MEMORY_MERGE] = "prctl",
 	[OP_PRCTL_ANON_NAME] = "prctl",	  [OP_EXPECT_VMAS] = "expect",
 	[OP_EXPECT_VMA] = "expect",
-	[OP_FILL] = "fill_to_limit",
+	[OP_FILL] = "fill_to_limit",	  [OP_SWAP] = "swap",
+	[OP_KSM_SCAN] = "ksm_scan",	  [OP_PIN] = "pin",
+	[OP_UNPIN] = "unpin",		  [OP_MIGRATE] = "migrate",
+	[OP_MIGRATE_FINISH] = "migrate_finish",
 };
 
 const char *op_name(enum op_kind k)
@@ -579,6 +582,33 @@ static int parse_line(struct parser *p, char *line)
 		if (need(p, argc, 2, "fill_to_limit MARGIN") || parse_u64(argv[1], &d) || d > 1000)
 			return perr(p, "expected 'fill_to_limit MARGIN' (0 to 1000)");
 		op->len = d;
+	} else if (!strcmp(cmd, "swap")) {
+		op->kind = OP_SWAP;
+		if (need(p, argc, 2, "swap SIZE") || parse_size(p, argv[1], &op->len, "size"))
+			return -1;
+		if (!op->len || (op->len & 0xfff) || op->len > (1ULL << 40))
+			return perr(p, "swap size must be whole pages, at most 1 TiB");
+		if (t->swap_pages)
+			return perr(p, "a second swap line");
+		t->swap_pages = op->len >> 12;
+	} else if (!strcmp(cmd, "ksm_scan") || !strcmp(cmd, "unpin") ||
+		   !strcmp(cmd, "migrate_finish")) {
+		op->kind = cmd[0] == 'k' ? OP_KSM_SCAN : cmd[0] == 'u' ? OP_UNPIN : OP_MIGRATE_FINISH;
+		if (need(p, argc, 1, cmd))
+			return -1;
+	} else if (!strcmp(cmd, "pin")) {
+		op->kind = OP_PIN;
+		if (argc != 4 || parse_addr(p, argv[1], &op->addr) ||
+		    parse_size(p, argv[2], &op->len, "length") ||
+		    (strcmp(argv[3], "r") && strcmp(argv[3], "w")))
+			return perr(p, "expected 'pin ADDR LEN r|w'");
+		if (!op->len || (op->len & 0xfff) || op->len > (64ULL << 20))
+			return perr(p, "pin length must be whole pages, at most 64 MiB");
+		op->arg = argv[3][0] == 'w';
+	} else if (!strcmp(cmd, "migrate")) {
+		op->kind = OP_MIGRATE;
+		if (need(p, argc, 2, "migrate ADDR") || parse_addr(p, argv[1], &op->addr))
+			return -1;
 	} else if (!strcmp(cmd, "populate")) {
 		/* MADV_POPULATE_READ or _WRITE over the range (write by default) */
 		op->kind = OP_MADVISE;
@@ -643,8 +673,11 @@ static int parse_line(struct parser *p, char *line)
 	}
 	if (op->policies && op->kind != OP_EXPECT_VMAS && op->kind != OP_EXPECT_VMA)
 		return perr(p, "only expect lines take a policy list");
-	if (op->has_result && (op->kind == OP_CARVEOUT || op->kind == OP_THP || op->kind == OP_FILE))
+	if (op->has_result && (op->kind == OP_CARVEOUT || op->kind == OP_THP ||
+			       op->kind == OP_FILE || op->kind == OP_SWAP))
 		return perr(p, "%s takes no result", cmd);
+	if (op->kind >= OP_SWAP && !t->model_only)
+		t->model_only = p->line;
 	return 0;
 }
 
@@ -930,6 +963,20 @@ int op_format(const struct trace *t, const struct op *op, char *buf, size_t size
 	case OP_FILL:
 		n += (size_t)snprintf(buf + n, size - n, "fill_to_limit %llu",
 				      (unsigned long long)op->len);
+		break;
+	case OP_SWAP:
+		n += (size_t)snprintf(buf + n, size - n, "swap %s", l1);
+		break;
+	case OP_KSM_SCAN:
+	case OP_UNPIN:
+	case OP_MIGRATE_FINISH:
+		n += (size_t)snprintf(buf + n, size - n, "%s", op_name(op->kind));
+		break;
+	case OP_PIN:
+		n += (size_t)snprintf(buf + n, size - n, "pin %s %s %s", a, l1, op->arg ? "w" : "r");
+		break;
+	case OP_MIGRATE:
+		n += (size_t)snprintf(buf + n, size - n, "migrate %s", a);
 		break;
 	case OP_NKINDS:
 		break;

@@ -33,6 +33,13 @@ enum op_kind {
 	OP_EXPECT_VMAS,
 	OP_EXPECT_VMA,
 	OP_FILL,
+	/* model-only lines: what the host cannot be made to do on request */
+	OP_SWAP,		/* swap SIZE: the machine's swap space */
+	OP_KSM_SCAN,		/* ksm_scan: one full pass of ksmd */
+	OP_PIN,			/* pin ADDR LEN r|w: pin_user_pages, held until unpin */
+	OP_UNPIN,		/* unpin: every pin of the line's process */
+	OP_MIGRATE,		/* migrate ADDR: start migrating the folio there */
+	OP_MIGRATE_FINISH,	/* migrate_finish: end every migration still running */
 	OP_NKINDS,
 };
 
@@ -72,6 +79,8 @@ struct trace {
 	/* the "thp" line: THP sizes as order masks; has_thp 0 = the host's defaults */
 	int has_thp;
 	uint32_t thp_always, thp_madvise;
+	uint64_t swap_pages;	/* the "swap" line; 0: none, as on the host */
+	int model_only;		/* the first model-only line (swap, ksm_scan, pin, ...), or 0 */
 	int nprocs;
 	char procs[TRACE_MAX_PROCS][TRACE_NAME_MAX];
 	int nfiles;

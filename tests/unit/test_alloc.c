@@ -412,6 +412,54 @@ static void auto_move(void **state)
 	alloc_policy = UVMA_POLICY_LINUX;
 }
 
+/* ideal: the pages are shared with a child (and one is in swap): copied, then moved */
+static void setup_ideal(struct env *e)
+{
+	int err;
+
+	setup_matena(e);
+	assert_non_null(uvma_fork(e->mm, &err));
+	assert_int_equal(uvma_reclaim(e->mm, P(101), PG(1)), 1);
+}
+
+static void ideal_move(void **state)
+{
+	(void)state;
+	alloc_policy = UVMA_POLICY_IDEAL;
+	fail_every_allocation("ideal_move", setup_ideal, op_matena_move, REFINE);
+	alloc_policy = UVMA_POLICY_LINUX;
+}
+
+/*
+ * ideal: two faulted VMAs with their own anon_vmas (the second was mlocked
+ * when the first faulted), both shared with a child; munlock rejoins them,
+ * the second's shared pages copied first.
+ */
+static void setup_ideal_rejoin(struct env *e)
+{
+	int err;
+
+	map(e, 4, 4, RW);
+	write_pages(e, 4, 4);
+	assert_int_equal(uvma_mlock(e->mm, P(4), PG(4)), 0);
+	map(e, 0, 4, RW);
+	write_pages(e, 0, 4);
+	assert_non_null(uvma_fork(e->mm, &err));
+}
+
+static long op_ideal_rejoin(struct env *e)
+{
+	return uvma_munlock(e->mm, P(4), PG(4));
+}
+
+static void ideal_rejoin(void **state)
+{
+	(void)state;
+	alloc_policy = UVMA_POLICY_IDEAL;
+	fail_every_allocation("ideal_rejoin", setup_ideal_rejoin, op_ideal_rejoin, REFINE);
+	alloc_policy = UVMA_POLICY_LINUX;
+}
+
 #define CASE_ALLOW(name, setup, op, allow)                                 \
 	static void name(void **state)                                         \
 	{                                                                      \
@@ -494,6 +542,8 @@ int main(void)
 		cmocka_unit_test(thp_split),
 		cmocka_unit_test(matena_move),
 		cmocka_unit_test(auto_move),
+		cmocka_unit_test(ideal_move),
+		cmocka_unit_test(ideal_rejoin),
 		cmocka_unit_test(relocate_move),
 	};
 

@@ -866,12 +866,12 @@ static void matena_eligibility(void **state)
 		assert_int_equal(l.ev[0].reason, UVMA_REASON_ANON_VMA_SHARED);
 		env_teardown(&e);
 	}
-	/* the policies not implemented yet refuse to make a machine */
+	/* a policy past the last one makes no machine */
 	{
 		struct uvma_sys_config cfg;
 
 		uvma_sys_config_default(&cfg);
-		cfg.policy = UVMA_POLICY_IDEAL;
+		cfg.policy = (enum uvma_policy)(UVMA_POLICY_IDEAL + 1);
 		assert_null(uvma_sys_create(&cfg));
 	}
 	/* linux keeps two */
@@ -924,9 +924,77 @@ static void auto_eligibility(void **state)
 	assert_int_equal(matena_move(prep_pin), 1);	/* nor the 2022 RFC */
 }
 
+static void prep_ksm(struct env *e)
+{
+	assert_int_equal(uvma_madvise(e->mm, P(0), PG(4), UVMA_MADV_MERGEABLE), 0);
+	assert_int_equal(uvma_madvise(e->mm, P(100), PG(4), UVMA_MADV_MERGEABLE), 0);
+	assert_true(uvma_ksm_scan(e->sys) >= 0);
+	assert_true(uvma_ksm_scan(e->sys) >= 0);
+}
+
+/* ideal: nothing blocks; what is shared is copied first */
+static void ideal_eligibility(void **state)
+{
+	struct env e;
+	struct uvma_mm *child;
+	struct uvma_page_info pi, ci;
+	uint64_t v;
+	int err;
+
+	(void)state;
+	assert_int_equal(policy_move(UVMA_POLICY_IDEAL, NULL), 1);
+	assert_int_equal(policy_move(UVMA_POLICY_IDEAL, prep_fork), 1);
+	assert_int_equal(policy_move(UVMA_POLICY_IDEAL, prep_fork_exit), 1);
+	assert_int_equal(policy_move(UVMA_POLICY_IDEAL, prep_swap), 1);
+	assert_int_equal(policy_move(UVMA_POLICY_IDEAL, prep_migrating), 1);
+	assert_int_equal(policy_move(UVMA_POLICY_IDEAL, prep_pin), 1);
+	assert_int_equal(policy_move(UVMA_POLICY_IDEAL, prep_ksm), 1);
+	/* the MREMAP_RELOCATE_ANON flags are the 2025 series' own */
+	assert_int_equal(policy_move_flags(UVMA_POLICY_IDEAL, NULL, UVMA_MREMAP_RELOCATE_ANON),
+			 -EINVAL);
+
+	/* with a live child: the parent's moved pages are copies, the child keeps the old */
+	env_setup_policy(&e, UVMA_POLICY_IDEAL, 0);
+	map_written(&e, 0, 4);
+	map_written(&e, 100, 4);
+	child = uvma_fork(e.mm, &err);
+	assert_non_null(child);
+	move_to(&e, 100, 4, 4);
+	assert_int_equal(uvma_mm_map_count(e.mm), 1);
+	assert_int_equal(uvma_page_info(e.mm, P(5), &pi), 0);
+	assert_int_equal(uvma_page_info(child, P(101), &ci), 0);
+	assert_true(pi.exclusive);
+	assert_int_equal(pi.mapcount, 1);
+	assert_int_equal(ci.mapcount, 1);
+	assert_int_equal(pi.index, P(5) >> 12);	/* the index of its new place */
+	assert_int_equal(ci.index, P(101) >> 12);
+	assert_int_equal(pi.value, ci.value);
+	assert_int_equal(uvma_read_value(child, P(103), &v), 0);
+	/* the fork child's rule: ideal merges a child's VMA with one that has no anon_vma */
+	assert_int_equal(uvma_mmap(child, P(104), PG(2), RW, ANON_FIXED, NULL, 0), (long)P(104));
+	assert_int_equal(vma_at(&e, 0).end, P(8));
+	{
+		struct uvma_vma_info vi;
+
+		assert_int_equal(uvma_find_vma(child, P(104), &vi), 0);
+		assert_int_equal(vi.start, P(100));
+		assert_int_equal(vi.end, P(106));
+	}
+	/* mprotect splits and rejoins VMAs of different anon_vmas (the gap fill's) */
+	map_written(&e, 8, 4);
+	assert_int_equal(uvma_mm_map_count(e.mm), 1);
+	assert_int_equal(uvma_mprotect(e.mm, P(7), PG(2), RO), 0);
+	assert_int_equal(uvma_mm_map_count(e.mm), 3);
+	assert_int_equal(uvma_mprotect(e.mm, P(7), PG(2), RW), 0);
+	assert_int_equal(uvma_mm_map_count(e.mm), 1);
+	uvma_mm_exit(child);
+	env_teardown(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ideal_eligibility),
 		cmocka_unit_test(auto_eligibility),
 		cmocka_unit_test(relocate_eligibility),
 		cmocka_unit_test(matena_eligibility),

@@ -4,12 +4,16 @@
  * relocates, the invariant checker (run after every call in this build)
  * must find the reverse map exact and every page's data where it was
  * written.  A deterministic random mix of the calls that move, merge and
- * share memory: mmap, munmap, mprotect, mremap, madvise, fork, exit, writes.
+ * share memory: mmap, munmap, mprotect, mremap, madvise, fork, exit, writes,
+ * and what the folio model adds: swap-out, KSM passes, pins, migrations and
+ * mTHP folios (16 KiB and 64 KiB, "always").
  */
 #include "helpers.h"
 
 #define SLOTS 64	/* pages of the window the programs use */
 #define PROCS 4
+#define PINS 8		/* pins held at once */
+#define MIGRATIONS 4	/* migrations begun and not finished */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
@@ -26,7 +30,40 @@ struct world {
 	struct uvma_mm *mm[PROCS];
 	uint64_t value[PROCS][SLOTS];	/* what each page should read; 0: never written */
 	bool mapped[PROCS][SLOTS];
+	struct uvma_page *pin[PINS];
+	long migration[MIGRATIONS];
 };
+
+/* Pins and migrations outlive the step that started them, and exits too. */
+static void pin_or_unpin(struct world *w, struct uvma_mm *mm, unsigned int a)
+{
+	int k = (int)rnd(PINS);
+
+	if (w->pin[k]) {
+		uvma_unpin_user_pages(w->e.sys, &w->pin[k], 1, rnd(2));
+		w->pin[k] = NULL;
+	} else if (uvma_pin_user_pages(mm, P(a), 1, rnd(2), &w->pin[k]) != 1) {
+		w->pin[k] = NULL;
+	}
+}
+
+static void migrate_step(struct world *w, struct uvma_mm *mm, unsigned int a)
+{
+	int k = (int)rnd(MIGRATIONS);
+
+	if (w->migration[k]) {
+		int err = uvma_migrate_finish(w->e.sys, w->migration[k]);
+
+		/* a fault may have finished it already */
+		if (err && err != -ENOENT)
+			fail_msg("migrate_finish: %d", err);
+		w->migration[k] = 0;
+	} else {
+		long id = uvma_migrate_start(mm, P(a));
+
+		w->migration[k] = id > 0 ? id : 0;
+	}
+}
 
 static void one_step(struct world *w)
 {
@@ -37,7 +74,7 @@ static void one_step(struct world *w)
 
 	if (!mm)
 		return;
-	switch (rnd(9)) {
+	switch (rnd(13)) {
 	case 0:
 		if (uvma_mmap(mm, P(a), PG(n), RW, ANON_FIXED, NULL, 0) == (long)P(a))
 			for (unsigned int i = 0; i < n; i++) {
@@ -80,7 +117,8 @@ static void one_step(struct world *w)
 	case 4:
 	case 5:
 		for (unsigned int i = 0; i < n; i++) {
-			uint64_t val = rng | 1;
+			/* some pages alike, for KSM */
+			uint64_t val = rnd(4) ? rng | 1 : 0x4b534d;
 
 			if (w->mapped[p][a + i] && !uvma_write_value(mm, P(a + i), val))
 				w->value[p][a + i] = val;
@@ -112,8 +150,21 @@ static void one_step(struct world *w)
 			w->mm[p] = NULL;
 		}
 		break;
-	default:
+	case 8:
 		uvma_madvise(mm, P(a), PG(n), rnd(2) ? UVMA_MADV_DONTFORK : UVMA_MADV_DOFORK);
+		break;
+	case 9:
+		uvma_madvise(mm, P(a), PG(n), rnd(3) ? UVMA_MADV_PAGEOUT : UVMA_MADV_COLD);
+		break;
+	case 10:
+		if (!uvma_madvise(mm, P(a), PG(n), UVMA_MADV_MERGEABLE))
+			assert_true(uvma_ksm_scan(w->e.sys) >= 0);
+		break;
+	case 11:
+		pin_or_unpin(w, mm, a);
+		break;
+	default:
+		migrate_step(w, mm, a);
 		break;
 	}
 	/* every written page still reads what was written, in every process */
@@ -132,10 +183,14 @@ static void one_step(struct world *w)
 			}
 }
 
-/* Runs the programs of one seed; returns the merges done in the first processes. */
-static unsigned long random_programs(enum uvma_policy policy)
+struct outcome {
+	unsigned long merges, relocated, refused;	/* in the first processes */
+};
+
+/* Runs the programs of one seed. */
+static struct outcome random_programs(enum uvma_policy policy)
 {
-	unsigned long merges = 0;
+	struct outcome o = { 0, 0, 0 };
 
 	rng = 0x9e3779b97f4a7c15ULL;
 	for (int prog = 0; prog < 200; prog++) {
@@ -146,6 +201,8 @@ static unsigned long random_programs(enum uvma_policy policy)
 		uvma_sys_config_default(&cfg);
 		cfg.policy = policy;
 		cfg.relocate_all = true;	/* the programs pass no flags */
+		cfg.swap_pages = 256;
+		cfg.thp_orders_always = (1u << 2) | (1u << 4);
 		env_setup_cfg(&w.e, &cfg);
 		w.mm[0] = w.e.mm;
 		for (int step = 0; step < 200; step++)
@@ -154,29 +211,50 @@ static unsigned long random_programs(enum uvma_policy policy)
 			struct uvma_event_counts c;
 
 			uvma_mm_event_counts(w.mm[0], &c);
-			merges += c.done[UVMA_EVENT_MERGE];
+			o.merges += c.done[UVMA_EVENT_MERGE];
+			o.relocated += c.done[UVMA_EVENT_RELOCATE];
+			o.refused += c.refused[UVMA_EVENT_RELOCATE];
 		}
+		for (int k = 0; k < PINS; k++)
+			if (w.pin[k])
+				uvma_unpin_user_pages(w.e.sys, &w.pin[k], 1, false);
+		for (int k = 0; k < MIGRATIONS; k++)
+			if (w.migration[k]) {
+				int err = uvma_migrate_finish(w.e.sys, w.migration[k]);
+
+				assert_true(!err || err == -ENOENT);
+			}
 		env_teardown(&w.e);
 	}
-	return merges;
+	return o;
 }
 
 static void policies_random(void **state)
 {
-	unsigned long linux_merges, matena_merges, relocate_merges, auto_merges;
+	static const char *const name[] = { "linux", "matena", "relocate", "auto", "ideal" };
+	struct outcome o[5];
 
 	(void)state;
-	linux_merges = random_programs(UVMA_POLICY_LINUX);
-	matena_merges = random_programs(UVMA_POLICY_MATENA);
-	relocate_merges = random_programs(UVMA_POLICY_RELOCATE);
-	auto_merges = random_programs(UVMA_POLICY_AUTO);
-	/* the same programs: the relocating policies merge where linux cannot */
-	if (matena_merges <= linux_merges || auto_merges <= linux_merges ||
-	    relocate_merges <= linux_merges)
-		fail_msg("merges: linux %lu, matena %lu, relocate %lu, auto %lu", linux_merges,
-			 matena_merges, relocate_merges, auto_merges);
-	print_message("merges: linux %lu, matena %lu, relocate %lu, auto %lu\n", linux_merges,
-		      matena_merges, relocate_merges, auto_merges);
+	for (int p = UVMA_POLICY_LINUX; p <= UVMA_POLICY_IDEAL; p++) {
+		o[p] = random_programs((enum uvma_policy)p);
+		print_message("%-8s merges %lu, relocations %lu done, %lu refused\n", name[p],
+			      o[p].merges, o[p].relocated, o[p].refused);
+	}
+	/* the same programs: each design relocates some moves and refuses others */
+	for (int p = UVMA_POLICY_MATENA; p <= UVMA_POLICY_AUTO; p++)
+		if (!o[p].relocated || !o[p].refused)
+			fail_msg("%s: %lu relocations done, %lu refused", name[p], o[p].relocated,
+				 o[p].refused);
+	assert_int_equal(o[UVMA_POLICY_LINUX].relocated + o[UVMA_POLICY_LINUX].refused, 0);
+	/* ideal refuses only for lack of memory, and relocates every move the others try */
+	assert_int_equal(o[UVMA_POLICY_IDEAL].refused, 0);
+	for (int p = UVMA_POLICY_MATENA; p <= UVMA_POLICY_AUTO; p++)
+		if (o[UVMA_POLICY_IDEAL].relocated < o[p].relocated ||
+		    o[UVMA_POLICY_IDEAL].merges < o[p].merges ||
+		    o[p].merges < o[UVMA_POLICY_LINUX].merges)
+			fail_msg("merges: linux %lu, %s %lu, ideal %lu",
+				 o[UVMA_POLICY_LINUX].merges, name[p], o[p].merges,
+				 o[UVMA_POLICY_IDEAL].merges);
 }
 
 int main(void)

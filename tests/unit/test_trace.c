@@ -84,7 +84,38 @@ static const struct {
 	{ "uvma-trace 1\nthp always=64k madvise=64k\n", "bad:2: THP size '64k' given twice" },
 	{ "uvma-trace 1\nthp always=64k\nthp madvise=2m\n", "bad:3: a second thp line" },
 	{ "uvma-trace 1\nthp always=16k = 0\n", "bad:2: thp takes no result" },
+	{ "uvma-trace 1\nswap 3\n", "bad:2: swap size must be whole pages" },
+	{ "uvma-trace 1\nswap 1p\nswap 2p\n", "bad:3: a second swap line" },
+	{ "uvma-trace 1\nswap 4p = 0\n", "bad:2: swap takes no result" },
+	{ "uvma-trace 1\npin @0p 1p x\n", "bad:2: expected 'pin ADDR LEN r|w'" },
+	{ "uvma-trace 1\npin @0p 0 r\n", "bad:2: pin length must be whole pages" },
+	{ "uvma-trace 1\nksm_scan now\n", "bad:2: expected 'ksm_scan'" },
+	{ "uvma-trace 1\nmigrate\n", "bad:2: expected 'migrate ADDR'" },
 };
+
+/* Model-only lines: parsed, marked, written back. */
+static void model_only_lines(void **state)
+{
+	static const char text[] = "uvma-trace 1\nmmap @0p 4p rw private,anonymous\nswap 64p\n"
+				   "pin @1p 2p w = 2\nksm_scan\nmigrate @2p\nmigrate_finish\nunpin\n";
+	static const char *const back[] = { "swap 64p", "pin @1p 2p w", "ksm_scan", "migrate @2p",
+					     "migrate_finish", "unpin" };
+	struct trace t;
+	char err[256], line[256];
+
+	(void)state;
+	assert_int_equal(trace_parse("m", text, &t, err, sizeof(err)), 0);
+	assert_int_equal(t.model_only, 3);
+	assert_int_equal(t.swap_pages, 64);
+	for (int i = 0; i < 6; i++) {
+		op_format(&t, &t.ops[i + 1], line, sizeof(line));
+		assert_string_equal(line, back[i]);
+	}
+	trace_free(&t);
+	assert_int_equal(trace_parse("m", "uvma-trace 1\nmunmap @0p 1p\n", &t, err, sizeof(err)), 0);
+	assert_int_equal(t.model_only, 0);
+	trace_free(&t);
+}
 
 static void thp_line(void **state)
 {
@@ -174,6 +205,7 @@ int main(void)
 		cmocka_unit_test(long_lines_are_refused),
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(thp_line),
+		cmocka_unit_test(model_only_lines),
 	};
 
 	return cmocka_run_group_tests_name("trace reader", tests, NULL, NULL);
