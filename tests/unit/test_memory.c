@@ -526,6 +526,14 @@ static void ksm_across_fork_and_exit(void **state)
 	child = uvma_fork(e.mm, &err);
 	assert_non_null(child);
 	assert_int_equal(rmap_count(child, P(0)), 4);
+	/*
+	 * ksmd meets the child's pages: it gets rmap items of its own on the
+	 * same stable node, and each mapping is still found once (the walk
+	 * used to find the child's through its item and the parent's too).
+	 */
+	assert_true(uvma_ksm_scan(e.sys) >= 0);
+	assert_int_equal(rmap_count(child, P(0)), 4);
+	assert_int_equal(rmap_count(e.mm, P(1)), 4);
 	/* the parent exits: the child's mappings stay reachable */
 	uvma_mm_exit(e.mm);
 	e.mm = child;
