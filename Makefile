@@ -23,6 +23,7 @@ TOOL_SRC := $(filter-out tools/agent.c,$(wildcard tools/*.c))
 AGENT_SRC := tools/agent.c tools/io.c
 TEST_SRC := $(wildcard tests/unit/*.c)
 
+TOOL_LIBS := -lz -llzma -lzstd
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 all: $(O)/libuvma.a $(O)/uvma $(O)/uvma-agent
@@ -35,7 +36,7 @@ $(O)/tools/%.o: tools/%.c tools/*.h include/uvma.h | $(O)/tools
 $(O)/libuvma.a: $(patsubst lib/%.c,$(O)/lib/%.o,$(LIB_SRC))
 	$(AR) rcs $@ $^
 $(O)/uvma: $(patsubst tools/%.c,$(O)/tools/%.o,$(TOOL_SRC)) $(O)/libuvma.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ -lz
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TOOL_LIBS)
 $(O)/uvma-agent: $(AGENT_SRC) tools/*.h | $(O)
 	$(CC) $(CSTD) $(WARN) -O2 -g -Iinclude -Itools -o $@ $(AGENT_SRC)
 $(O)/dbg/uvma-agent: $(O)/uvma-agent | $(O)/dbg
@@ -50,12 +51,17 @@ $(O)/dbg/tools/%.o: tools/%.c tools/*.h include/uvma.h | $(O)/dbg/tools
 $(O)/dbg/libuvma.a: $(patsubst lib/%.c,$(O)/dbg/lib/%.o,$(LIB_SRC))
 	$(AR) rcs $@ $^
 $(O)/dbg/uvma: $(patsubst tools/%.c,$(O)/dbg/tools/%.o,$(TOOL_SRC)) $(O)/dbg/libuvma.a
-	$(CC) $(DBG_CFLAGS) -o $@ $^ -lz
+	$(CC) $(DBG_CFLAGS) -o $@ $^ $(TOOL_LIBS)
 $(O)/dbg/test_%: tests/unit/test_%.c tests/unit/*.h $(O)/dbg/libuvma.a | $(O)/dbg
 	$(CC) $(DBG_CFLAGS) -Itests/unit -Ilib -o $@ $< $(O)/dbg/libuvma.a -lcmocka
 # the trace reader is tested on its own
 $(O)/dbg/test_trace: tests/unit/test_trace.c tools/trace.c tools/trace.h $(O)/dbg/libuvma.a | $(O)/dbg
 	$(CC) $(DBG_CFLAGS) -Itests/unit -Itools -o $@ $< tools/trace.c $(O)/dbg/libuvma.a -lcmocka
+
+# the strace reader and the replay, with the tools they stand on
+REPLAY_SRC := tools/strace.c tools/input.c tools/replay.c tools/model.c tools/trace.c
+$(O)/dbg/test_strace: tests/unit/test_strace.c $(REPLAY_SRC) tools/*.h $(O)/dbg/libuvma.a | $(O)/dbg
+	$(CC) $(DBG_CFLAGS) -Itests/unit -Itools -o $@ $< $(REPLAY_SRC) $(O)/dbg/libuvma.a -lcmocka $(TOOL_LIBS)
 
 TESTS := $(patsubst tests/unit/test_%.c,$(O)/dbg/test_%,$(wildcard tests/unit/test_*.c))
 

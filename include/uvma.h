@@ -550,6 +550,8 @@ void uvma_mm_event_counts(const struct uvma_mm *mm, struct uvma_event_counts *c)
 struct uvma_stats {
 	unsigned long merge_attempts, merges, splits, vmas_peak;
 	unsigned long anon_vmas, avcs, folios;
+	/* relocation policies: folios given a new anon_vma or index, large folios split */
+	unsigned long folios_relocated, folios_split;
 };
 void uvma_mm_stats(const struct uvma_mm *mm, struct uvma_stats *stats);
 

@@ -104,6 +104,8 @@ static void reconnect_folio(struct reconnect_ctx *c, struct uvma_folio *f)
 	    (c->from && f->mapping != c->from) || f == c->last)
 		return;
 	/* folio_move_anon_rmap, and the index its pages have at their new place */
+	if (f->mapping != c->vma->anon_vma || c->shift)
+		c->vma->mm->stats.folios_relocated++;
 	f->mapping = c->vma->anon_vma;
 	f->index -= c->shift;
 	c->last = f;

@@ -389,6 +389,7 @@ void thp_split_partial_folios(struct uvma_vma *vma, uint64_t start, uint64_t end
 				continue;	/* covered whole: worked on as one */
 			if (folio_large_maybe_shared(f) || split_folio(mm->sys, f))
 				continue;	/* (a folio that cannot split stays whole) */
+			mm->stats.folios_split++;
 		}
 	}
 }

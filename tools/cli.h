@@ -16,5 +16,7 @@ int diff_trace(struct trace *t, int quiet, int silent, unsigned long *nlines);
 int diff_trace_mode(struct trace *t, enum oracle_mode mode, int quiet, int silent,
 		    unsigned long *nlines);
 int cmd_fuzz(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_maps(int argc, char **argv);
 
 #endif

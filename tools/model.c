@@ -144,6 +144,70 @@ int model_import_smaps(struct uvma_mm *mm, const char *smaps, char *err, size_t 
 	return 0;
 }
 
+/*
+ * A /proc/PID/maps snapshot has no VmFlags: they are made up from the
+ * permissions the way the kernel sets them for a mapping of that kind
+ * (VM_MAY* bits, VM_ACCOUNT on private writable memory, VM_GROWSDOWN on the
+ * stack), and private writable anonymous memory counts as faulted.
+ */
+static char *maps_to_smaps(const char *maps)
+{
+	size_t cap = strlen(maps) * 3 + 256, n = 0;
+	char *out = malloc(cap);
+	const char *line = maps;
+
+	if (!out)
+		return NULL;
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		unsigned long long s, e, off, ino;
+		unsigned int major, minor;
+		char perms[8], name[512] = "";
+		int pos = 0;
+
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu%n", &s, &e, perms, &off, &major, &minor,
+			   &ino, &pos) == 7 && strlen(perms) == 4) {
+			const char *p = line + pos;
+			bool anon = !ino && !major && !minor && (!len || p[0] != '/');
+			bool shared = perms[3] == 's';
+
+			while (*p == ' ')
+				p++;
+			snprintf(name, sizeof(name), "%.*s", (int)(len - (size_t)(p - line)), p);
+			n += (size_t)snprintf(out + n, cap - n, "%.*s\nRss: %d kB\nVmFlags:%s%s%s%s%s%s%s%s\n",
+					      (int)len, line,
+					      anon && !shared && perms[1] == 'w' ? 4 : 0,
+					      perms[0] == 'r' ? " rd" : "", perms[1] == 'w' ? " wr" : "",
+					      perms[2] == 'x' ? " ex" : "", shared ? " sh" : "",
+					      " mr", (!shared || perms[1] == 'w') ? " mw" : "",
+					      shared ? " ms" : " me",
+					      !strcmp(name, "[stack]") ? " gd ac"
+					      : !shared && perms[1] == 'w' && anon ? " ac" : "");
+		}
+		line = nl ? nl + 1 : line + len;
+	}
+	out[n] = 0;
+	return out;
+}
+
+int model_import_maps(struct uvma_mm *mm, const char *text, char *err, size_t errsize)
+{
+	char *smaps;
+	int r;
+
+	if (strstr(text, "\nVmFlags:"))
+		return model_import_smaps(mm, text, err, errsize);
+	smaps = maps_to_smaps(text);
+	if (!smaps) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	r = model_import_smaps(mm, smaps, err, errsize);
+	free(smaps);
+	return r;
+}
+
 int model_start(struct model *m, const struct trace *t, uint64_t base, const char *initial,
 		const struct uvma_sys_config *machine, char *err, size_t errsize)
 {

@@ -43,5 +43,7 @@ void model_stop(struct model *m);
 
 /* Seed @mm from an smaps text (whole process).  0 or -1 with @err. */
 int model_import_smaps(struct uvma_mm *mm, const char *smaps, char *err, size_t errsize);
+/* ... or from a /proc/PID/maps text (flags made up from the permissions). */
+int model_import_maps(struct uvma_mm *mm, const char *text, char *err, size_t errsize);
 
 #endif

@@ -31,6 +31,12 @@ static const char usage[] =
 	"                            --record: store the kernel's answers in FILE.golden.gz\n"
 	"  fuzz [--seed S] [--programs N] [--ops M] [--out DIR]\n"
 	"                            random programs on both; mismatches shrunk and written\n"
+	"  replay [--policy P|all] [--initial-maps FILE] [--faults MODEL] [--json]\n"
+	"         [--plot FILE.svg] [--divergences] TRACE...\n"
+	"                            a real program's trace (strace or .utrace) on the model:\n"
+	"                            VMAs, merges and relocations per policy\n"
+	"  maps [--pid PID] [--at N] [--policy P] TRACE...\n"
+	"                            the modelled /proc/PID/maps after the trace or event N\n"
 	"  help                      this text\n"
 	"\n"
 	"Exit status: 0 all agreed, 1 a check failed, 2 bad input or usage.\n";
@@ -900,6 +906,10 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "diff"))
 		return cmd_diff(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "replay"))
+		return cmd_replay(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "maps"))
+		return cmd_maps(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "fuzz"))
 		return cmd_fuzz(argc - 2, argv + 2);
 	fprintf(stderr, "uvma: unknown command '%s'\n%s", argv[1], usage);

@@ -1,0 +1,1362 @@
+// SPDX-License-Identifier: MIT
+/*
+ * uvma replay (replay.h, docs/replay.md).
+ *
+ * strace shows each call with the kernel's result; the model is made to
+ * follow it.  A call the kernel placed (mmap without MAP_FIXED, mremap that
+ * moved) is replayed at the kernel's address; a call the model answers
+ * differently is a divergence, reported with its line, and the replay goes
+ * on from the kernel's answer where it can.  What strace does not show (the
+ * image the kernel mapped at exec, which memory was written) comes from
+ * --initial-maps or is implied by the calls, and from the fault model.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "input.h"
+#include "model.h"
+#include "replay.h"
+#include "strace.h"
+#include "trace.h"
+
+#define PAGE 4096ULL
+#define PAGE_ALIGN(x) (((x) + PAGE - 1) & ~(PAGE - 1))
+#define SERIES_MAX 4096
+
+static int fail(char *err, size_t errsize, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errsize, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errsize, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+const char *fault_model_name(enum fault_model f)
+{
+	static const char *const names[] = { "written", "none", "all" };
+
+	return names[f];
+}
+
+int fault_model_parse(const char *s, enum fault_model *f)
+{
+	for (int i = 0; i <= FAULTS_ALL; i++)
+		if (!strcmp(s, fault_model_name((enum fault_model)i))) {
+			*f = (enum fault_model)i;
+			return 0;
+		}
+	return -1;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- processes, address spaces, open files ------------------------------------- */
+
+struct space {
+	struct uvma_mm *mm;
+	int refs;
+	int rep;		/* its entry in res->spaces */
+	bool brk_known;		/* the heap's start was seen (first brk) */
+	struct uvma_file *image;	/* what implied ranges map */
+};
+
+struct fdent {
+	int fd;
+	struct uvma_file *file;
+	const char *path;	/* the name it was opened under (owned by the replay) */
+};
+
+struct fdtable {
+	int refs;
+	struct fdent *ent;
+	int n, cap;
+};
+
+/* A decoded call, kept while its process's clone has not returned. */
+struct call {
+	char name[32];
+	int pid;
+	unsigned long line;
+	const char *file;
+	int nargs;
+	uint64_t a[SC_MAX_ARGS];
+	bool num[SC_MAX_ARGS];
+	char *path[SC_MAX_ARGS];	/* -y paths and string arguments */
+	bool result_known;
+	long result;
+	char *result_path;
+	enum sc_kind kind;
+	struct call *next;
+};
+
+struct proc {
+	int pid;
+	bool alive;
+	struct space *sp;
+	struct fdtable *fds;
+	struct call *held, **held_tail;	/* lines before its clone returned */
+};
+
+struct replay {
+	const struct replay_config *cfg;
+	struct replay_result *res;
+	struct uvma_sys *sys;
+	struct proc *procs;
+	int nprocs, capprocs;
+	struct uvma_file **files;	/* every file the replay opened, closed at the end */
+	char **names;			/* ... and the name each was opened under */
+	int nfiles, capfiles;
+	bool started;
+	bool stopped;		/* --at reached */
+	bool ending;		/* the trace is over: what is left is torn down */
+	double t_model, t_start;
+	double last_progress;
+	const struct input *progress_in;
+	char *err;
+	size_t errsize;
+};
+
+static struct proc *find_proc(struct replay *r, int pid)
+{
+	for (int i = 0; i < r->nprocs; i++)
+		if (r->procs[i].pid == pid)
+			return &r->procs[i];
+	return NULL;
+}
+
+static struct proc *new_proc(struct replay *r, int pid)
+{
+	struct proc *p;
+
+	if (r->nprocs == r->capprocs) {
+		int cap = r->capprocs ? r->capprocs * 2 : 16;
+		struct proc *np = realloc(r->procs, (size_t)cap * sizeof(*np));
+
+		if (!np)
+			return NULL;
+		r->procs = np;
+		r->capprocs = cap;
+	}
+	p = &r->procs[r->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->held_tail = &p->held;
+	return p;
+}
+
+static struct uvma_file *keep_file(struct replay *r, struct uvma_file *f, const char *name)
+{
+	if (!f)
+		return NULL;
+	if (r->nfiles == r->capfiles) {
+		int cap = r->capfiles ? r->capfiles * 2 : 64;
+		struct uvma_file **nf = realloc(r->files, (size_t)cap * sizeof(*nf));
+		char **nn;
+
+		if (nf)
+			r->files = nf;
+		nn = nf ? realloc(r->names, (size_t)cap * sizeof(*nn)) : NULL;
+		if (!nn) {
+			uvma_file_close(f);
+			return NULL;
+		}
+		r->names = nn;
+		r->capfiles = cap;
+	}
+	r->names[r->nfiles] = strdup(name);
+	if (!r->names[r->nfiles]) {
+		uvma_file_close(f);
+		return NULL;
+	}
+	r->files[r->nfiles++] = f;
+	return f;
+}
+
+/* The name @f was opened under. */
+static const char *file_name(const struct replay *r, const struct uvma_file *f)
+{
+	for (int i = r->nfiles - 1; i >= 0; i--)
+		if (r->files[i] == f)
+			return r->names[i];
+	return "?";
+}
+
+/* Files are opened as the trace opens them; their size is not in the trace. */
+#define FILE_SIZE (1ULL << 40)
+
+static struct uvma_file *open_file(struct replay *r, const char *path, bool rd, bool wr)
+{
+	return keep_file(r, uvma_file_open(r->sys, path, FILE_SIZE, rd, wr), path);
+}
+
+static struct fdtable *fdtable_new(void)
+{
+	struct fdtable *t = calloc(1, sizeof(*t));
+
+	if (t)
+		t->refs = 1;
+	return t;
+}
+
+static struct fdtable *fdtable_copy(const struct fdtable *src)
+{
+	struct fdtable *t = fdtable_new();
+
+	if (!t || !src || !src->n)
+		return t;
+	t->ent = malloc((size_t)src->n * sizeof(*t->ent));
+	if (!t->ent) {
+		free(t);
+		return NULL;
+	}
+	memcpy(t->ent, src->ent, (size_t)src->n * sizeof(*t->ent));
+	t->n = t->cap = src->n;
+	return t;
+}
+
+static void fdtable_put(struct fdtable *t)
+{
+	if (t && --t->refs == 0) {
+		free(t->ent);
+		free(t);
+	}
+}
+
+static struct fdent *fd_find(struct fdtable *t, int fd)
+{
+	for (int i = 0; t && i < t->n; i++)
+		if (t->ent[i].fd == fd)
+			return &t->ent[i];
+	return NULL;
+}
+
+static int fd_install(struct fdtable *t, int fd, struct uvma_file *f, const char *path)
+{
+	struct fdent *e = fd_find(t, fd);
+
+	if (!f)
+		return -ENOMEM;
+	if (!e) {
+		if (t->n == t->cap) {
+			int cap = t->cap ? t->cap * 2 : 16;
+			struct fdent *ne = realloc(t->ent, (size_t)cap * sizeof(*ne));
+
+			if (!ne)
+				return -ENOMEM;
+			t->ent = ne;
+			t->cap = cap;
+		}
+		e = &t->ent[t->n++];
+		e->fd = fd;
+	}
+	e->file = f;
+	e->path = path;
+	return 0;
+}
+
+static void fd_close(struct fdtable *t, int fd)
+{
+	struct fdent *e = fd_find(t, fd);
+
+	if (e)
+		*e = t->ent[--t->n];
+}
+
+/* ---- reports ---------------------------------------------------------------------- */
+
+static int new_report(struct replay *r, int pid, const char *comm)
+{
+	struct replay_result *res = r->res;
+	struct space_report *s;
+
+	if (res->nspaces == res->capspaces) {
+		int cap = res->capspaces ? res->capspaces * 2 : 16;
+		struct space_report *ns = realloc(res->spaces, (size_t)cap * sizeof(*ns));
+
+		if (!ns)
+			return -1;
+		res->spaces = ns;
+		res->capspaces = cap;
+	}
+	s = &res->spaces[res->nspaces];
+	memset(s, 0, sizeof(*s));
+	s->pid = pid;
+	snprintf(s->comm, sizeof(s->comm), "%s", comm ? comm : "?");
+	return res->nspaces++;
+}
+
+/* The figures of a live address space, before it goes or at the end. */
+static void fill_report(struct space_report *s, struct uvma_mm *mm)
+{
+	struct uvma_vma_info vi;
+	uint64_t a = 0, last_av = 0;
+
+	uvma_mm_stats(mm, &s->st);
+	uvma_mm_event_counts(mm, &s->ev);
+	s->vmas_end = uvma_mm_map_count(mm);
+	s->vmas_peak = s->st.vmas_peak;
+	s->anon_vmas_end = s->avcs_end = 0;
+	/* each VMA's own anon_vma counted once (neighbours often share one) */
+	while (!uvma_find_vma(mm, a, &vi)) {
+		if (vi.anon_vma_id && vi.anon_vma_id != last_av) {
+			s->anon_vmas_end++;
+			last_av = vi.anon_vma_id;
+		}
+		s->avcs_end += vi.avc_count;
+		a = vi.end;
+	}
+}
+
+static struct space *space_new(struct replay *r, struct uvma_mm *mm, int pid, const char *comm)
+{
+	struct space *sp = calloc(1, sizeof(*sp));
+
+	if (!sp)
+		return NULL;
+	sp->mm = mm;
+	sp->refs = 1;
+	sp->rep = new_report(r, pid, comm);
+	if (sp->rep < 0) {
+		free(sp);
+		return NULL;
+	}
+	return sp;
+}
+
+static void space_put(struct replay *r, struct space *sp)
+{
+	if (!sp || --sp->refs)
+		return;
+	fill_report(&r->res->spaces[sp->rep], sp->mm);
+	/* gone during the trace (exit, exec), or alive at its end */
+	r->res->spaces[sp->rep].exited = !r->ending;
+	uvma_mm_exit(sp->mm);
+	free(sp);
+}
+
+static void sample(struct replay *r)
+{
+	struct replay_result *res = r->res;
+	unsigned long total = 0;
+
+	for (int i = 0; i < r->nprocs; i++) {
+		struct space *sp = r->procs[i].sp;
+		bool first = true;
+
+		if (!r->procs[i].alive || !sp)
+			continue;
+		/* threads share a space: count it once */
+		for (int j = 0; j < i && first; j++)
+			first = !(r->procs[j].alive && r->procs[j].sp == sp);
+		if (first)
+			total += uvma_mm_map_count(sp->mm);
+	}
+	if (total > res->total_peak)
+		res->total_peak = total;
+	if (res->events % res->stride)
+		return;
+	if (res->nseries == SERIES_MAX) {
+		/* keep every other sample, twice the stride */
+		for (size_t i = 0; i < SERIES_MAX / 2; i++)
+			res->series[i] = res->series[2 * i];
+		res->nseries = SERIES_MAX / 2;
+		res->stride *= 2;
+		if (res->events % res->stride)
+			return;
+	}
+	res->series[res->nseries++] = (uint32_t)total;
+}
+
+static void progress(struct replay *r, bool done)
+{
+	double t;
+
+	if (!r->cfg->progress || !r->progress_in)
+		return;
+	if (!done && (r->res->events & 0xfff))
+		return;
+	t = now();
+	if (!done && t - r->last_progress < 0.25)
+		return;
+	r->last_progress = t;
+	fprintf(stderr, "\r  %-8s %.1f of %.1f MiB read, %lu events, %.0f events/s%s",
+		policy_name((int)r->cfg->policy), (double)r->progress_in->consumed / (1 << 20),
+		(double)r->progress_in->size / (1 << 20), r->res->events,
+		r->res->events / (t - r->t_start + 1e-9), done ? "\n" : "");
+}
+
+/* ---- the call decoder -------------------------------------------------------------- */
+
+static void call_free(struct call *c)
+{
+	for (int i = 0; i < c->nargs; i++)
+		free(c->path[i]);
+	free(c->result_path);
+	free(c);
+}
+
+/* A string argument's contents ("abc" -> abc), or NULL if not a string. */
+static char *string_arg(const char *text)
+{
+	size_t n;
+	char *s;
+
+	if (text[0] != '"')
+		return NULL;
+	n = strlen(text);
+	while (n > 1 && text[n - 1] == '.')	/* "abc"... (truncated by strace) */
+		n--;
+	if (n < 2 || text[n - 1] != '"')
+		return NULL;
+	s = malloc(n - 1);
+	if (!s)
+		return NULL;
+	memcpy(s, text + 1, n - 2);
+	s[n - 2] = 0;
+	return s;
+}
+
+static struct call *decode(const struct sc_event *ev)
+{
+	struct call *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	memcpy(c->name, ev->name, sizeof(c->name));
+	c->pid = ev->pid;
+	c->line = ev->line;
+	c->file = ev->file;
+	c->kind = ev->kind;
+	c->nargs = ev->nargs;
+	c->result_known = ev->result_known;
+	c->result = ev->result;
+	if (ev->kind == SC_EXITED)
+		c->result = ev->status;
+	for (int i = 0; i < ev->nargs; i++) {
+		c->a[i] = ev->arg[i].val;
+		c->num[i] = ev->arg[i].is_num;
+		if (ev->arg[i].path)
+			c->path[i] = strdup(ev->arg[i].path);
+		else
+			c->path[i] = string_arg(ev->arg[i].text);
+	}
+	if (ev->result_path)
+		c->result_path = strdup(ev->result_path);
+	return c;
+}
+
+/* ---- applying calls ----------------------------------------------------------------- */
+
+static void diverge(struct replay *r, const struct call *c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void diverge(struct replay *r, const struct call *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->res->divergences++;
+	if (!r->cfg->log)
+		return;
+	fprintf(r->cfg->log, "%s:%lu: pid %d: %s: ", c->file, c->line, c->pid, c->name);
+	va_start(ap, fmt);
+	vfprintf(r->cfg->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', r->cfg->log);
+}
+
+static bool anon_private(const struct uvma_vma_info *vi)
+{
+	return !vi->has_file && !(vi->flags & UVMA_VM_SHARED) && !vi->name;
+}
+
+static bool is_heap_or_anon(const struct uvma_vma_info *vi)
+{
+	return !vi->has_file && !(vi->flags & UVMA_VM_SHARED) &&
+	       (!vi->name || !strcmp(vi->name, "[heap]"));
+}
+
+static long timed_touch(struct replay *r, struct uvma_mm *mm, uint64_t addr, bool write)
+{
+	double t = now();
+	long ret = uvma_touch(mm, addr, PAGE, write);
+
+	r->t_model += now() - t;
+	return ret;
+}
+
+/*
+ * The "written" fault model: writable private anonymous memory (the heap
+ * too) next to or under a call's range was in use by then: fault its first
+ * page, so that it has an anon_vma as the kernel's would.
+ */
+static void touch_neighbourhood(struct replay *r, struct uvma_mm *mm, uint64_t s, uint64_t e)
+{
+	struct uvma_vma_info vi;
+	uint64_t a = s >= PAGE ? s - PAGE : 0;
+
+	while (!uvma_find_vma(mm, a, &vi) && vi.start <= e) {
+		if (is_heap_or_anon(&vi) && (vi.flags & UVMA_VM_WRITE) && !vi.anon_vma_id)
+			timed_touch(r, mm, vi.start, true);
+		a = vi.end;
+	}
+}
+
+/* The "all" fault model: every writable private anonymous VMA in [s, e) is faulted. */
+static void touch_all(struct replay *r, struct uvma_mm *mm, uint64_t s, uint64_t e)
+{
+	struct uvma_vma_info vi;
+	uint64_t a = s;
+
+	while (!uvma_find_vma(mm, a, &vi) && vi.start < e) {
+		if (is_heap_or_anon(&vi) && (vi.flags & UVMA_VM_WRITE) && !vi.anon_vma_id)
+			timed_touch(r, mm, vi.start > s ? vi.start : s, true);
+		a = vi.end;
+	}
+}
+
+/*
+ * The kernel accepted a call on [s, e) where the model has nothing: memory
+ * mapped before the trace began (the image exec mapped, for strace without
+ * --initial-maps).  Map it as a private file mapping of the exec image.
+ */
+static void imply_range(struct replay *r, struct space *sp, uint64_t s, uint64_t e)
+{
+	struct uvma_vma_info vi;
+	uint64_t a = s;
+
+	if (!sp->image)
+		sp->image = open_file(r, "[exec image]", true, false);
+	while (a < e) {
+		uint64_t hole_end = e;
+		struct uvma_vma_import in = { 0 };
+
+		if (!uvma_find_vma(sp->mm, a, &vi) && vi.start <= a) {
+			a = vi.end;
+			continue;
+		}
+		if (!uvma_find_vma(sp->mm, a, &vi) && vi.start < e)
+			hole_end = vi.start;
+		in.start = a;
+		in.end = hole_end;
+		in.pgoff = a >> 12;
+		in.flags = UVMA_VM_READ | UVMA_VM_MAYREAD | UVMA_VM_MAYWRITE | UVMA_VM_MAYEXEC;
+		in.file = sp->image;
+		if (sp->image && !uvma_mm_import_vma(sp->mm, &in))
+			r->res->implied++;
+		a = hole_end;
+	}
+}
+
+/* Does the model map all of [s, e)? */
+static bool covered(struct uvma_mm *mm, uint64_t s, uint64_t e)
+{
+	struct uvma_vma_info vi;
+	uint64_t a = s;
+
+	while (a < e) {
+		if (uvma_find_vma(mm, a, &vi) || vi.start > a)
+			return false;
+		a = vi.end;
+	}
+	return true;
+}
+
+static struct uvma_file *mmap_file(struct replay *r, struct proc *p, const struct call *c)
+{
+	int fd = (int)c->a[4];
+	struct fdent *e = fd_find(p->fds, fd);
+	const char *name;
+	char buf[64];
+
+	if (e && (!c->path[4] || !strcmp(c->path[4], e->path)))
+		return e->file;
+	/* no open seen (filtered out, or before the trace): the -y path, else the fd */
+	snprintf(buf, sizeof(buf), "fd %d", fd);
+	name = c->path[4] ? c->path[4] : buf;
+	if (fd_install(p->fds, fd, open_file(r, name, true, true), NULL))
+		return NULL;
+	e = fd_find(p->fds, fd);
+	e->path = file_name(r, e->file);
+	return e->file;
+}
+
+static void check(struct replay *r, const struct call *c, long model, long kernel)
+{
+	char a[32], b[32];
+
+	if (model == kernel)
+		return;
+	if (model < 0 && model > -4096)
+		snprintf(a, sizeof(a), "-%s", uvma_errno_name((int)-model));
+	else
+		snprintf(a, sizeof(a), "%#lx", (unsigned long)model);
+	if (kernel < 0 && kernel > -4096)
+		snprintf(b, sizeof(b), "-%s", uvma_errno_name((int)-kernel));
+	else
+		snprintf(b, sizeof(b), "%#lx", (unsigned long)kernel);
+	diverge(r, c, "the model returned %s, the kernel %s", a, b);
+}
+
+/* Calls on a range the kernel accepted: make sure the model has the range first. */
+static void imply_if_accepted(struct replay *r, struct space *sp, const struct call *c, uint64_t s,
+			      uint64_t len)
+{
+	if (c->result_known && c->result >= 0 && len && !covered(sp->mm, s, s + PAGE_ALIGN(len)))
+		imply_range(r, sp, s & ~(PAGE - 1), PAGE_ALIGN(s + len));
+}
+
+static long model_mmap(struct replay *r, struct proc *p, const struct call *c)
+{
+	struct uvma_mm *mm = p->sp->mm;
+	uint64_t addr = c->a[0], len = c->a[1];
+	int prot = (int)c->a[2], flags = (int)c->a[3];
+	struct uvma_file *file = NULL;
+	long ret;
+
+	if (!(flags & UVMA_MAP_ANONYMOUS)) {
+		file = mmap_file(r, p, c);
+		if (!file)
+			return -ENOMEM;
+	}
+	/* the kernel's placement is its own (ASLR): follow it */
+	if (c->result_known && c->result >= 0 &&
+	    !(flags & (UVMA_MAP_FIXED | UVMA_MAP_FIXED_NOREPLACE))) {
+		addr = (uint64_t)c->result;
+		ret = uvma_mmap(mm, addr, len, prot, flags | UVMA_MAP_FIXED_NOREPLACE, file, c->a[5]);
+		if (ret == -EEXIST) {
+			diverge(r, c, "the model has a mapping in the kernel's range %#lx-%#lx",
+				(unsigned long)addr, (unsigned long)(addr + PAGE_ALIGN(len)));
+			ret = uvma_mmap(mm, addr, len, prot, flags | UVMA_MAP_FIXED, file, c->a[5]);
+		}
+		return ret;
+	}
+	return uvma_mmap(mm, addr, len, prot, flags, file, c->a[5]);
+}
+
+static long model_mremap(struct replay *r, struct proc *p, const struct call *c)
+{
+	struct uvma_mm *mm = p->sp->mm;
+	uint64_t addr = c->a[0], old_len = c->a[1], new_len = c->a[2];
+	int flags = (int)c->a[3];
+	uint64_t new_addr = c->nargs > 4 ? c->a[4] : 0;
+
+	imply_if_accepted(r, p->sp, c, addr, old_len ? old_len : PAGE);
+	if (r->cfg->faults == FAULTS_WRITTEN && c->result_known && c->result >= 0) {
+		struct uvma_vma_info vi;
+
+		struct uvma_page_info pi;
+
+		/* memory being moved or grown was in use: its first page at least */
+		if (!uvma_find_vma(mm, addr, &vi) && vi.start <= addr && anon_private(&vi) &&
+		    (vi.flags & UVMA_VM_READ) && !uvma_page_info(mm, addr & ~(PAGE - 1), &pi) &&
+		    pi.state == UVMA_PAGE_NONE)
+			timed_touch(r, mm, addr & ~(PAGE - 1), (vi.flags & UVMA_VM_WRITE) != 0);
+	}
+	if (c->result_known && c->result >= 0 && (flags & UVMA_MREMAP_MAYMOVE) &&
+	    !(flags & UVMA_MREMAP_FIXED)) {
+		if ((uint64_t)c->result == addr)
+			/* the kernel resized in place */
+			return uvma_mremap(mm, addr, old_len, new_len, flags & ~UVMA_MREMAP_MAYMOVE, 0);
+		return uvma_mremap(mm, addr, old_len, new_len, flags | UVMA_MREMAP_FIXED,
+				   (uint64_t)c->result);
+	}
+	return uvma_mremap(mm, addr, old_len, new_len, flags, new_addr);
+}
+
+static long model_brk(struct replay *r, struct proc *p, const struct call *c)
+{
+	struct space *sp = p->sp;
+
+	if (!sp->brk_known && c->result_known && c->result > 0) {
+		struct uvma_vma_info vi;
+
+		/* the first brk shows where the heap starts (randomised at exec) */
+		sp->brk_known = true;
+		if (uvma_find_vma(sp->mm, (uint64_t)c->result, &vi) ||
+		    vi.start > (uint64_t)c->result)
+			uvma_mm_set_brk(sp->mm, (uint64_t)c->result, (uint64_t)c->result);
+		else
+			diverge(r, c, "the heap start %#lx is mapped in the model",
+				(unsigned long)c->result);
+	}
+	return (long)uvma_brk(sp->mm, c->a[0]);
+}
+
+static bool is(const struct call *c, const char *name)
+{
+	return !strcmp(c->name, name);
+}
+
+static uint64_t call_range_end(const struct call *c, uint64_t start, uint64_t len)
+{
+	(void)c;
+	return PAGE_ALIGN(start + len);
+}
+
+/* An mm call of @p: replay it and compare.  Returns false if @c is not one. */
+static bool apply_mm(struct replay *r, struct proc *p, const struct call *c)
+{
+	struct uvma_mm *mm = p->sp->mm;
+	bool written = r->cfg->faults == FAULTS_WRITTEN;
+	uint64_t s = c->a[0], len = c->a[1];
+	long ret, kernel = c->result;
+	double t;
+
+	static const char *const mm_calls[] = { "mmap", "munmap", "mprotect", "pkey_mprotect",
+						"madvise", "mlock", "mlock2", "munlock", "mremap",
+						"brk", "mlockall", "munlockall", "prctl", NULL };
+	bool known = false;
+
+	for (int i = 0; mm_calls[i] && !known; i++)
+		known = is(c, mm_calls[i]);
+	if (!known)
+		return false;
+	if (!c->result_known)
+		return true;
+	for (int i = 0; i < c->nargs && i < 6; i++)
+		if (!c->num[i] && !(is(c, "prctl") && i == 4)) {
+			diverge(r, c, "argument %d is not a number the reader knows", i + 1);
+			return true;
+		}
+	if (is(c, "mmap")) {
+		if (written && kernel >= 0)
+			touch_neighbourhood(r, mm, (uint64_t)kernel, (uint64_t)kernel + PAGE_ALIGN(len));
+		t = now();
+		ret = model_mmap(r, p, c);
+		r->t_model += now() - t;
+		check(r, c, ret, kernel);
+		if (r->cfg->faults == FAULTS_ALL && ret >= 0)
+			touch_all(r, mm, (uint64_t)ret, (uint64_t)ret + PAGE_ALIGN(len));
+		return true;
+	}
+	if (is(c, "munmap") || is(c, "mprotect") || is(c, "pkey_mprotect") || is(c, "madvise") ||
+	    is(c, "mlock") || is(c, "mlock2") || is(c, "munlock")) {
+		if (!is(c, "munmap"))
+			imply_if_accepted(r, p->sp, c, s, len);
+		if (written)
+			touch_neighbourhood(r, mm, s, call_range_end(c, s, len));
+		t = now();
+		if (is(c, "munmap"))
+			ret = uvma_munmap(mm, s, len);
+		else if (is(c, "mprotect"))
+			ret = uvma_mprotect(mm, s, len, (int)c->a[2]);
+		else if (is(c, "pkey_mprotect"))
+			ret = uvma_pkey_mprotect(mm, s, len, (int)c->a[2], (int)c->a[3]);
+		else if (is(c, "madvise"))
+			ret = uvma_madvise(mm, s, len, (int)c->a[2]);
+		else if (is(c, "mlock"))
+			ret = uvma_mlock(mm, s, len);
+		else if (is(c, "mlock2"))
+			ret = uvma_mlock2(mm, s, len, (int)c->a[2]);
+		else
+			ret = uvma_munlock(mm, s, len);
+		r->t_model += now() - t;
+		check(r, c, ret, kernel);
+		if (r->cfg->faults == FAULTS_ALL && ret >= 0 && is(c, "mprotect"))
+			touch_all(r, mm, s, call_range_end(c, s, len));
+		return true;
+	}
+	if (is(c, "mremap")) {
+		if (written && kernel >= 0) {
+			touch_neighbourhood(r, mm, s, call_range_end(c, s, len));
+			touch_neighbourhood(r, mm, (uint64_t)kernel,
+					    (uint64_t)kernel + PAGE_ALIGN(c->a[2]));
+		}
+		t = now();
+		ret = model_mremap(r, p, c);
+		r->t_model += now() - t;
+		check(r, c, ret, kernel);
+		if (r->cfg->faults == FAULTS_ALL && ret >= 0)
+			touch_all(r, mm, (uint64_t)ret, (uint64_t)ret + PAGE_ALIGN(c->a[2]));
+		return true;
+	}
+	if (is(c, "brk")) {
+		uint64_t old = uvma_brk(mm, 0);
+
+		if (written && c->a[0] > old)
+			touch_neighbourhood(r, mm, old, PAGE_ALIGN(c->a[0]));
+		t = now();
+		ret = model_brk(r, p, c);
+		r->t_model += now() - t;
+		check(r, c, ret, kernel);
+		if (r->cfg->faults == FAULTS_ALL && c->a[0] > old)
+			touch_all(r, mm, old & ~(PAGE - 1), PAGE_ALIGN(c->a[0]));
+		return true;
+	}
+	if (is(c, "mlockall") || is(c, "munlockall")) {
+		t = now();
+		ret = is(c, "mlockall") ? uvma_mlockall(mm, (int)c->a[0]) : uvma_munlockall(mm);
+		r->t_model += now() - t;
+		check(r, c, ret, kernel);
+		return true;
+	}
+	if (is(c, "prctl")) {
+		if (c->a[0] == 0x53564d41 && c->nargs >= 4) {	/* PR_SET_VMA */
+			t = now();
+			ret = uvma_prctl_set_vma_anon_name(mm, c->a[2], c->a[3], c->path[4]);
+			r->t_model += now() - t;
+			check(r, c, ret, kernel);
+		} else if (c->a[0] == 67) {			/* PR_SET_MEMORY_MERGE */
+			ret = uvma_prctl_set_memory_merge(mm, (unsigned long)c->a[1]);
+			check(r, c, ret, kernel);
+		}
+		return true;
+	}
+	return false;
+}
+
+/* clone, clone3, fork, vfork: the flags (clone's and clone3's were resolved by the reader loop). */
+static uint64_t clone_flags(const struct call *c)
+{
+	if (is(c, "fork"))
+		return 17;	/* SIGCHLD */
+	if (is(c, "vfork"))
+		return 0x4000 | 0x100 | 17;	/* CLONE_VFORK | CLONE_VM | SIGCHLD */
+	return c->a[0];
+}
+
+/* ---- the event loop ----------------------------------------------------------------- */
+
+static struct space *first_space(struct replay *r, int pid)
+{
+	struct uvma_mm *mm = uvma_mm_create(r->sys);
+	char err[256];
+
+	if (!mm)
+		return NULL;
+	if (r->cfg->initial_maps) {
+		if (model_import_maps(mm, r->cfg->initial_maps, err, sizeof(err))) {
+			fail(r->err, r->errsize, "--initial-maps: %s", err);
+			uvma_mm_exit(mm);
+			return NULL;
+		}
+	}
+	return space_new(r, mm, pid, "?");
+}
+
+/* The exec-time layout when no snapshot says better (docs/replay.md). */
+static struct space *exec_space(struct replay *r, int pid, const char *path)
+{
+	struct uvma_exec_layout l = { .stack_top = 0x7ffffffff000ULL, .vdso = true };
+	struct uvma_mm *mm = uvma_mm_create(r->sys);
+	const char *base = path ? strrchr(path, '/') : NULL;
+
+	if (!mm)
+		return NULL;
+	if (uvma_mm_exec_layout(mm, &l)) {
+		uvma_mm_exit(mm);
+		return NULL;
+	}
+	return space_new(r, mm, pid, base ? base + 1 : path);
+}
+
+static int do_event(struct replay *r, struct call *c);
+
+static int do_clone(struct replay *r, struct proc *p, struct call *c)
+{
+	uint64_t flags;
+	struct proc *child;
+	int child_pid = (int)c->result, err;
+
+	if (!c->result_known || c->result <= 0)
+		return 0;
+	flags = clone_flags(c);
+	child = find_proc(r, child_pid);
+	if (child && child->alive) {
+		diverge(r, c, "pid %d is already alive", child_pid);
+		return 0;
+	}
+	if (!child) {
+		child = new_proc(r, child_pid);
+		if (!child)
+			return fail(r->err, r->errsize, "out of memory");
+		p = find_proc(r, c->pid);	/* (new_proc may have moved the array) */
+	}
+	child->alive = true;
+	if (flags & 0x100) {	/* CLONE_VM: a thread, or vfork until exec */
+		child->sp = p->sp;
+		p->sp->refs++;
+	} else {
+		struct uvma_mm *mm;
+		double t = now();
+
+		mm = uvma_fork(p->sp->mm, &err);
+		r->t_model += now() - t;
+		if (!mm) {
+			diverge(r, c, "fork failed in the model (%s)", uvma_errno_name(-err));
+			child->alive = false;
+			return 0;
+		}
+		child->sp = space_new(r, mm, child_pid, r->res->spaces[p->sp->rep].comm);
+		if (!child->sp)
+			return fail(r->err, r->errsize, "out of memory");
+		child->sp->brk_known = p->sp->brk_known;
+		child->sp->image = p->sp->image;
+	}
+	if (flags & 0x400) {	/* CLONE_FILES */
+		child->fds = p->fds;
+		p->fds->refs++;
+	} else {
+		child->fds = fdtable_copy(p->fds);
+		if (!child->fds)
+			return fail(r->err, r->errsize, "out of memory");
+	}
+	/* the child's lines that came before this return */
+	while (child->held) {
+		struct call *h = child->held;
+
+		child->held = h->next;
+		if (!child->held)
+			child->held_tail = &child->held;
+		if (do_event(r, h))
+			return -1;
+	}
+	return 0;
+}
+
+/* uvma maps: the wanted process's maps, rendered while it still has them. */
+static void render_maps(struct replay *r, struct proc *p)
+{
+	size_t cap = 1 << 22;
+
+	if (r->cfg->maps_pid < 0 || r->res->maps || !p->sp ||
+	    (r->cfg->maps_pid ? p->pid != r->cfg->maps_pid : p != &r->procs[0]))
+		return;
+	r->res->maps = malloc(cap);
+	if (r->res->maps) {
+		uvma_render_maps(p->sp->mm, 0, UINT64_MAX, r->res->maps, cap);
+		r->res->maps_found = true;
+	}
+}
+
+static void proc_end(struct replay *r, struct proc *p)
+{
+	if (!p->alive)
+		return;
+	if (p->sp->refs == 1 || r->ending)
+		render_maps(r, p);
+	p->alive = false;
+	space_put(r, p->sp);
+	p->sp = NULL;
+	fdtable_put(p->fds);
+	p->fds = NULL;
+}
+
+/* Open files: the fd table follows openat, close, dup and memfd_create. */
+static bool apply_files(struct replay *r, struct proc *p, const struct call *c)
+{
+	if (is(c, "openat") || is(c, "open") || is(c, "creat") || is(c, "memfd_create")) {
+		int pi = is(c, "openat") ? 1 : 0;
+		int fl = c->nargs > pi + 1 ? (int)c->a[pi + 1] : 0;
+		struct uvma_file *f;
+		const char *name = c->result_path ? c->result_path : c->path[pi] ? c->path[pi] : "?";
+
+		if (!c->result_known || c->result < 0)
+			return true;
+		if (is(c, "memfd_create"))
+			f = keep_file(r, uvma_memfd_create(r->sys, name, FILE_SIZE), name);
+		else
+			f = open_file(r, name, (fl & 3) != 1, (fl & 3) != 0 || is(c, "creat"));
+		if (f)
+			fd_install(p->fds, (int)c->result, f, file_name(r, f));
+		return true;
+	}
+	if (is(c, "close")) {
+		if (c->result_known && c->result == 0)
+			fd_close(p->fds, (int)c->a[0]);
+		return true;
+	}
+	if (is(c, "dup") || is(c, "dup2") || is(c, "dup3")) {
+		struct fdent *e = fd_find(p->fds, (int)c->a[0]);
+
+		if (c->result_known && c->result >= 0 && e)
+			fd_install(p->fds, (int)c->result, e->file, e->path);
+		return true;
+	}
+	return false;
+}
+
+static int do_event(struct replay *r, struct call *c)
+{
+	struct proc *p = find_proc(r, c->pid);
+
+	if (!r->started) {
+		/* the first process: started by the trace's execve, or there already */
+		r->started = true;
+		p = new_proc(r, c->pid);
+		if (!p)
+			return fail(r->err, r->errsize, "out of memory");
+		p->alive = true;
+		p->fds = fdtable_new();
+		if (!(is(c, "execve") && c->kind == SC_CALL && c->result == 0) || r->cfg->initial_maps)
+			p->sp = first_space(r, c->pid);
+		else
+			p->sp = exec_space(r, c->pid, c->path[0]);
+		if (!p->sp || !p->fds) {
+			call_free(c);
+			return r->err[0] ? -1 : fail(r->err, r->errsize, "out of memory");
+		}
+		if (is(c, "execve")) {
+			/* the snapshot (or layout) is the state this exec made */
+			snprintf(r->res->spaces[p->sp->rep].comm, sizeof(r->res->spaces[0].comm), "%s",
+				 c->path[0] && strrchr(c->path[0], '/') ? strrchr(c->path[0], '/') + 1
+									: c->path[0] ? c->path[0] : "?");
+			r->res->events++;
+			sample(r);
+			call_free(c);
+			return 0;
+		}
+	}
+	if (!p || !p->alive) {
+		if (!p) {
+			p = new_proc(r, c->pid);
+			if (!p) {
+				call_free(c);
+				return fail(r->err, r->errsize, "out of memory");
+			}
+		}
+		/* a child's line before its parent's clone returned: held until then */
+		c->next = NULL;
+		*p->held_tail = c;
+		p->held_tail = &c->next;
+		return 0;
+	}
+	if (r->stopped) {
+		call_free(c);
+		return 0;
+	}
+	r->res->events++;
+	if (c->kind == SC_EXITED || c->kind == SC_KILLED) {
+		proc_end(r, p);
+	} else if (is(c, "clone") || is(c, "clone3") || is(c, "fork") || is(c, "vfork")) {
+		if (do_clone(r, p, c)) {
+			call_free(c);
+			return -1;
+		}
+		p = find_proc(r, c->pid);
+	} else if ((is(c, "execve") || is(c, "execveat")) && c->result_known && c->result == 0) {
+		const char *path = c->path[is(c, "execveat") ? 1 : 0];
+		struct space *sp = exec_space(r, c->pid, path);
+
+		if (!sp) {
+			call_free(c);
+			return fail(r->err, r->errsize, "out of memory");
+		}
+		space_put(r, p->sp);
+		p->sp = sp;
+	} else if (apply_mm(r, p, c)) {
+		r->res->calls++;
+	} else if (!apply_files(r, p, c)) {
+		r->res->skipped++;
+		r->res->events--;
+		call_free(c);
+		return 0;
+	}
+	sample(r);
+	progress(r, false);
+	if (r->cfg->stop_after && r->res->events >= r->cfg->stop_after)
+		r->stopped = true;
+	call_free(c);
+	return 0;
+}
+
+/* ---- inputs ------------------------------------------------------------------------- */
+
+/* The pid in "FILE.PID" (strace -ff), or 0. */
+static int ff_pid(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	char *e;
+	long v;
+
+	if (!dot || !dot[1])
+		return 0;
+	v = strtol(dot + 1, &e, 10);
+	return *e || v <= 0 ? 0 : (int)v;
+}
+
+struct source {
+	struct strace_reader *rd;
+	struct sc_event ev;
+	int have;	/* 1: ev holds the next event; 0: at the end */
+};
+
+static int source_advance(struct source *s, char *err, size_t errsize)
+{
+	s->have = strace_next(s->rd, &s->ev, err, errsize);
+	return s->have < 0 ? -1 : 0;
+}
+
+static int replay_strace(struct replay *r, char *const *paths, int npaths)
+{
+	struct source *src = calloc((size_t)npaths, sizeof(*src));
+	int ret = 0;
+
+	if (!src)
+		return fail(r->err, r->errsize, "out of memory");
+	r->res->format = "strace";
+	for (int i = 0; i < npaths && !ret; i++) {
+		src[i].rd = strace_open(paths[i], npaths > 1 ? ff_pid(paths[i]) : 0, r->err, r->errsize);
+		if (!src[i].rd || source_advance(&src[i], r->err, r->errsize))
+			ret = -1;
+	}
+	if (!ret)
+		r->progress_in = strace_input(src[0].rd);
+	while (!ret) {
+		/*
+		 * One file: in order.  strace -ff: the earliest timestamp next;
+		 * without timestamps, file by file in the order given (the first
+		 * file is the first process).
+		 */
+		int best = -1;
+		struct call *c;
+
+		for (int i = 0; i < npaths; i++) {
+			if (src[i].have != 1)
+				continue;
+			if (best < 0 || (src[i].ev.ts >= 0 && src[best].ev.ts >= 0 &&
+					 src[i].ev.ts < src[best].ev.ts))
+				best = i;
+		}
+		if (best < 0)
+			break;
+		if (src[best].ev.kind == SC_CALL && !strcmp(src[best].ev.name, "clone3")) {
+			/* clone3's flags sit in its struct: "{flags=CLONE_VM|..., ...}" */
+			const char *f = strstr(src[best].ev.arg[0].text, "flags=");
+
+			if (f) {
+				char buf[512];
+				struct sc_event tmp;
+				size_t n = strcspn(f + 6, ",}");
+
+				snprintf(buf, sizeof(buf), "x(%.*s) = 0", (int)n, f + 6);
+				if (!strace_parse_call(buf, &tmp, r->err, r->errsize) && tmp.nargs == 1 &&
+				    tmp.arg[0].is_num) {
+					src[best].ev.arg[0].val = tmp.arg[0].val;
+					src[best].ev.arg[0].is_num = true;
+				}
+			}
+		} else if (src[best].ev.kind == SC_CALL && !strcmp(src[best].ev.name, "clone")) {
+			/* clone(child_stack=..., flags=..., ...): the flags first */
+			for (int i = 0; i < src[best].ev.nargs; i++) {
+				const char *t = src[best].ev.arg[i].text;
+				char buf[512];
+				struct sc_event tmp;
+
+				if (strncmp(t, "flags=", 6))
+					continue;
+				snprintf(buf, sizeof(buf), "x(%s) = 0", t + 6);
+				if (!strace_parse_call(buf, &tmp, r->err, r->errsize) && tmp.nargs == 1 &&
+				    tmp.arg[0].is_num) {
+					src[best].ev.arg[0].val = tmp.arg[0].val;
+					src[best].ev.arg[0].is_num = true;
+				}
+			}
+		}
+		c = decode(&src[best].ev);
+		if (!c) {
+			ret = fail(r->err, r->errsize, "out of memory");
+			break;
+		}
+		if (!c->pid) {
+			/* bare lines (one process, or the first on a terminal) */
+			int alias = strace_alias0(src[best].rd);
+
+			c->pid = alias ? alias : 1;
+			if (alias && r->nprocs && r->procs[0].pid == 1)
+				r->procs[0].pid = alias;
+		} else if (r->nprocs && r->procs[0].pid == 1 && strace_alias0(src[best].rd) == c->pid) {
+			r->procs[0].pid = c->pid;
+		}
+		r->res->lines = src[best].ev.line;
+		if (do_event(r, c))
+			ret = -1;
+		else if (source_advance(&src[best], r->err, r->errsize))
+			ret = -1;
+	}
+	for (int i = 0; i < npaths; i++) {
+		if (src[i].rd)
+			r->res->skipped += strace_skipped(src[i].rd);
+		strace_close(src[i].rd);
+	}
+	free(src);
+	return ret;
+}
+
+/* A recorded .utrace: the real fault state is in it; no model is needed. */
+static int replay_utrace(struct replay *r, const char *path)
+{
+	struct uvma_sys_config cfg;
+	struct trace t;
+	struct model m;
+	size_t len;
+	char *text = input_slurp(path, &len, r->err, r->errsize);
+	int spaces[TRACE_MAX_PROCS];
+
+	r->res->format = "utrace";
+	if (!text)
+		return -1;
+	if (trace_parse(path, text, &t, r->err, r->errsize)) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	uvma_sys_config_default(&cfg);
+	cfg.policy = r->cfg->policy;
+	cfg.relocate_all = r->cfg->relocate_all;
+	if (model_start(&m, &t, 0, r->cfg->initial_maps, &cfg, r->err, r->errsize)) {
+		trace_free(&t);
+		return -1;
+	}
+	spaces[0] = new_report(r, 0, t.procs[0]);
+	for (int i = 0; i < t.nops && !r->stopped; i++) {
+		const struct op *op = &t.ops[i];
+		struct uvma_mm *mm = m.mm[op->proc];
+		double t0;
+		long ret;
+
+		if (op->kind == OP_EXPECT_VMAS || op->kind == OP_EXPECT_VMA)
+			continue;
+		if (op->kind == OP_EXIT && mm)
+			fill_report(&r->res->spaces[spaces[op->proc]], mm);
+		t0 = now();
+		ret = model_step(&m, &t, op);
+		r->t_model += now() - t0;
+		r->res->events++;
+		r->res->lines = (unsigned long)op->line;
+		if (op->kind == OP_FORK && m.mm[op->arg])
+			spaces[op->arg] = new_report(r, op->arg, t.procs[op->arg]);
+		if (op->kind == OP_EXIT)
+			r->res->spaces[spaces[op->proc]].exited = true;
+		else if (op->kind != OP_CARVEOUT && op->kind != OP_THP && op->kind != OP_FILE)
+			r->res->calls++;
+		if (op->has_result && ret != op->result) {
+			struct call c = { .pid = op->proc, .line = (unsigned long)op->line,
+					  .file = path };
+
+			snprintf(c.name, sizeof(c.name), "%s", op_name(op->kind));
+			check(r, &c, ret, op->result);
+		}
+		/* the series counts the trace's processes */
+		{
+			unsigned long total = 0;
+
+			for (int p = 0; p < t.nprocs; p++)
+				if (m.mm[p])
+					total += uvma_mm_map_count(m.mm[p]);
+			if (total > r->res->total_peak)
+				r->res->total_peak = total;
+			if (!(r->res->events % r->res->stride)) {
+				if (r->res->nseries == SERIES_MAX) {
+					for (size_t k = 0; k < SERIES_MAX / 2; k++)
+						r->res->series[k] = r->res->series[2 * k];
+					r->res->nseries = SERIES_MAX / 2;
+					r->res->stride *= 2;
+				}
+				if (!(r->res->events % r->res->stride))
+					r->res->series[r->res->nseries++] = (uint32_t)total;
+			}
+		}
+		if (r->cfg->stop_after && r->res->events >= r->cfg->stop_after)
+			r->stopped = true;
+	}
+	for (int p = 0; p < t.nprocs; p++) {
+		if (!m.mm[p])
+			continue;
+		fill_report(&r->res->spaces[spaces[p]], m.mm[p]);
+		/* a .utrace's processes are numbered from 1 in order of appearance */
+		if (r->cfg->maps_pid >= 0 && p == (r->cfg->maps_pid ? r->cfg->maps_pid - 1 : 0) &&
+		    !r->res->maps) {
+			size_t cap = 1 << 20;
+
+			r->res->maps = malloc(cap);
+			if (r->res->maps) {
+				uvma_render_maps(m.mm[p], 0, UINT64_MAX, r->res->maps, cap);
+				r->res->maps_found = true;
+			}
+		}
+	}
+	model_stop(&m);
+	trace_free(&t);
+	return 0;
+}
+
+int replay_run(char *const *paths, int npaths, const struct replay_config *cfg,
+	       struct replay_result *res, char *err, size_t errsize)
+{
+	struct uvma_sys_config sc;
+	struct replay r = { .cfg = cfg, .res = res, .err = err, .errsize = errsize };
+	double t0 = now();
+
+	int ret;
+
+	r.t_start = t0;
+	memset(res, 0, sizeof(*res));
+	err[0] = 0;
+	res->policy = cfg->policy;
+	res->stride = 1;
+	res->series = malloc(SERIES_MAX * sizeof(*res->series));
+	if (!res->series)
+		return fail(err, errsize, "out of memory");
+	if (npaths == 1 && !strace_sniff(paths[0])) {
+		ret = replay_utrace(&r, paths[0]);
+		res->model_seconds = r.t_model;
+		res->total_seconds = now() - t0;
+		return ret;
+	}
+	uvma_sys_config_default(&sc);
+	sc.policy = cfg->policy;
+	sc.relocate_all = cfg->relocate_all;
+	r.sys = uvma_sys_create(&sc);
+	if (!r.sys)
+		return fail(err, errsize, "out of memory");
+	ret = replay_strace(&r, paths, npaths);
+	progress(&r, true);
+	/* the processes still alive at the end */
+	for (int i = 0; i < r.nprocs; i++) {
+		struct proc *p = &r.procs[i];
+
+		r.ending = true;
+		proc_end(&r, p);
+		while (p->held) {
+			struct call *h = p->held;
+
+			p->held = h->next;
+			res->skipped++;
+			call_free(h);
+		}
+	}
+	free(r.procs);
+	for (int i = 0; i < r.nfiles; i++) {
+		uvma_file_close(r.files[i]);
+		free(r.names[i]);
+	}
+	free(r.files);
+	free(r.names);
+	uvma_sys_destroy(r.sys);
+	res->model_seconds = r.t_model;
+	res->total_seconds = now() - t0;
+	return ret;
+}
+
+void replay_result_free(struct replay_result *res)
+{
+	free(res->spaces);
+	free(res->series);
+	free(res->maps);
+	memset(res, 0, sizeof(*res));
+}
