@@ -18,5 +18,6 @@ int diff_trace_mode(struct trace *t, enum oracle_mode mode, int quiet, int silen
 int cmd_fuzz(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 
 #endif

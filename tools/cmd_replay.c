@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "input.h"
+#include "record.h"
 #include "replay.h"
 #include "report.h"
 
@@ -213,4 +214,73 @@ int cmd_maps(int argc, char **argv)
 	replay_result_free(&res);
 	opts_free(&o);
 	return r;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct record_opts ro = { 0 };
+	const char *outpath = NULL, *policy = NULL;
+	char tmp[] = "/tmp/uvma-record-XXXXXX.utrace";
+	unsigned long divergences = 0;
+	int i, exit_status = 0, status = 0;
+	FILE *out;
+
+	for (i = 0; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--verify")) {
+			ro.verify = true;
+		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+			outpath = argv[++i];
+		} else if (!strcmp(argv[i], "--policy") && i + 1 < argc) {
+			policy = argv[++i];
+			if (strcmp(policy, "all") && policy_bit(policy) < 0) {
+				fprintf(stderr, "uvma record: unknown policy '%s'\n", policy);
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "uvma record: unknown option '%s'\nusage: uvma record "
+				"[--policy P|all] [-o FILE.utrace] [--verify] -- COMMAND ARGS...\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	if (i + 1 >= argc) {
+		fprintf(stderr, "usage: uvma record [--policy P|all] [-o FILE.utrace] [--verify] -- "
+			"COMMAND ARGS...\n");
+		return 2;
+	}
+	if (outpath) {
+		out = fopen(outpath, "w");
+	} else {
+		int fd = mkstemps(tmp, 7);
+
+		out = fd >= 0 ? fdopen(fd, "w") : NULL;
+		outpath = tmp;
+	}
+	if (!out) {
+		fprintf(stderr, "uvma record: %s: %s\n", outpath, strerror(errno));
+		return 2;
+	}
+	if (record_run(&ro, argv + i + 1, out, &divergences, &exit_status)) {
+		fclose(out);
+		return 2;
+	}
+	if (fclose(out)) {
+		fprintf(stderr, "uvma record: %s: %s\n", outpath, strerror(errno));
+		return 2;
+	}
+	fprintf(stderr, "uvma record: %s exited with %d; trace in %s", argv[i + 1], exit_status,
+		outpath);
+	if (ro.verify)
+		fprintf(stderr, "; %lu divergences from the kernel's maps", divergences);
+	fprintf(stderr, "\n");
+	if (ro.verify && divergences)
+		status = 1;
+	if (policy) {
+		char *rargv[4] = { "--policy", (char *)policy, (char *)outpath, NULL };
+		int r = cmd_replay(3, rargv);
+
+		if (r > status)
+			status = r;
+	}
+	return status;
 }

@@ -367,8 +367,45 @@ long model_step(struct model *m, const struct trace *t, const struct op *op)
 	case OP_EXPECT_VMA:
 		return 0;
 	case OP_FILE:
-		m->files[op->file] = uvma_memfd_create(m->sys, t->files[op->file], op->len);
+		if (t->file_path[op->file])
+			m->files[op->file] = uvma_file_open(m->sys, t->file_path[op->file], op->len,
+							    t->file_mode[op->file] & 1,
+							    t->file_mode[op->file] & 2);
+		else
+			m->files[op->file] = uvma_memfd_create(m->sys, t->files[op->file], op->len);
 		return m->files[op->file] ? 0 : -ENOMEM;
+	case OP_EXEC: {
+		struct uvma_mm *fresh = uvma_mm_create(m->sys);
+
+		if (!fresh)
+			return -ENOMEM;
+		uvma_mm_exit(mm);
+		m->mm[op->proc] = fresh;
+		if (op->addr.val)
+			uvma_mm_set_brk(fresh, a, a);
+		return 0;
+	}
+	case OP_SPAWN:
+		m->mm[op->arg] = uvma_mm_create(m->sys);
+		return m->mm[op->arg] ? 0 : -ENOMEM;
+	case OP_VMA: {
+		struct uvma_vma_import in = {
+			.start = a,
+			.end = abs_addr(m, op->addr2),
+			.pgoff = op->off,
+			.flags = op->len2,
+			.file = op->file >= 0 ? m->files[op->file] : NULL,
+			.special = op->arg <= 3 ? (enum uvma_special)op->arg : UVMA_SPECIAL_NONE,
+			.faulted = op->flags & 1,
+		};
+		long r = uvma_mm_import_vma(mm, &in);
+
+		if (!r && op->arg == 4)		/* [stack] */
+			uvma_mm_set_start_stack(mm, in.end - 4096);
+		if (!r && op->arg == 5)		/* [heap] */
+			uvma_mm_set_brk(mm, in.start, in.end);
+		return r;
+	}
 	case OP_MMAP:
 		return uvma_mmap(mm, a, op->len, op->prot, op->flags,
 				 op->file >= 0 ? m->files[op->file] : NULL, op->off);

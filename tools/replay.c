@@ -1233,12 +1233,18 @@ static int replay_utrace(struct replay *r, const char *path)
 			continue;
 		if (op->kind == OP_EXIT && mm)
 			fill_report(&r->res->spaces[spaces[op->proc]], mm);
+		if (op->kind == OP_EXEC && mm && uvma_mm_map_count(mm)) {
+			/* exec: the old address space ends, a new one begins */
+			fill_report(&r->res->spaces[spaces[op->proc]], mm);
+			r->res->spaces[spaces[op->proc]].exited = true;
+			spaces[op->proc] = new_report(r, op->proc, t.procs[op->proc]);
+		}
 		t0 = now();
 		ret = model_step(&m, &t, op);
 		r->t_model += now() - t0;
 		r->res->events++;
 		r->res->lines = (unsigned long)op->line;
-		if (op->kind == OP_FORK && m.mm[op->arg])
+		if ((op->kind == OP_FORK || op->kind == OP_SPAWN) && m.mm[op->arg])
 			spaces[op->arg] = new_report(r, op->arg, t.procs[op->arg]);
 		if (op->kind == OP_EXIT)
 			r->res->spaces[spaces[op->proc]].exited = true;

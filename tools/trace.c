@@ -110,7 +110,11 @@ static const char *const kind_names[OP_NKINDS] = {
 	[OP_KSM_SCAN] = "ksm_scan",	  [OP_PIN] = "pin",
 	[OP_UNPIN] = "unpin",		  [OP_MIGRATE] = "migrate",
 	[OP_MIGRATE_FINISH] = "migrate_finish",
+	[OP_EXEC] = "exec",		  [OP_VMA] = "vma",
+	[OP_SPAWN] = "spawn",
 };
+
+static const char *const vma_specials[] = { "none", "vdso", "vvar", "vvar_vclock", "stack", "heap" };
 
 const char *op_name(enum op_kind k)
 {
@@ -301,6 +305,47 @@ static int find_name(char names[][TRACE_NAME_MAX], int n, const char *name)
 	return -1;
 }
 
+/* "%XX" escapes (space, '#', '%' and the unprintable), as trace_escape() writes them. */
+static char *unescape(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	while (*s) {
+		if (*s == '%') {
+			unsigned int v;
+
+			if (!isxdigit((unsigned char)s[1]) || !isxdigit((unsigned char)s[2]) ||
+			    sscanf(s + 1, "%2x", &v) != 1 || !v) {
+				free(out);
+				return NULL;
+			}
+			*o++ = (char)v;
+			s += 3;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = 0;
+	return out;
+}
+
+void trace_escape(char *out, size_t size, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s && n + 4 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c <= ' ' || c == '#' || c == '%' || c >= 0x7f)
+			n += (size_t)snprintf(out + n, size - n, "%%%02X", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = 0;
+}
+
 static int valid_name(const char *s)
 {
 	if (!*s || strlen(s) >= TRACE_NAME_MAX)
@@ -458,17 +503,37 @@ static int parse_line(struct parser *p, char *line)
 		t->has_thp = 1;
 	} else if (!strcmp(cmd, "file")) {
 		op->kind = OP_FILE;
-		if (need(p, argc, 3, "file NAME SIZE") || parse_size(p, argv[2], &op->len, "size"))
-			return -1;
+		if (argc < 3 || argc > 5 || parse_size(p, argv[2], &op->len, "size"))
+			return argc < 3 || argc > 5
+				       ? perr(p, "expected 'file NAME SIZE [path=PATH] [mode=r|w|rw]'")
+				       : -1;
 		if (!valid_name(argv[1]))
 			return perr(p, "bad file name '%s'", argv[1]);
 		if (find_name(t->files, t->nfiles, argv[1]) >= 0)
 			return perr(p, "file '%s' exists already", argv[1]);
 		if (t->nfiles == TRACE_MAX_FILES)
 			return perr(p, "too many files");
+		t->file_mode[t->nfiles] = 3;
+		for (int i = 3; i < argc; i++) {
+			if (!strncmp(argv[i], "path=", 5) && argv[i][5] && !t->file_path[t->nfiles]) {
+				t->file_path[t->nfiles] = unescape(argv[i] + 5);
+				if (!t->file_path[t->nfiles])
+					return perr(p, "bad path '%s' (%%XX escapes)", argv[i] + 5);
+			} else if (!strcmp(argv[i], "mode=r") || !strcmp(argv[i], "mode=w") ||
+				   !strcmp(argv[i], "mode=rw")) {
+				t->file_mode[t->nfiles] = argv[i][5] == 'w' ? 2 : argv[i][6] == 'w' ? 3 : 1;
+			} else {
+				free(t->file_path[t->nfiles]);
+				t->file_path[t->nfiles] = NULL;
+				return perr(p, "bad file attribute '%s' (path=PATH or mode=r|w|rw)", argv[i]);
+			}
+		}
 		strcpy(t->files[t->nfiles], argv[1]);
 		t->file_size[t->nfiles] = op->len;
 		op->file = t->nfiles++;
+		/* a regular file of the host: only the model has it */
+		if (t->file_path[op->file] && !t->model_only)
+			t->model_only = p->line;
 	} else if (!strcmp(cmd, "mmap")) {
 		op->kind = OP_MMAP;
 		if (argc < 5 || argc > 7)
@@ -609,6 +674,56 @@ static int parse_line(struct parser *p, char *line)
 		op->kind = OP_MIGRATE;
 		if (need(p, argc, 2, "migrate ADDR") || parse_addr(p, argv[1], &op->addr))
 			return -1;
+	} else if (!strcmp(cmd, "exec")) {
+		op->kind = OP_EXEC;
+		if (argc > 2 || (argc == 2 && (strncmp(argv[1], "brk=", 4) ||
+					       parse_addr(p, argv[1] + 4, &op->addr))))
+			return perr(p, "expected 'exec [brk=ADDR]'");
+	} else if (!strcmp(cmd, "spawn")) {
+		op->kind = OP_SPAWN;
+		if (need(p, argc, 2, "spawn NAME"))
+			return -1;
+		if (!valid_name(argv[1]))
+			return perr(p, "bad process name '%s'", argv[1]);
+		if (find_name(t->procs, t->nprocs, argv[1]) >= 0)
+			return perr(p, "process '%s' exists already", argv[1]);
+		if (t->nprocs == TRACE_MAX_PROCS)
+			return perr(p, "too many processes");
+		strcpy(t->procs[t->nprocs], argv[1]);
+		op->arg = t->nprocs++;
+	} else if (!strcmp(cmd, "vma")) {
+		uint64_t v;
+
+		op->kind = OP_VMA;
+		if (argc < 4 || parse_addr(p, argv[1], &op->addr) || parse_addr(p, argv[2], &op->addr2) ||
+		    parse_u64(argv[3], &op->len2))
+			return perr(p, "expected 'vma START END FLAGS [pgoff=N] [fd=NAME] [special=S] "
+				    "[faulted]'");
+		for (int i = 4; i < argc; i++) {
+			if (!strncmp(argv[i], "pgoff=", 6) && !parse_u64(argv[i] + 6, &v)) {
+				op->off = v;
+			} else if (!strncmp(argv[i], "fd=", 3)) {
+				op->file = find_name(t->files, t->nfiles, argv[i] + 3);
+				if (op->file < 0)
+					return perr(p, "no file '%s'", argv[i] + 3);
+			} else if (!strncmp(argv[i], "special=", 8)) {
+				size_t k;
+
+				for (k = 1; k < sizeof(vma_specials) / sizeof(vma_specials[0]); k++)
+					if (!strcmp(argv[i] + 8, vma_specials[k]))
+						break;
+				if (k == sizeof(vma_specials) / sizeof(vma_specials[0]))
+					return perr(p, "unknown special '%s'", argv[i] + 8);
+				op->arg = (int)k;
+			} else if (!strcmp(argv[i], "faulted")) {
+				op->flags = 1;
+			} else {
+				return perr(p, "bad vma attribute '%s'", argv[i]);
+			}
+		}
+		if (op->addr.rel != op->addr2.rel || op->addr2.val <= op->addr.val ||
+		    ((op->addr.val | op->addr2.val) & 0xfff))
+			return perr(p, "a vma needs START < END, page-aligned");
 	} else if (!strcmp(cmd, "populate")) {
 		/* MADV_POPULATE_READ or _WRITE over the range (write by default) */
 		op->kind = OP_MADVISE;
@@ -678,6 +793,7 @@ static int parse_line(struct parser *p, char *line)
 		return perr(p, "%s takes no result", cmd);
 	if (op->kind >= OP_SWAP && !t->model_only)
 		t->model_only = p->line;
+
 	return 0;
 }
 
@@ -798,6 +914,10 @@ int trace_load(const char *path, struct trace *t, char *err, size_t errsize)
 
 void trace_free(struct trace *t)
 {
+	for (int i = 0; i < t->nfiles; i++) {
+		free(t->file_path[i]);
+		t->file_path[i] = NULL;
+	}
 	free(t->ops);
 	t->ops = NULL;
 	t->nops = t->cap = 0;
@@ -888,6 +1008,35 @@ int op_format(const struct trace *t, const struct op *op, char *buf, size_t size
 		break;
 	case OP_FILE:
 		n += (size_t)snprintf(buf + n, size - n, "file %s %s", t->files[op->file], l1);
+		if (t->file_path[op->file]) {
+			char esc[600];
+
+			trace_escape(esc, sizeof(esc), t->file_path[op->file]);
+			n += (size_t)snprintf(buf + n, size - n, " path=%s mode=%s", esc,
+					      t->file_mode[op->file] == 1 ? "r"
+					      : t->file_mode[op->file] == 2 ? "w" : "rw");
+		}
+		break;
+	case OP_EXEC:
+		n += (size_t)snprintf(buf + n, size - n, "exec");
+		if (op->addr.val || op->addr.rel)
+			n += (size_t)snprintf(buf + n, size - n, " brk=%s", a);
+		break;
+	case OP_SPAWN:
+		n += (size_t)snprintf(buf + n, size - n, "spawn %s", t->procs[op->arg]);
+		break;
+	case OP_VMA:
+		n += (size_t)snprintf(buf + n, size - n, "vma %s %s %#llx", a, b,
+				      (unsigned long long)op->len2);
+		if (op->off)
+			n += (size_t)snprintf(buf + n, size - n, " pgoff=%#llx",
+					      (unsigned long long)op->off);
+		if (op->file >= 0)
+			n += (size_t)snprintf(buf + n, size - n, " fd=%s", t->files[op->file]);
+		if (op->arg)
+			n += (size_t)snprintf(buf + n, size - n, " special=%s", vma_specials[op->arg]);
+		if (op->flags)
+			n += (size_t)snprintf(buf + n, size - n, " faulted");
 		break;
 	case OP_MMAP:
 		fmt_names(f, sizeof(f), mmap_flags, op->flags);

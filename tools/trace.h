@@ -40,6 +40,10 @@ enum op_kind {
 	OP_UNPIN,		/* unpin: every pin of the line's process */
 	OP_MIGRATE,		/* migrate ADDR: start migrating the folio there */
 	OP_MIGRATE_FINISH,	/* migrate_finish: end every migration still running */
+	/* recorded traces (uvma record): the state a real process starts from */
+	OP_EXEC,		/* exec [brk=ADDR]: the process starts an empty address space */
+	OP_VMA,			/* vma START END FLAGS [pgoff=N] [fd=NAME] [special=S] [faulted] */
+	OP_SPAWN,		/* spawn NAME: a new process with an empty address space */
 	OP_NKINDS,
 };
 
@@ -49,8 +53,8 @@ struct taddr {
 	uint64_t val;
 };
 
-#define TRACE_MAX_PROCS 64
-#define TRACE_MAX_FILES 64
+#define TRACE_MAX_PROCS 512
+#define TRACE_MAX_FILES 2048
 #define TRACE_NAME_MAX 64
 /* fill_to_limit maps its one-page VMAs here, two pages apart: outside the carve-out */
 #define FILL_BASE 0x300000000000ULL
@@ -86,6 +90,8 @@ struct trace {
 	int nfiles;
 	char files[TRACE_MAX_FILES][TRACE_NAME_MAX];
 	uint64_t file_size[TRACE_MAX_FILES];
+	char *file_path[TRACE_MAX_FILES];	/* "path=": a regular file (model only), else NULL */
+	int file_mode[TRACE_MAX_FILES];		/* its open mode: 1 read, 2 write, 3 both */
 	struct op *ops;
 	int nops, cap;
 };
@@ -103,5 +109,7 @@ int op_format(const struct trace *t, const struct op *op, char *buf, size_t size
 /* The policy bit of a policy name (linux = bit 0), or -1. */
 int policy_bit(const char *name);
 const char *policy_name(int bit);
+/* Escape a path for "path=" (space, '#', '%' and unprintable bytes as %XX). */
+void trace_escape(char *out, size_t size, const char *s);
 
 #endif

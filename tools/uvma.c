@@ -37,6 +37,9 @@ static const char usage[] =
 	"                            VMAs, merges and relocations per policy\n"
 	"  maps [--pid PID] [--at N] [--policy P] TRACE...\n"
 	"                            the modelled /proc/PID/maps after the trace or event N\n"
+	"  record [--policy P|all] [-o FILE.utrace] [--verify] -- COMMAND ARGS...\n"
+	"                            run a program under ptrace; write its trace; --verify:\n"
+	"                            the model's maps against the kernel's after every call\n"
 	"  help                      this text\n"
 	"\n"
 	"Exit status: 0 all agreed, 1 a check failed, 2 bad input or usage.\n";
@@ -908,6 +911,8 @@ int main(int argc, char **argv)
 		return cmd_diff(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "replay"))
 		return cmd_replay(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "record"))
+		return cmd_record(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "maps"))
 		return cmd_maps(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "fuzz"))
