@@ -63,6 +63,23 @@ REPLAY_SRC := tools/strace.c tools/input.c tools/replay.c tools/model.c tools/tr
 $(O)/dbg/test_strace: tests/unit/test_strace.c $(REPLAY_SRC) tools/*.h $(O)/dbg/libuvma.a | $(O)/dbg
 	$(CC) $(DBG_CFLAGS) -Itests/unit -Itools -o $@ $< $(REPLAY_SRC) $(O)/dbg/libuvma.a -lcmocka $(TOOL_LIBS)
 
+# libFuzzer targets (Debian's clang): the strace and .utrace readers
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -DUVMA_DEBUG -Iinclude -Ilib -Itools
+FUZZ_TARGETS := $(O)/fuzz/fuzz_strace $(O)/fuzz/fuzz_utrace
+$(O)/fuzz/fuzz_strace: tests/fuzz/fuzz_strace.c $(REPLAY_SRC) $(LIB_SRC) tools/*.h lib/*.h include/uvma.h
+	@mkdir -p $(O)/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(REPLAY_SRC) $(LIB_SRC) $(TOOL_LIBS)
+$(O)/fuzz/fuzz_utrace: tests/fuzz/fuzz_utrace.c tools/model.c tools/trace.c $(LIB_SRC) tools/*.h lib/*.h include/uvma.h
+	@mkdir -p $(O)/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< tools/model.c tools/trace.c $(LIB_SRC)
+# a short run in make check; FUZZ_SECONDS per target for make fuzz
+FUZZ_SECONDS ?= 600
+fuzz: $(FUZZ_TARGETS)
+	@mkdir -p $(O)/fuzz/corpus-strace $(O)/fuzz/corpus-utrace
+	$(O)/fuzz/fuzz_strace -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(O)/fuzz/corpus-strace tests/strace tests/strace/ff
+	$(O)/fuzz/fuzz_utrace -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(O)/fuzz/corpus-utrace tests/scenarios
+
 TESTS := $(patsubst tests/unit/test_%.c,$(O)/dbg/test_%,$(wildcard tests/unit/test_*.c))
 
 # The kernel the golden answers were recorded on; live checks run only there.
@@ -79,7 +96,8 @@ POLICIES := matena relocate auto ideal
 # moves carry no flag, so relocate runs them with --relocate-all
 POLICY_MODEL_SCENARIOS := $(wildcard tests/scenarios/policy/model/*.utrace)
 
-check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent
+FUZZ_CHECK_SECONDS ?= 30
+check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent $(FUZZ_TARGETS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
 	@echo "== scenarios: expect lines on the model ($(O)/dbg/uvma run, $(words $(SCENARIOS)) files)"
 	@$(O)/dbg/uvma run $(SCENARIOS) > $(O)/run.log || { cat $(O)/run.log; exit 1; }
@@ -94,6 +112,20 @@ check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent
 		$(O)/dbg/uvma run --policy $$p $(POLICY_MODEL_SCENARIOS) > $(O)/policy-model.log || \
 			{ echo "policy $$p:"; grep -v ': ok' $(O)/policy-model.log; exit 1; }; \
 	done
+	@echo "== replay: the bundled examples under every policy, and strace samples of every shape"
+	@for f in examples/*.utrace.xz tests/strace/*.strace; do \
+		$(O)/dbg/uvma replay --policy all --relocate-all $$f > $(O)/replay.log || exit 1; \
+		grep -q '^  divergences 0 ' $(O)/replay.log || { cat $(O)/replay.log; exit 1; }; \
+	done
+	@$(O)/dbg/uvma replay tests/strace/ff/* > $(O)/replay.log && grep -q '^  divergences 0 ' $(O)/replay.log
+	@$(O)/dbg/uvma replay --json --plot $(O)/replay.svg examples/python-growing-lists.utrace.xz > $(O)/replay.json
+	@grep -q '"policy":"linux"' $(O)/replay.json && grep -q '<svg' $(O)/replay.svg
+	@echo "== record --verify: real programs, the model's maps against the kernel's after every call"
+	@scripts/record-check.sh $(O)/dbg/uvma $(O)/record
+	@echo "== libFuzzer: the strace and .utrace readers, $(FUZZ_CHECK_SECONDS) s each"
+	@mkdir -p $(O)/fuzz/corpus-strace $(O)/fuzz/corpus-utrace
+	@$(O)/fuzz/fuzz_strace -max_total_time=$(FUZZ_CHECK_SECONDS) -max_len=4096 $(O)/fuzz/corpus-strace tests/strace tests/strace/ff > $(O)/fuzz-strace.log 2>&1 || { tail -n 40 $(O)/fuzz-strace.log; exit 1; }
+	@$(O)/fuzz/fuzz_utrace -max_total_time=$(FUZZ_CHECK_SECONDS) -max_len=4096 $(O)/fuzz/corpus-utrace tests/scenarios > $(O)/fuzz-utrace.log 2>&1 || { tail -n 40 $(O)/fuzz-utrace.log; exit 1; }
 	@echo "== merge tracing: uvma run --trace says why the moved faulted VMA does not merge"
 	@$(O)/dbg/uvma run --trace tests/scenarios/mremap-faulted.utrace > $(O)/trace.log
 	@grep -q '^event=merge call=mremap line=8 .* ok=0 reason=anon_vma' $(O)/trace.log
@@ -114,10 +146,13 @@ check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent
 		done; \
 	else echo "== live diff and fuzz skipped: host kernel $$(uname -r), answers recorded on $(GOLDEN_KERNEL)"; fi
 
-bench: $(O)/bench $(O)/bench-memory
+bench: $(O)/bench $(O)/bench-memory $(O)/bare-trace $(O)/uvma
 	$(O)/bench
 	@echo
 	$(O)/bench-memory
+	bench/replay.sh $(O)/uvma $(O)/bare-trace $(O)/bench-replay
+$(O)/bare-trace: bench/bare_trace.c | $(O)
+	$(CC) $(CSTD) $(WARN) -O2 -o $@ $<
 $(O)/bench: bench/bench.c bench/common.h $(O)/libuvma.a | $(O)
 	$(CC) $(CSTD) $(WARN) -O2 -g -Iinclude -Ilib -o $@ $< $(O)/libuvma.a
 $(O)/bench-memory: bench/memory.c bench/common.h $(O)/libuvma.a | $(O)
@@ -148,5 +183,5 @@ $(O) $(O)/lib $(O)/tools $(O)/dbg $(O)/dbg/lib $(O)/dbg/tools:
 clean:
 	rm -rf $(O)
 
-.PHONY: all check bench coverage demo install clean
+.PHONY: all check bench coverage demo install clean fuzz
 .SECONDARY:

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Install what building and testing uvma needs, from Debian 12's packages.
 set -euo pipefail
-pkgs=(build-essential libcmocka-dev zlib1g-dev pkg-config)
+pkgs=(build-essential libcmocka-dev zlib1g-dev liblzma-dev libzstd-dev pkg-config clang gnuplot-nox python3 redis-server redis-tools)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -1107,8 +1107,13 @@ int record_run(struct record_opts *o, char **argv, FILE *out, unsigned long *div
 		goto out;
 	rec->zero_pfn = find_zero_pfn();
 	fprintf(out, "uvma-trace 1\n# uvma record:");
-	for (char **a = argv; *a; a++)
-		fprintf(out, " %s", *a);
+	for (char **a = argv; *a; a++) {
+		char esc[1024];
+
+		/* one line whatever the arguments hold (newlines, '#') */
+		trace_escape(esc, sizeof(esc), *a);
+		fprintf(out, " %s", esc);
+	}
 	fprintf(out, "\n");
 	child = fork();
 	if (child < 0)

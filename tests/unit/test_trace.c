@@ -117,6 +117,53 @@ static void model_only_lines(void **state)
 	trace_free(&t);
 }
 
+/* What uvma record writes: files with host paths, exec, vma, spawn. */
+static void recorded_lines(void **state)
+{
+	static const char text[] =
+		"uvma-trace 1\n"
+		"exec brk=0x555555559000\n"
+		"file f0 0x3fb8 path=/tmp/a%20b%23c mode=r\n"
+		"vma 0x555555554000 0x555555555000 0x71 pgoff=0x1 fd=f0\n"
+		"vma 0x7ffffffde000 0x7ffffffff000 0x100173 special=stack faulted\n"
+		"spawn p2\n"
+		"[p2] exec\n";
+	static const char *const back[] = { "exec brk=0x555555559000",
+					     "file f0 0x3fb8 path=/tmp/a%20b%23c mode=r",
+					     "vma 0x555555554000 0x555555555000 0x71 pgoff=0x1 fd=f0",
+					     "vma 0x7ffffffde000 0x7ffffffff000 0x100173 special=stack faulted",
+					     "spawn p2", "[p2] exec" };
+	static const struct {
+		const char *text, *message;
+	} bad_rec[] = {
+		{ "uvma-trace 1\nfile f 1p path=/a%zz\n", "bad path '/a%zz'" },
+		{ "uvma-trace 1\nfile f 1p colour=red\n", "bad file attribute 'colour=red'" },
+		{ "uvma-trace 1\nvma 0x2000 0x1000 0x73\n", "a vma needs START < END" },
+		{ "uvma-trace 1\nvma 0x1000 0x2000 0x73 special=moon\n", "unknown special 'moon'" },
+		{ "uvma-trace 1\nvma 0x1000 0x2000 0x73 fd=nope\n", "no file 'nope'" },
+		{ "uvma-trace 1\nexec now\n", "expected 'exec [brk=ADDR]'" },
+		{ "uvma-trace 1\nspawn main\n", "process 'main' exists already" },
+	};
+	struct trace t;
+	char err[256], line[256];
+
+	(void)state;
+	assert_int_equal(trace_parse("r", text, &t, err, sizeof(err)), 0);
+	assert_string_equal(t.file_path[0], "/tmp/a b#c");
+	assert_int_equal(t.model_only, 2);	/* exec is the model's too */
+	for (int i = 0; i < 6; i++) {
+		op_format(&t, &t.ops[i], line, sizeof(line));
+		assert_string_equal(line, back[i]);
+	}
+	trace_free(&t);
+	for (size_t i = 0; i < sizeof(bad_rec) / sizeof(bad_rec[0]); i++) {
+		if (!trace_parse("bad", bad_rec[i].text, &t, err, sizeof(err)))
+			fail_msg("accepted: %s", bad_rec[i].text);
+		if (!strstr(err, bad_rec[i].message))
+			fail_msg("'%s' does not say '%s'", err, bad_rec[i].message);
+	}
+}
+
 static void thp_line(void **state)
 {
 	static const char text[] = "uvma-trace 1\nthp always=16k,1024k madvise=2m\n";
@@ -206,6 +253,7 @@ int main(void)
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(thp_line),
 		cmocka_unit_test(model_only_lines),
+		cmocka_unit_test(recorded_lines),
 	};
 
 	return cmocka_run_group_tests_name("trace reader", tests, NULL, NULL);
