@@ -77,8 +77,8 @@ $(O)/fuzz/fuzz_utrace: tests/fuzz/fuzz_utrace.c tools/model.c tools/trace.c $(LI
 FUZZ_SECONDS ?= 600
 fuzz: $(FUZZ_TARGETS)
 	@mkdir -p $(O)/fuzz/corpus-strace $(O)/fuzz/corpus-utrace
-	$(O)/fuzz/fuzz_strace -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(O)/fuzz/corpus-strace tests/strace tests/strace/ff
-	$(O)/fuzz/fuzz_utrace -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(O)/fuzz/corpus-utrace tests/scenarios
+	$(O)/fuzz/fuzz_strace -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=$(O)/fuzz/ $(O)/fuzz/corpus-strace tests/strace tests/strace/ff
+	$(O)/fuzz/fuzz_utrace -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=$(O)/fuzz/ $(O)/fuzz/corpus-utrace tests/scenarios
 
 TESTS := $(patsubst tests/unit/test_%.c,$(O)/dbg/test_%,$(wildcard tests/unit/test_*.c))
 
@@ -124,8 +124,8 @@ check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent $(FUZZ_TARGETS)
 	@scripts/record-check.sh $(O)/dbg/uvma $(O)/record
 	@echo "== libFuzzer: the strace and .utrace readers, $(FUZZ_CHECK_SECONDS) s each"
 	@mkdir -p $(O)/fuzz/corpus-strace $(O)/fuzz/corpus-utrace
-	@$(O)/fuzz/fuzz_strace -max_total_time=$(FUZZ_CHECK_SECONDS) -max_len=4096 $(O)/fuzz/corpus-strace tests/strace tests/strace/ff > $(O)/fuzz-strace.log 2>&1 || { tail -n 40 $(O)/fuzz-strace.log; exit 1; }
-	@$(O)/fuzz/fuzz_utrace -max_total_time=$(FUZZ_CHECK_SECONDS) -max_len=4096 $(O)/fuzz/corpus-utrace tests/scenarios > $(O)/fuzz-utrace.log 2>&1 || { tail -n 40 $(O)/fuzz-utrace.log; exit 1; }
+	@$(O)/fuzz/fuzz_strace -max_total_time=$(FUZZ_CHECK_SECONDS) -max_len=4096 -artifact_prefix=$(O)/fuzz/ $(O)/fuzz/corpus-strace tests/strace tests/strace/ff > $(O)/fuzz-strace.log 2>&1 || { tail -n 40 $(O)/fuzz-strace.log; exit 1; }
+	@$(O)/fuzz/fuzz_utrace -max_total_time=$(FUZZ_CHECK_SECONDS) -max_len=4096 -artifact_prefix=$(O)/fuzz/ $(O)/fuzz/corpus-utrace tests/scenarios > $(O)/fuzz-utrace.log 2>&1 || { tail -n 40 $(O)/fuzz-utrace.log; exit 1; }
 	@echo "== merge tracing: uvma run --trace says why the moved faulted VMA does not merge"
 	@$(O)/dbg/uvma run --trace tests/scenarios/mremap-faulted.utrace > $(O)/trace.log
 	@grep -q '^event=merge call=mremap line=8 .* ok=0 reason=anon_vma' $(O)/trace.log
