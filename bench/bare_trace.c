@@ -23,9 +23,8 @@
 static const int traced[] = {
 	SYS_mmap, SYS_munmap, SYS_mprotect, SYS_brk, SYS_mremap, SYS_madvise, SYS_mlock,
 	SYS_munlock, SYS_mlockall, SYS_munlockall, SYS_mlock2, SYS_pkey_mprotect, SYS_prctl,
-	SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_execve, SYS_execveat, SYS_openat,
-	SYS_open, SYS_creat, SYS_close, SYS_dup, SYS_dup2, SYS_dup3, SYS_memfd_create,
-	SYS_shmat, SYS_shmdt, SYS_remap_file_pages,
+	SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_execve, SYS_execveat, SYS_close,
+	SYS_dup, SYS_dup2, SYS_dup3, SYS_shmat, SYS_shmdt, SYS_remap_file_pages,
 };
 
 static int filter(void)

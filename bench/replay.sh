@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # make bench: uvma replay throughput (.utrace and strace text, events per second on one
 # core) and uvma record's overhead against a bare seccomp ptrace loop (bench/bare_trace.c).
-# Medians of 5 runs; the same run compares.
+# Medians of 5 runs (replay) and 11 interleaved rounds (record); the same run compares.
 set -euo pipefail
 uvma=${1:?usage: replay.sh UVMA BARE-TRACE OUTDIR}
 bare=${2:?}
@@ -53,9 +53,10 @@ done
 
 # record against the bare loop, on the same workload
 workload=(python3 -c 'a = [i for i in range(300000)]; b = bytearray(); [b.extend(bytes(4096)) for i in range(2000)]; print(len(a) + len(b))')
-for how in plain bare record; do
-	times=()
-	for i in 1 2 3 4 5; do
+# interleaved, 11 rounds: the machine's drift touches the three alike
+declare -a tp tb tr
+for i in $(seq 11); do
+	for how in plain bare record; do
 		s=$(date +%s.%N)
 		case $how in
 		plain) "${workload[@]}" >/dev/null ;;
@@ -63,9 +64,12 @@ for how in plain bare record; do
 		record) "$uvma" record -o "$out/bench-record.utrace" -- "${workload[@]}" >/dev/null 2>&1 ;;
 		esac
 		e=$(date +%s.%N)
-		times+=("$(awk -v a="$e" -v b="$s" 'BEGIN { print a - b }')")
+		d=$(awk -v a="$e" -v b="$s" 'BEGIN { print a - b }')
+		case $how in plain) tp+=("$d") ;; bare) tb+=("$d") ;; record) tr+=("$d") ;; esac
 	done
-	declare "t_$how=$(printf '%s\n' "${times[@]}" | median)"
 done
+t_plain=$(printf '%s\n' "${tp[@]}" | median)
+t_bare=$(printf '%s\n' "${tb[@]}" | median)
+t_record=$(printf '%s\n' "${tr[@]}" | median)
 printf 'record: python3 workload  plain %.3f s  bare seccomp+ptrace %.3f s  uvma record %.3f s  record/bare x%.2f (target <= 1.25)\n' \
 	"$t_plain" "$t_bare" "$t_record" "$(awk -v a="$t_record" -v b="$t_bare" 'BEGIN { print a / b }')"

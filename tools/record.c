@@ -48,9 +48,8 @@
 static const int traced[] = {
 	SYS_mmap, SYS_munmap, SYS_mprotect, SYS_brk, SYS_mremap, SYS_madvise, SYS_mlock,
 	SYS_munlock, SYS_mlockall, SYS_munlockall, SYS_mlock2, SYS_pkey_mprotect, SYS_prctl,
-	SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_execve, SYS_execveat, SYS_openat,
-	SYS_open, SYS_creat, SYS_close, SYS_dup, SYS_dup2, SYS_dup3, SYS_memfd_create,
-	SYS_shmat, SYS_shmdt, SYS_remap_file_pages,
+	SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_execve, SYS_execveat, SYS_close,
+	SYS_dup, SYS_dup2, SYS_dup3, SYS_shmat, SYS_shmdt, SYS_remap_file_pages,
 };
 
 struct thread {
@@ -76,6 +75,7 @@ struct rproc {
 	struct fdent *fds;
 	int nfds, capfds;
 	bool alive;
+	bool verify_pending;	/* --verify: a comparison waits for other threads' calls */
 };
 
 struct recorder {
@@ -579,7 +579,16 @@ static int regs_of(pid_t tid, struct user_regs_struct *r)
 	return (int)ptrace(PTRACE_GETREGS, tid, 0, r);
 }
 
-/* A file the process had open before the trace saw it (inherited, or opened untraced). */
+static int mode_of_open(unsigned long long flags)
+{
+	return (flags & 3) == 0 ? 1 : (flags & 3) == 1 ? 2 : 3;
+}
+
+/*
+ * The trace's file for fd @fd of the process: the one it had when last
+ * mapped, or (a new open since, an fd from before the trace) a new one,
+ * from /proc/PID/fd and fdinfo.  @mode < 0: read the open's access mode.
+ */
 static int file_of_fd(struct recorder *rec, int proc, pid_t tid, int fd, int mode)
 {
 	struct rproc *p = &rec->procs[proc];
@@ -597,6 +606,18 @@ static int file_of_fd(struct recorder *rec, int proc, pid_t tid, int fd, int mod
 	path[n] = 0;
 	if (stat(link, &st))
 		st.st_size = 0;
+	if (mode < 0) {
+		/* the open's access mode: "flags: 0100002" in /proc/PID/fdinfo/FD (octal) */
+		char info[64], *text;
+		unsigned int fl = 0;
+
+		snprintf(info, sizeof(info), "fdinfo/%d", fd);
+		text = slurp_proc(tid, info);
+		mode = 3;
+		if (text && strstr(text, "flags:") && sscanf(strstr(text, "flags:") + 6, "%o", &fl) == 1)
+			mode = mode_of_open(fl);
+		free(text);
+	}
 	if (!strncmp(path, "/memfd:", 7)) {
 		/* shmem: a memfd of the model, named as the kernel names it */
 		struct op op = new_op(proc, OP_FILE);
@@ -655,6 +676,15 @@ static void call_entry(struct recorder *rec, struct thread *th)
 		uint64_t b = uvma_brk(rec->m.mm[proc], 0);
 
 		sync_pages(rec, proc, b > PAGE ? b - PAGE : b, b + PAGE);
+	}
+	/*
+	 * Opens are not traced: a mapping's file is found from its fd when it
+	 * is mapped, and is the same open until the fd is closed or replaced.
+	 */
+	if (th->nr == SYS_close) {
+		fd_put(&rec->procs[proc], (int)th->arg[0], -1);
+	} else if (th->nr == SYS_dup2 || th->nr == SYS_dup3) {
+		fd_put(&rec->procs[proc], (int)th->arg[1], -1);
 	}
 	if (th->nr == SYS_clone)
 		th->clone_flags = th->arg[0];
@@ -729,9 +759,20 @@ static void verify(struct recorder *rec, int proc, pid_t tgid)
 	free(kernel);
 }
 
-static int mode_of_open(unsigned long long flags)
+/*
+ * Another thread of the process that is inside a call (resumed from its
+ * seccomp stop, its end not seen yet) may have changed the maps already:
+ * the comparison waits until none is.
+ */
+static void verify_when_quiet(struct recorder *rec, int proc)
 {
-	return (flags & 3) == 0 ? 1 : (flags & 3) == 1 ? 2 : 3;
+	for (int i = 0; i < rec->nth; i++)
+		if (rec->th[i].proc == proc && rec->th[i].in_call && rec->th[i].nr != SYS_close)
+			return;
+	if (!rec->procs[proc].verify_pending)
+		return;
+	rec->procs[proc].verify_pending = false;
+	verify(rec, proc, rec->procs[proc].tgid);
 }
 
 /* The syscall-exit stop: the kernel's result; the line; the model. */
@@ -747,6 +788,7 @@ static void call_exit(struct recorder *rec, struct thread *th)
 	th->in_call = false;
 	if (regs_of(th->tid, &r) || proc < 0 || !rec->m.mm[proc])
 		return;
+
 	res = (long)r.rax;
 	op = new_op(proc, OP_MMAP);
 	op.has_result = true;
@@ -759,7 +801,7 @@ static void call_exit(struct recorder *rec, struct thread *th)
 		op.flags = (int)a[3];
 		op.off = a[5];
 		if (!(op.flags & UVMA_MAP_ANONYMOUS)) {
-			op.file = file_of_fd(rec, proc, th->tid, (int)a[4], 3);
+			op.file = file_of_fd(rec, proc, th->tid, (int)a[4], -1);
 			if (op.file < 0)
 				op.flags |= UVMA_MAP_ANONYMOUS;	/* (a bad fd: EBADF either way) */
 		}
@@ -840,23 +882,8 @@ static void call_exit(struct recorder *rec, struct thread *th)
 			mm_call = false;	/* the anon-name prctl is compiled out on the host */
 		}
 		break;
-	case SYS_openat:
-	case SYS_open:
-	case SYS_creat:
-	case SYS_memfd_create:
-		mm_call = false;
-		if (res >= 0) {
-			int mode = th->nr == SYS_openat ? mode_of_open(a[2])
-				   : th->nr == SYS_open ? mode_of_open(a[1]) : 3;
-
-			fd_put(&rec->procs[proc], (int)res, -1);
-			file_of_fd(rec, proc, th->tid, (int)res, mode);
-		}
-		break;
 	case SYS_close:
-		mm_call = false;
-		if (!res)
-			fd_put(&rec->procs[proc], (int)a[0], -1);
+		mm_call = false;	/* (handled at its entry) */
 		break;
 	case SYS_dup:
 	case SYS_dup2:
@@ -878,12 +905,14 @@ static void call_exit(struct recorder *rec, struct thread *th)
 	default:
 		mm_call = false;	/* clone, fork, exec: at their ptrace events */
 	}
-	if (!mm_call)
-		return;
-	rec->calls++;
-	emit(rec, &op);
+	if (mm_call) {
+		rec->calls++;
+		emit(rec, &op);
+		rec->procs[proc].verify_pending = true;
+	}
+	/* this call is in the model now: a comparison that waited for it may run */
 	if (rec->o->verify)
-		verify(rec, proc, rec->procs[proc].tgid);
+		verify_when_quiet(rec, proc);
 }
 
 /* ---- the ptrace loop -------------------------------------------------------------------- */
@@ -971,6 +1000,8 @@ static int on_exec(struct recorder *rec, struct thread *th, pid_t tid)
 		rec->procs[proc].threads = 1;
 	}
 	open_pagemap(rec, proc, tid);
+	/* exec closed the close-on-exec files without a close call: forget every fd */
+	rec->procs[proc].nfds = 0;
 	return record_exec(rec, proc, tid);
 }
 
