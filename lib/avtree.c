@@ -8,9 +8,13 @@
  * It is a treap (a binary search tree that is also a heap on a random
  * priority) rather than the kernel's augmented red-black tree: insertion and
  * removal are a few lines each and the expected depth is the same O(log n).
- * Keys are read from the VMA, so a VMA whose range or pgoff changes leaves
- * its trees first and enters them again after (anon_vma_pre_update() and
- * anon_vma_post_update(), as the kernel's vma_prepare/vma_complete do).
+ * Keys are read from the VMA, so a VMA whose range or pgoff changes must not
+ * be found under its old key (the kernel's vma_prepare/vma_complete take it
+ * out and put it back).  Here the tree is kept lazily: a change turns the
+ * anon_vma's tree into a plain list (left and right as prev and next), later
+ * links and unlinks are list operations, and the next walk sorts it back into
+ * a treap.  Replaying VMA changes, with no reverse-map walk between them,
+ * then costs O(1) per change instead of an erase and an insert.
  */
 #include "internal.h"
 
@@ -121,18 +125,81 @@ static struct avc *erase(struct avc *t, struct avc *n)
 	return t;
 }
 
+/* The treap in order, as a list through left (prev) and right (next) pushed on *head. */
+static void flatten(struct avc *t, struct avc **head)
+{
+	while (t) {
+		struct avc *l = t->left;
+
+		flatten(t->right, head);
+		t->left = NULL;
+		t->right = *head;
+		if (*head)
+			(*head)->left = t;
+		*head = t;
+		t = l;
+	}
+}
+
+static void make_unsorted(struct anon_vma *av)
+{
+	struct avc *head = NULL;
+
+	if (av->unsorted)
+		return;
+	flatten(av->rb_root, &head);
+	av->rb_root = head;
+	av->unsorted = true;
+}
+
+/* Before a walk: the list back into a treap, under the keys the VMAs have now. */
+static void sort(const struct anon_vma *cav)
+{
+	struct anon_vma *av = (struct anon_vma *)cav;	/* the order is a cache */
+	struct avc *l = av->rb_root;
+
+	if (!av->unsorted)
+		return;
+	av->rb_root = NULL;
+	av->unsorted = false;
+	while (l) {
+		struct avc *next = l->right;
+
+		l->left = l->right = NULL;
+		fix(l);
+		av->rb_root = insert(av->rb_root, l);
+		l = next;
+	}
+}
+
 void avtree_insert(struct anon_vma *av, struct avc *avc)
 {
 	avc->left = avc->right = NULL;
+	av->navcs++;
+	if (av->unsorted) {
+		avc->right = av->rb_root;
+		if (av->rb_root)
+			av->rb_root->left = avc;
+		av->rb_root = avc;
+		return;
+	}
 	fix(avc);
 	av->rb_root = insert(av->rb_root, avc);
-	av->navcs++;
 }
 
 void avtree_remove(struct anon_vma *av, struct avc *avc)
 {
-	av->rb_root = erase(av->rb_root, avc);
 	av->navcs--;
+	if (av->unsorted) {
+		if (avc->left)
+			avc->left->right = avc->right;
+		else
+			av->rb_root = avc->right;
+		if (avc->right)
+			avc->right->left = avc->left;
+		return;
+	}
+	av->rb_root = erase(av->rb_root, avc);
 }
 
 static bool query(struct avc *t, uint64_t first, uint64_t last,
@@ -155,18 +222,23 @@ static bool query(struct avc *t, uint64_t first, uint64_t last,
 bool avtree_query(const struct anon_vma *av, uint64_t first, uint64_t last,
 		  bool (*fn)(struct avc *avc, void *ctx), void *ctx)
 {
+	sort(av);
 	return query(av->rb_root, first, last, fn, ctx);
 }
 
 bool avtree_for_each(const struct anon_vma *av, bool (*fn)(struct avc *avc, void *ctx), void *ctx)
 {
+	sort(av);
 	return query(av->rb_root, 0, UINT64_MAX, fn, ctx);
 }
 
 /* Is @avc in @av's tree, under its VMA's current key? */
 bool avtree_contains(const struct anon_vma *av, const struct avc *avc)
 {
-	const struct avc *t = av->rb_root;
+	const struct avc *t;
+
+	sort(av);
+	t = av->rb_root;
 
 	while (t && t != avc)
 		t = avc_less(avc, t) ? t->left : t->right;
@@ -202,24 +274,21 @@ bool avtree_valid(const struct anon_vma *av)
 {
 	const struct avc *prev = NULL;
 
+	sort(av);
 	return check(av->rb_root, &prev) == (long)av->navcs;
 }
 
-/* The VMA's range or pgoff is about to change: leave every tree it is in. */
+/*
+ * The VMA's range or pgoff is about to change: every tree it is in stops
+ * being sorted (a list until the next walk sorts it under the new keys).
+ */
 void anon_vma_pre_update(struct uvma_vma *vma)
 {
-	for (struct list_head *p = vma->anon_vma_chain.next; p != &vma->anon_vma_chain; p = p->next) {
-		struct avc *avc = container_of(p, struct avc, same_vma);
-
-		avtree_remove(avc->anon_vma, avc);
-	}
+	for (struct list_head *p = vma->anon_vma_chain.next; p != &vma->anon_vma_chain; p = p->next)
+		make_unsorted(container_of(p, struct avc, same_vma)->anon_vma);
 }
 
 void anon_vma_post_update(struct uvma_vma *vma)
 {
-	for (struct list_head *p = vma->anon_vma_chain.next; p != &vma->anon_vma_chain; p = p->next) {
-		struct avc *avc = container_of(p, struct avc, same_vma);
-
-		avtree_insert(avc->anon_vma, avc);
-	}
+	(void)vma;	/* the keys are read at the next walk */
 }

@@ -193,7 +193,8 @@ struct anon_vma {
 	unsigned long num_active_vmas;
 	uint64_t id;
 	struct avc *rb_root;	/* interval tree of the AVCs linking VMAs here */
-	unsigned long navcs;
+	uint32_t navcs;
+	bool unsorted;		/* rb_root is a list until the next walk (avtree.c) */
 };
 
 /* anon_vma_chain: one link between a VMA and an anon_vma. */

@@ -1231,6 +1231,14 @@ static int replay_utrace(struct replay *r, const char *path)
 
 		if (op->kind == OP_EXPECT_VMAS || op->kind == OP_EXPECT_VMA)
 			continue;
+		if (op->kind == OP_EXIT && mm && r->cfg->maps_pid > 0 && op->proc == r->cfg->maps_pid - 1 && !r->res->maps) {
+			/* uvma maps: the process as it was just before it went */
+			r->res->maps = malloc(1 << 22);
+			if (r->res->maps) {
+				uvma_render_maps(mm, 0, UINT64_MAX, r->res->maps, 1 << 22);
+				r->res->maps_found = true;
+			}
+		}
 		if (op->kind == OP_EXIT && mm)
 			fill_report(&r->res->spaces[spaces[op->proc]], mm);
 		if (op->kind == OP_EXEC && mm && uvma_mm_map_count(mm)) {
