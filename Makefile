@@ -151,8 +151,8 @@ bench: $(O)/bench $(O)/bench-memory $(O)/bare-trace $(O)/uvma
 	@echo
 	$(O)/bench-memory
 	bench/replay.sh $(O)/uvma $(O)/bare-trace $(O)/bench-replay
-$(O)/bare-trace: bench/bare_trace.c | $(O)
-	$(CC) $(CSTD) $(WARN) -O2 -o $@ $<
+$(O)/bare-trace: bench/bare_trace.c tools/seccomp_filter.h | $(O)
+	$(CC) $(CSTD) $(WARN) -O2 -Itools -o $@ $<
 $(O)/bench: bench/bench.c bench/common.h $(O)/libuvma.a | $(O)
 	$(CC) $(CSTD) $(WARN) -O2 -g -Iinclude -Ilib -o $@ $< $(O)/libuvma.a
 $(O)/bench-memory: bench/memory.c bench/common.h $(O)/libuvma.a | $(O)

@@ -25,10 +25,7 @@ struct input_codec {
 	int done;	/* the compressed stream ended */
 };
 
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errsize, const char *fmt, ...)
+int errorf(char *err, size_t errsize, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -55,12 +52,12 @@ int input_open(struct input *in, const char *path, char *err, size_t errsize)
 	in->path = path;
 	in->f = fopen(path, "rb");
 	if (!in->f)
-		return fail(err, errsize, "%s: %s", path, strerror(errno));
+		return errorf(err, errsize, "%s: %s", path, strerror(errno));
 	if (!fstat(fileno(in->f), &st))
 		in->size = (uint64_t)st.st_size;
 	if (S_ISDIR(st.st_mode)) {
 		fclose(in->f);
-		return fail(err, errsize, "%s: is a directory", path);
+		return errorf(err, errsize, "%s: is a directory", path);
 	}
 	n = fread(magic, 1, sizeof(magic), in->f);
 	rewind(in->f);
@@ -89,7 +86,7 @@ int input_open(struct input *in, const char *path, char *err, size_t errsize)
 	return 0;
 nomem:
 	input_close(in);
-	return fail(err, errsize, "%s: out of memory", path);
+	return errorf(err, errsize, "%s: out of memory", path);
 }
 
 void input_close(struct input *in)
@@ -156,7 +153,7 @@ static long decode(struct input *in, char *out, size_t cap, char *err, size_t er
 			if (r == Z_STREAM_END)
 				c->done = 1;
 			else if (r != Z_OK && !(r == Z_BUF_ERROR && avail))
-				return fail(err, errsize, "%s: corrupt gzip data (%s)", in->path,
+				return errorf(err, errsize, "%s: corrupt gzip data (%s)", in->path,
 					    c->z.msg ? c->z.msg : "inflate failed");
 		} else if (in->kind == INPUT_XZ) {
 			lzma_ret r;
@@ -171,7 +168,7 @@ static long decode(struct input *in, char *out, size_t cap, char *err, size_t er
 			if (r == LZMA_STREAM_END)
 				c->done = 1;
 			else if (r != LZMA_OK)
-				return fail(err, errsize, "%s: corrupt or truncated xz data (error %d)",
+				return errorf(err, errsize, "%s: corrupt or truncated xz data (error %d)",
 					    in->path, (int)r);
 		} else {
 			ZSTD_inBuffer ib = { c->in + c->in_pos, avail, 0 };
@@ -181,7 +178,7 @@ static long decode(struct input *in, char *out, size_t cap, char *err, size_t er
 			c->in_pos += ib.pos;
 			produced = ob.pos;
 			if (ZSTD_isError(r))
-				return fail(err, errsize, "%s: corrupt zstd data (%s)", in->path,
+				return errorf(err, errsize, "%s: corrupt zstd data (%s)", in->path,
 					    ZSTD_getErrorName(r));
 			/* r == 0: a frame ended; more frames may follow */
 			c->done = r == 0;
@@ -189,7 +186,7 @@ static long decode(struct input *in, char *out, size_t cap, char *err, size_t er
 		if (produced)
 			return (long)produced;
 		if (!avail && !c->done)
-			return fail(err, errsize, "%s: truncated %s data", in->path,
+			return errorf(err, errsize, "%s: truncated %s data", in->path,
 				    input_kind_name(in->kind));
 	}
 }
@@ -208,7 +205,7 @@ static int fill(struct input *in, char *err, size_t errsize)
 		char *nb = realloc(in->buf, in->buf_cap * 2);
 
 		if (!nb)
-			return fail(err, errsize, "%s: out of memory", in->path);
+			return errorf(err, errsize, "%s: out of memory", in->path);
 		in->buf = nb;
 		in->buf_cap *= 2;
 	}
@@ -216,7 +213,7 @@ static int fill(struct input *in, char *err, size_t errsize)
 		n = (long)fread(in->buf + in->buf_len, 1, in->buf_cap - in->buf_len, in->f);
 		in->consumed += (uint64_t)n;
 		if (!n && ferror(in->f))
-			return fail(err, errsize, "%s: read error", in->path);
+			return errorf(err, errsize, "%s: read error", in->path);
 	} else {
 		n = decode(in, in->buf + in->buf_len, in->buf_cap - in->buf_len, err, errsize);
 		if (n < 0)
@@ -236,7 +233,7 @@ int input_line(struct input *in, char **line, size_t *len, char *err, size_t err
 		if (nl)
 			break;
 		if (in->buf_len - in->buf_pos > MAX_LINE)
-			return fail(err, errsize, "%s:%lu: line longer than %d bytes", in->path,
+			return errorf(err, errsize, "%s:%lu: line longer than %d bytes", in->path,
 				    in->lineno + 1, MAX_LINE);
 		if (!in->eof) {
 			int r = fill(in, err, errsize);
@@ -258,7 +255,7 @@ int input_line(struct input *in, char **line, size_t *len, char *err, size_t err
 		char *l = realloc(in->line, n + 1);
 
 		if (!l)
-			return fail(err, errsize, "%s: out of memory", in->path);
+			return errorf(err, errsize, "%s: out of memory", in->path);
 		in->line = l;
 		in->line_cap = n + 1;
 	}
@@ -267,7 +264,7 @@ int input_line(struct input *in, char **line, size_t *len, char *err, size_t err
 	in->buf_pos += n + (nl < in->buf + in->buf_len ? 1 : 0);
 	in->lineno++;
 	if (memchr(in->line, 0, n))
-		return fail(err, errsize, "%s:%lu: a NUL byte (binary data?)", in->path, in->lineno);
+		return errorf(err, errsize, "%s:%lu: a NUL byte (binary data?)", in->path, in->lineno);
 	*line = in->line;
 	*len = n;
 	return 1;
@@ -288,7 +285,7 @@ char *input_slurp(const char *path, size_t *len, char *err, size_t errsize)
 			char *t = realloc(text, nc);
 
 			if (!t) {
-				fail(err, errsize, "%s: out of memory", path);
+				errorf(err, errsize, "%s: out of memory", path);
 				r = -1;
 				break;
 			}

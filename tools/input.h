@@ -43,6 +43,9 @@ int input_line(struct input *in, char **line, size_t *len, char *err, size_t err
 void input_close(struct input *in);
 const char *input_kind_name(enum input_kind k);
 
+/* snprintf into @err; returns -1 (the tools' error convention). */
+int errorf(char *err, size_t errsize, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* The whole decompressed text of @path (for .utrace files), NUL-terminated; free() it. */
 char *input_slurp(const char *path, size_t *len, char *err, size_t errsize);
 

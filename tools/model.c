@@ -11,7 +11,7 @@
 
 #define NO_RANDOMIZE_MMAP_BASE 0x7ffff7fff000ULL
 
-static uint64_t parse_vmflags(const char *s)
+uint64_t model_parse_vmflags(const char *s)
 {
 	uint64_t f = 0;
 
@@ -135,7 +135,7 @@ int model_import_smaps(struct uvma_mm *mm, const char *smaps, char *err, size_t 
 		} else if (!strncmp(line, "Rss:", 4)) {
 			rss = strtoull(line + 4, NULL, 10);
 		} else if (!strncmp(line, "VmFlags:", 8)) {
-			in.flags = parse_vmflags(line + 8);
+			in.flags = model_parse_vmflags(line + 8);
 		}
 		line = nl ? nl + 1 : line + strlen(line);
 	}

@@ -41,6 +41,8 @@ long model_step(struct model *m, const struct trace *t, const struct op *op);
 void model_smaps(struct model *m, int proc, char *buf, size_t size);
 void model_stop(struct model *m);
 
+/* The vm_flags a "VmFlags:" line of smaps names (two-letter mnemonics). */
+uint64_t model_parse_vmflags(const char *s);
 /* Seed @mm from an smaps text (whole process).  0 or -1 with @err. */
 int model_import_smaps(struct uvma_mm *mm, const char *smaps, char *err, size_t errsize);
 /* ... or from a /proc/PID/maps text (flags made up from the permissions). */

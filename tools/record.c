@@ -17,9 +17,6 @@
 #define _GNU_SOURCE	/* process_vm_readv, pipe2 */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -38,19 +35,13 @@
 #include "cli.h"
 #include "model.h"
 #include "record.h"
+#include "seccomp_filter.h"
 #include "trace.h"
 
 #define PAGE 4096ULL
 #define PAGE_ALIGN(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 #define PR_SET_MEMORY_MERGE_NR 67
 
-/* The calls that stop the tracee (x86_64 numbers). */
-static const int traced[] = {
-	SYS_mmap, SYS_munmap, SYS_mprotect, SYS_brk, SYS_mremap, SYS_madvise, SYS_mlock,
-	SYS_munlock, SYS_mlockall, SYS_munlockall, SYS_mlock2, SYS_pkey_mprotect, SYS_prctl,
-	SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_execve, SYS_execveat, SYS_close,
-	SYS_dup, SYS_dup2, SYS_dup3, SYS_shmat, SYS_shmdt, SYS_remap_file_pages,
-};
 
 struct thread {
 	pid_t tid;
@@ -93,31 +84,6 @@ struct recorder {
 
 /* ---- the tracee side --------------------------------------------------------------- */
 
-static int install_filter(void)
-{
-	struct sock_filter f[4 + 2 * (sizeof(traced) / sizeof(traced[0])) + 1];
-	struct sock_fprog prog;
-	unsigned int n = 0, k = sizeof(traced) / sizeof(traced[0]);
-
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					      offsetof(struct seccomp_data, arch));
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-					      offsetof(struct seccomp_data, nr));
-	for (unsigned int i = 0; i < k; i++) {
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned int)traced[i],
-						      0, 1);
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
-	}
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	prog.len = (unsigned short)n;
-	prog.filter = f;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return -1;
-	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
-}
-
 static void tracee(char **argv, int errfd)
 {
 	int e;
@@ -129,7 +95,7 @@ static void tracee(char **argv, int errfd)
 		_exit(127);
 	}
 	raise(SIGSTOP);
-	if (install_filter()) {
+	if (record_install_filter()) {
 		e = errno | 0x10000;
 		if (write(errfd, &e, sizeof(e)) < 0)
 			_exit(127);
@@ -347,26 +313,6 @@ static uint64_t start_brk(pid_t pid)
 	return v;
 }
 
-static uint64_t vmflags_of(const char *s)
-{
-	uint64_t f = 0;
-
-	while (*s && *s != '\n') {
-		while (*s == ' ')
-			s++;
-		if (!s[0] || s[0] == '\n' || !s[1])
-			break;
-		for (unsigned int b = 0; b < 64; b++) {
-			const char *mn = uvma_vm_flag_name(b);
-
-			if (mn && s[0] == mn[0] && s[1] == mn[1])
-				f |= 1ULL << b;
-		}
-		s += 2;
-	}
-	return f;
-}
-
 /* exec: the image the kernel built, from /proc/PID/smaps, as "exec" and "vma" lines. */
 static int record_exec(struct recorder *rec, int proc, pid_t pid)
 {
@@ -450,7 +396,7 @@ static int record_exec(struct recorder *rec, int proc, pid_t pid)
 			v.rss = 0;
 			v.have = true;
 		} else if (!strncmp(line, "VmFlags:", 8)) {
-			v.flags = vmflags_of(line + 8);
+			v.flags = model_parse_vmflags(line + 8);
 		} else if (!strncmp(line, "Rss:", 4)) {
 			sscanf(line + 4, "%lu", &v.rss);
 		}

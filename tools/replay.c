@@ -27,17 +27,6 @@
 #define PAGE_ALIGN(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 #define SERIES_MAX 4096
 
-static int fail(char *err, size_t errsize, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 const char *fault_model_name(enum fault_model f)
 {
@@ -108,7 +97,7 @@ struct proc {
 	bool alive;
 	struct space *sp;
 	struct fdtable *fds;
-	struct call *held, **held_tail;	/* lines before its clone returned */
+	struct call *held, *held_last;	/* lines before its clone returned */
 };
 
 struct replay {
@@ -117,6 +106,8 @@ struct replay {
 	struct uvma_sys *sys;
 	struct proc *procs;
 	int nprocs, capprocs;
+	struct space **live;		/* the address spaces not torn down yet */
+	int nlive, caplive;
 	struct uvma_file **files;	/* every file the replay opened, closed at the end */
 	char **names;			/* ... and the name each was opened under */
 	int nfiles, capfiles;
@@ -154,7 +145,6 @@ static struct proc *new_proc(struct replay *r, int pid)
 	p = &r->procs[r->nprocs++];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
-	p->held_tail = &p->held;
 	return p;
 }
 
@@ -327,6 +317,17 @@ static struct space *space_new(struct replay *r, struct uvma_mm *mm, int pid, co
 
 	if (!sp)
 		return NULL;
+	if (r->nlive == r->caplive) {
+		int cap = r->caplive ? r->caplive * 2 : 16;
+		struct space **nl = realloc(r->live, (size_t)cap * sizeof(*nl));
+
+		if (!nl) {
+			free(sp);
+			return NULL;
+		}
+		r->live = nl;
+		r->caplive = cap;
+	}
 	sp->mm = mm;
 	sp->refs = 1;
 	sp->rep = new_report(r, pid, comm);
@@ -334,6 +335,7 @@ static struct space *space_new(struct replay *r, struct uvma_mm *mm, int pid, co
 		free(sp);
 		return NULL;
 	}
+	r->live[r->nlive++] = sp;
 	return sp;
 }
 
@@ -345,6 +347,11 @@ static void space_put(struct replay *r, struct space *sp)
 	/* gone during the trace (exit, exec), or alive at its end */
 	r->res->spaces[sp->rep].exited = !r->ending;
 	uvma_mm_exit(sp->mm);
+	for (int i = 0; i < r->nlive; i++)
+		if (r->live[i] == sp) {
+			r->live[i] = r->live[--r->nlive];
+			break;
+		}
 	free(sp);
 }
 
@@ -353,18 +360,9 @@ static void sample(struct replay *r)
 	struct replay_result *res = r->res;
 	unsigned long total = 0;
 
-	for (int i = 0; i < r->nprocs; i++) {
-		struct space *sp = r->procs[i].sp;
-		bool first = true;
-
-		if (!r->procs[i].alive || !sp)
-			continue;
-		/* threads share a space: count it once */
-		for (int j = 0; j < i && first; j++)
-			first = !(r->procs[j].alive && r->procs[j].sp == sp);
-		if (first)
-			total += uvma_mm_map_count(sp->mm);
-	}
+	/* every live address space once (threads share theirs) */
+	for (int i = 0; i < r->nlive; i++)
+		total += uvma_mm_map_count(r->live[i]->mm);
 	if (total > res->total_peak)
 		res->total_peak = total;
 	if (res->events % res->stride)
@@ -840,7 +838,7 @@ static struct space *first_space(struct replay *r, int pid)
 		return NULL;
 	if (r->cfg->initial_maps) {
 		if (model_import_maps(mm, r->cfg->initial_maps, err, sizeof(err))) {
-			fail(r->err, r->errsize, "--initial-maps: %s", err);
+			errorf(r->err, r->errsize, "--initial-maps: %s", err);
 			uvma_mm_exit(mm);
 			return NULL;
 		}
@@ -871,6 +869,7 @@ static int do_clone(struct replay *r, struct proc *p, struct call *c)
 	uint64_t flags;
 	struct proc *child;
 	int child_pid = (int)c->result, err;
+	char comm[64];
 
 	if (!c->result_known || c->result <= 0)
 		return 0;
@@ -883,7 +882,7 @@ static int do_clone(struct replay *r, struct proc *p, struct call *c)
 	if (!child) {
 		child = new_proc(r, child_pid);
 		if (!child)
-			return fail(r->err, r->errsize, "out of memory");
+			return errorf(r->err, r->errsize, "out of memory");
 		p = find_proc(r, c->pid);	/* (new_proc may have moved the array) */
 	}
 	child->alive = true;
@@ -901,9 +900,11 @@ static int do_clone(struct replay *r, struct proc *p, struct call *c)
 			child->alive = false;
 			return 0;
 		}
-		child->sp = space_new(r, mm, child_pid, r->res->spaces[p->sp->rep].comm);
+		/* (a copy: new_report may move the array the parent's name is in) */
+		snprintf(comm, sizeof(comm), "%s", r->res->spaces[p->sp->rep].comm);
+		child->sp = space_new(r, mm, child_pid, comm);
 		if (!child->sp)
-			return fail(r->err, r->errsize, "out of memory");
+			return errorf(r->err, r->errsize, "out of memory");
 		child->sp->brk_known = p->sp->brk_known;
 		child->sp->image = p->sp->image;
 	}
@@ -913,15 +914,17 @@ static int do_clone(struct replay *r, struct proc *p, struct call *c)
 	} else {
 		child->fds = fdtable_copy(p->fds);
 		if (!child->fds)
-			return fail(r->err, r->errsize, "out of memory");
+			return errorf(r->err, r->errsize, "out of memory");
 	}
-	/* the child's lines that came before this return */
-	while (child->held) {
-		struct call *h = child->held;
+	/* the child's lines that came before this return (do_event may move the array) */
+	for (;;) {
+		struct call *h;
 
+		child = find_proc(r, child_pid);
+		h = child->held;
+		if (!h)
+			break;
 		child->held = h->next;
-		if (!child->held)
-			child->held_tail = &child->held;
 		if (do_event(r, h))
 			return -1;
 	}
@@ -999,7 +1002,7 @@ static int do_event(struct replay *r, struct call *c)
 		r->started = true;
 		p = new_proc(r, c->pid);
 		if (!p)
-			return fail(r->err, r->errsize, "out of memory");
+			return errorf(r->err, r->errsize, "out of memory");
 		p->alive = true;
 		p->fds = fdtable_new();
 		if (!(is(c, "execve") && c->kind == SC_CALL && c->result == 0) || r->cfg->initial_maps)
@@ -1008,7 +1011,7 @@ static int do_event(struct replay *r, struct call *c)
 			p->sp = exec_space(r, c->pid, c->path[0]);
 		if (!p->sp || !p->fds) {
 			call_free(c);
-			return r->err[0] ? -1 : fail(r->err, r->errsize, "out of memory");
+			return r->err[0] ? -1 : errorf(r->err, r->errsize, "out of memory");
 		}
 		if (is(c, "execve")) {
 			/* the snapshot (or layout) is the state this exec made */
@@ -1026,13 +1029,16 @@ static int do_event(struct replay *r, struct call *c)
 			p = new_proc(r, c->pid);
 			if (!p) {
 				call_free(c);
-				return fail(r->err, r->errsize, "out of memory");
+				return errorf(r->err, r->errsize, "out of memory");
 			}
 		}
 		/* a child's line before its parent's clone returned: held until then */
 		c->next = NULL;
-		*p->held_tail = c;
-		p->held_tail = &c->next;
+		if (p->held)
+			p->held_last->next = c;
+		else
+			p->held = c;
+		p->held_last = c;
 		return 0;
 	}
 	if (r->stopped) {
@@ -1054,7 +1060,7 @@ static int do_event(struct replay *r, struct call *c)
 
 		if (!sp) {
 			call_free(c);
-			return fail(r->err, r->errsize, "out of memory");
+			return errorf(r->err, r->errsize, "out of memory");
 		}
 		space_put(r, p->sp);
 		p->sp = sp;
@@ -1107,7 +1113,7 @@ static int replay_strace(struct replay *r, char *const *paths, int npaths)
 	int ret = 0;
 
 	if (!src)
-		return fail(r->err, r->errsize, "out of memory");
+		return errorf(r->err, r->errsize, "out of memory");
 	r->res->format = "strace";
 	for (int i = 0; i < npaths && !ret; i++) {
 		src[i].rd = strace_open(paths[i], npaths > 1 ? ff_pid(paths[i]) : 0, r->err, r->errsize);
@@ -1169,7 +1175,7 @@ static int replay_strace(struct replay *r, char *const *paths, int npaths)
 		}
 		c = decode(&src[best].ev);
 		if (!c) {
-			ret = fail(r->err, r->errsize, "out of memory");
+			ret = errorf(r->err, r->errsize, "out of memory");
 			break;
 		}
 		if (!c->pid) {
@@ -1325,7 +1331,7 @@ int replay_run(char *const *paths, int npaths, const struct replay_config *cfg,
 	res->stride = 1;
 	res->series = malloc(SERIES_MAX * sizeof(*res->series));
 	if (!res->series)
-		return fail(err, errsize, "out of memory");
+		return errorf(err, errsize, "out of memory");
 	if (npaths == 1 && !strace_sniff(paths[0])) {
 		ret = replay_utrace(&r, paths[0]);
 		res->model_seconds = r.t_model;
@@ -1337,7 +1343,7 @@ int replay_run(char *const *paths, int npaths, const struct replay_config *cfg,
 	sc.relocate_all = cfg->relocate_all;
 	r.sys = uvma_sys_create(&sc);
 	if (!r.sys)
-		return fail(err, errsize, "out of memory");
+		return errorf(err, errsize, "out of memory");
 	ret = replay_strace(&r, paths, npaths);
 	progress(&r, true);
 	/* the processes still alive at the end */
@@ -1355,6 +1361,7 @@ int replay_run(char *const *paths, int npaths, const struct replay_config *cfg,
 		}
 	}
 	free(r.procs);
+	free(r.live);
 	for (int i = 0; i < r.nfiles; i++) {
 		uvma_file_close(r.files[i]);
 		free(r.names[i]);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "input.h"
 #include "strace.h"
 #include "uvma.h"
 
@@ -42,17 +43,6 @@ struct strace_reader {
 	size_t bodycap;
 };
 
-static int fail(char *err, size_t errsize, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* ---- symbols ------------------------------------------------------------------ */
 
@@ -322,23 +312,23 @@ int strace_parse_call(char *body, struct sc_event *ev, char *err, size_t errsize
 	uint64_t v;
 
 	if (!open)
-		return fail(err, errsize, "not a system call: '%.60s'", body);
+		return errorf(err, errsize, "not a system call: '%.60s'", body);
 	nlen = (size_t)(open - body);
 	if (!nlen || nlen >= sizeof(ev->name))
-		return fail(err, errsize, "bad system call name in '%.60s'", body);
+		return errorf(err, errsize, "bad system call name in '%.60s'", body);
 	for (size_t i = 0; i < nlen; i++)
 		if (!isalnum((unsigned char)body[i]) && body[i] != '_')
-			return fail(err, errsize, "bad system call name in '%.60s'", body);
+			return errorf(err, errsize, "bad system call name in '%.60s'", body);
 	memcpy(ev->name, body, nlen);
 	ev->name[nlen] = 0;
 	close = matching_paren(open);
 	if (!close)
-		return fail(err, errsize, "%s: unbalanced arguments", ev->name);
+		return errorf(err, errsize, "%s: unbalanced arguments", ev->name);
 	res = close + 1;
 	while (*res == ' ' || *res == '\t')
 		res++;
 	if (*res != '=')
-		return fail(err, errsize, "%s: no result after the arguments", ev->name);
+		return errorf(err, errsize, "%s: no result after the arguments", ev->name);
 	res++;
 	while (*res == ' ')
 		res++;
@@ -369,16 +359,16 @@ int strace_parse_call(char *body, struct sc_event *ev, char *err, size_t errsize
 				n++;
 			en = errno_value(e, n);
 			if (!en)
-				return fail(err, errsize, "%s: unknown errno '%.*s'", ev->name, (int)n, e);
+				return errorf(err, errsize, "%s: unknown errno '%.*s'", ev->name, (int)n, e);
 			ev->result = -en;
 		}
 	} else {
-		return fail(err, errsize, "%s: bad result '%.30s'", ev->name, res);
+		return errorf(err, errsize, "%s: bad result '%.30s'", ev->name, res);
 	}
 	*close = 0;
 	ev->nargs = split_args(open + 1, ev);
 	if (ev->nargs < 0)
-		return fail(err, errsize, "%s: unbalanced arguments", ev->name);
+		return errorf(err, errsize, "%s: unbalanced arguments", ev->name);
 	return 0;
 }
 
@@ -389,7 +379,7 @@ struct strace_reader *strace_open(const char *path, int pid, char *err, size_t e
 	struct strace_reader *r = calloc(1, sizeof(*r));
 
 	if (!r) {
-		fail(err, errsize, "%s: out of memory", path);
+		errorf(err, errsize, "%s: out of memory", path);
 		return NULL;
 	}
 	if (input_open(&r->in, path, err, errsize)) {
@@ -516,7 +506,7 @@ static int set_body(struct strace_reader *r, const char *a, const char *b, char 
 		char *nb = realloc(r->body, la + lb + 1);
 
 		if (!nb)
-			return fail(err, errsize, "%s: out of memory", r->in.path);
+			return errorf(err, errsize, "%s: out of memory", r->in.path);
 		r->body = nb;
 		r->bodycap = la + lb + 1;
 	}
@@ -543,7 +533,7 @@ int strace_next(struct strace_reader *r, struct sc_event *ev, char *err, size_t 
 		ev->line = r->in.lineno;
 		s = strip_prefix(r, line, &pid, &ts);
 		if (!s)
-			return fail(err, errsize, "%s:%lu: bad pid or timestamp in '%.60s'", r->in.path,
+			return errorf(err, errsize, "%s:%lu: bad pid or timestamp in '%.60s'", r->in.path,
 				    r->in.lineno, line);
 		if (!pid && r->alias0)
 			pid = r->alias0;
@@ -560,7 +550,7 @@ int strace_next(struct strace_reader *r, struct sc_event *ev, char *err, size_t 
 			} else if (!strncmp(s, "+++ killed by ", 14)) {
 				ev->kind = SC_KILLED;
 			} else {
-				return fail(err, errsize, "%s:%lu: unknown process event '%.60s'",
+				return errorf(err, errsize, "%s:%lu: unknown process event '%.60s'",
 					    r->in.path, r->in.lineno, s);
 			}
 			return 1;
@@ -571,7 +561,7 @@ int strace_next(struct strace_reader *r, struct sc_event *ev, char *err, size_t 
 			char *gt = strstr(s, " resumed>");
 
 			if (!gt)
-				return fail(err, errsize, "%s:%lu: bad resumed line '%.60s'", r->in.path,
+				return errorf(err, errsize, "%s:%lu: bad resumed line '%.60s'", r->in.path,
 					    r->in.lineno, s);
 			if (!p && pid && !r->alias0 && (p = find_pending(r, 0))) {
 				/*
@@ -595,7 +585,7 @@ int strace_next(struct strace_reader *r, struct sc_event *ev, char *err, size_t 
 				*u = 0;
 				joined = malloc(strlen(p->text) + strlen(gt + 9) + 1);
 				if (!joined)
-					return fail(err, errsize, "%s: out of memory", r->in.path);
+					return errorf(err, errsize, "%s: out of memory", r->in.path);
 				strcpy(joined, p->text);
 				strcat(joined, gt + 9);
 				free(p->text);
@@ -622,7 +612,7 @@ int strace_next(struct strace_reader *r, struct sc_event *ev, char *err, size_t 
 						struct pending *np = realloc(r->pend, (size_t)cap * sizeof(*np));
 
 						if (!np)
-							return fail(err, errsize, "%s: out of memory",
+							return errorf(err, errsize, "%s: out of memory",
 								    r->in.path);
 						r->pend = np;
 						r->cappend = cap;
@@ -632,7 +622,7 @@ int strace_next(struct strace_reader *r, struct sc_event *ev, char *err, size_t 
 				}
 				p->text = strdup(s);
 				if (!p->text)
-					return fail(err, errsize, "%s: out of memory", r->in.path);
+					return errorf(err, errsize, "%s: out of memory", r->in.path);
 				continue;
 			}
 			strip_time(s);
@@ -641,7 +631,7 @@ int strace_next(struct strace_reader *r, struct sc_event *ev, char *err, size_t 
 		}
 		ev->kind = SC_CALL;
 		if (strace_parse_call(r->body, ev, msg, sizeof(msg)))
-			return fail(err, errsize, "%s:%lu: %s", r->in.path, r->in.lineno, msg);
+			return errorf(err, errsize, "%s:%lu: %s", r->in.path, r->in.lineno, msg);
 		return 1;
 	}
 	return got;

@@ -621,9 +621,10 @@ static int parse_line(struct parser *p, char *line)
 		if (strcmp(argv[3], "r") && strcmp(argv[3], "w"))
 			return perr(p, "touch takes r or w, not '%s'", argv[3]);
 		op->arg = argv[3][0] == 'w';
-	} else if (!strcmp(cmd, "fork")) {
-		op->kind = OP_FORK;
-		if (need(p, argc, 2, "fork NAME"))
+	} else if (!strcmp(cmd, "fork") || !strcmp(cmd, "spawn")) {
+		/* a new process: a copy (fork), or an empty address space (spawn) */
+		op->kind = cmd[0] == 'f' ? OP_FORK : OP_SPAWN;
+		if (need(p, argc, 2, op->kind == OP_FORK ? "fork NAME" : "spawn NAME"))
 			return -1;
 		if (!valid_name(argv[1]))
 			return perr(p, "bad process name '%s'", argv[1]);
@@ -679,18 +680,6 @@ static int parse_line(struct parser *p, char *line)
 		if (argc > 2 || (argc == 2 && (strncmp(argv[1], "brk=", 4) ||
 					       parse_addr(p, argv[1] + 4, &op->addr))))
 			return perr(p, "expected 'exec [brk=ADDR]'");
-	} else if (!strcmp(cmd, "spawn")) {
-		op->kind = OP_SPAWN;
-		if (need(p, argc, 2, "spawn NAME"))
-			return -1;
-		if (!valid_name(argv[1]))
-			return perr(p, "bad process name '%s'", argv[1]);
-		if (find_name(t->procs, t->nprocs, argv[1]) >= 0)
-			return perr(p, "process '%s' exists already", argv[1]);
-		if (t->nprocs == TRACE_MAX_PROCS)
-			return perr(p, "too many processes");
-		strcpy(t->procs[t->nprocs], argv[1]);
-		op->arg = t->nprocs++;
 	} else if (!strcmp(cmd, "vma")) {
 		uint64_t v;
 

@@ -377,6 +377,43 @@ static void replay_processes(void **state)
 	replay_result_free(&res);
 }
 
+/*
+ * Many processes, each child's first line before its parent's clone
+ * returns: the process table grows while lines wait (ASan watches).
+ */
+static void replay_many_processes(void **state)
+{
+	static char text[64 * 1024];
+	size_t n = 0;
+	struct replay_result res;
+	const char *p;
+
+	(void)state;
+	n += (size_t)snprintf(text + n, sizeof(text) - n,
+			      "1000 execve(\"/bin/m\", [\"m\"], 0x7ffe /* 1 vars */) = 0\n");
+	for (int i = 1; i <= 40; i++) {
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "1000 clone(child_stack=NULL, flags=SIGCHLD <unfinished ...>\n"
+				      "%d mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = %#llx\n"
+				      "1000 <... clone resumed>) = %d\n"
+				      "%d munmap(%#llx, 4096) = 0\n"
+				      "%d +++ exited with 0 +++\n",
+				      1000 + i, 0x7f0000000000ULL + (unsigned long long)i * 0x10000, 1000 + i,
+				      1000 + i, 0x7f0000000000ULL + (unsigned long long)i * 0x10000, 1000 + i);
+	}
+	p = write_text("many.txt", text);
+	res = run(p, FAULTS_WRITTEN, UVMA_POLICY_LINUX);
+	assert_int_equal(res.divergences, 0);
+	assert_int_equal(res.nspaces, 41);
+	for (int i = 1; i <= 40; i++) {
+		assert_int_equal(res.spaces[i].pid, 1000 + i);
+		assert_true(res.spaces[i].exited);
+		/* the exec layout's four VMAs: the page mapped and unmapped again */
+		assert_int_equal(res.spaces[i].vmas_end, 4);
+	}
+	replay_result_free(&res);
+}
+
 static void replay_divergence(void **state)
 {
 	/* the kernel refused what the model accepts: reported, and the replay goes on */
@@ -422,6 +459,7 @@ int main(void)
 		cmocka_unit_test(compressed),
 		cmocka_unit_test(replay_policies),
 		cmocka_unit_test(replay_processes),
+		cmocka_unit_test(replay_many_processes),
 		cmocka_unit_test(replay_divergence),
 	};
 
