@@ -1328,6 +1328,7 @@ int replay_run(char *const *paths, int npaths, const struct replay_config *cfg,
 	memset(res, 0, sizeof(*res));
 	err[0] = 0;
 	res->policy = cfg->policy;
+	res->relocate_all = cfg->relocate_all;
 	res->stride = 1;
 	res->series = malloc(SERIES_MAX * sizeof(*res->series));
 	if (!res->series)

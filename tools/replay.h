@@ -43,6 +43,7 @@ struct space_report {
 
 struct replay_result {
 	enum uvma_policy policy;
+	bool relocate_all;		/* relocate: every anonymous move counted as flagged */
 	const char *format;		/* "strace" or "utrace" */
 	unsigned long lines, events, calls, divergences, implied, skipped;
 	double model_seconds, total_seconds;

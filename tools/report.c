@@ -152,6 +152,12 @@ void report_text(FILE *out, const char *trace, const struct replay_result *res, 
 	fprintf(out, "\n\n  kernel memory: vm_area_struct %d B, anon_vma %d B, anon_vma_chain %d B"
 		" (this host's slab objects)\n", KERNEL_VMA_BYTES, KERNEL_ANON_VMA_BYTES,
 		KERNEL_AVC_BYTES);
+	for (int i = 0; i < n; i++)
+		if (res[i].policy == UVMA_POLICY_RELOCATE)
+			fprintf(out, "  relocate: %s\n", res[i].relocate_all
+				? "every move of anonymous memory counted as flagged (--relocate-all)"
+				: "only moves passing MREMAP_RELOCATE_ANON, which programs do not yet "
+				  "(--relocate-all counts every move)");
 	/* per address space, the same in every run: in trace order */
 	fprintf(out, "\n  VMAs of each address space at its exit (pid, program):\n");
 	for (int s = 0; s < res[base].nspaces; s++) {
@@ -200,9 +206,10 @@ void report_json(FILE *out, const char *trace, const struct replay_result *res, 
 		bool first = true;
 
 		totals_of(&res[i], &t);
-		fprintf(out, "%s{\"policy\":\"%s\",\"vmas_end\":%lu,\"vmas_peak\":%lu,"
+		fprintf(out, "%s{\"policy\":\"%s\",\"relocate_all\":%s,\"vmas_end\":%lu,\"vmas_peak\":%lu,"
 			"\"merges\":{\"attempted\":%lu,\"done\":%lu,\"refused\":{",
-			i ? "," : "", policy_name((int)res[i].policy), t.vmas_end, res[i].total_peak,
+			i ? "," : "", policy_name((int)res[i].policy),
+			res[i].relocate_all ? "true" : "false", t.vmas_end, res[i].total_peak,
 			t.merges_done + t.merges_refused, t.merges_done);
 		for (int r = 1; r < UVMA_REASONS; r++)
 			if (t.reasons[r] && !relocation_reason(r)) {
