@@ -367,7 +367,9 @@ long model_step(struct model *m, const struct trace *t, const struct op *op)
 	case OP_EXPECT_VMA:
 		return 0;
 	case OP_FILE:
-		if (t->file_path[op->file])
+		if (t->file_mode[op->file] & FILE_MEMFD)
+			m->files[op->file] = uvma_memfd_create(m->sys, t->file_path[op->file], op->len);
+		else if (t->file_path[op->file])
 			m->files[op->file] = uvma_file_open(m->sys, t->file_path[op->file], op->len,
 							    t->file_mode[op->file] & 1,
 							    t->file_mode[op->file] & 2);

@@ -132,8 +132,7 @@ static long emit(struct recorder *rec, struct op *op)
 		put_result(res, sizeof(res), op->result);
 	fprintf(rec->out, "%s%s\n", line, res);
 	r = model_step(&rec->m, rec->t, op);
-	if (op->has_result && r != op->result &&
-	    !(op->kind == OP_MMAP && r == op->result)) {
+	if (op->has_result && r != op->result) {
 		char mr[64];
 
 		put_result(mr, sizeof(mr), r);
@@ -574,14 +573,17 @@ static int file_of_fd(struct recorder *rec, int proc, pid_t tid, int fd, int mod
 			return -1;
 		if (sp)
 			*sp = 0;
-		f = t->nfiles++;
+		f = t->nfiles;
+		t->file_path[f] = strdup(path + 7);
+		if (!t->file_path[f])
+			return -1;
+		t->nfiles++;
 		snprintf(t->files[f], TRACE_NAME_MAX, "m%d", f);
 		t->file_size[f] = st.st_size > 0 ? (uint64_t)st.st_size : (1ULL << 30);
-		t->file_mode[f] = 3;
+		t->file_mode[f] = (mode < 0 ? 3 : mode) | FILE_MEMFD;
 		op.file = f;
 		op.len = t->file_size[f];
 		emit(rec, &op);
-		/* (the model names a memfd by its trace name; maps show /memfd:NAME) */
 	} else {
 		f = add_file(rec, proc, path, st.st_size > 0 ? (uint64_t)st.st_size : PAGE, mode);
 	}
@@ -748,8 +750,10 @@ static void call_exit(struct recorder *rec, struct thread *th)
 		op.off = a[5];
 		if (!(op.flags & UVMA_MAP_ANONYMOUS)) {
 			op.file = file_of_fd(rec, proc, th->tid, (int)a[4], -1);
-			if (op.file < 0)
-				op.flags |= UVMA_MAP_ANONYMOUS;	/* (a bad fd: EBADF either way) */
+			if (op.file < 0 && res < 0)
+				mm_call = false;	/* a bad fd (EBADF): nothing to replay */
+			else if (op.file < 0)
+				op.flags |= UVMA_MAP_ANONYMOUS;	/* (the fd went meanwhile) */
 		}
 		if (res >= 0 && !(op.flags & (UVMA_MAP_FIXED | UVMA_MAP_FIXED_NOREPLACE))) {
 			/* the kernel's placement (ASLR) is replayed as an address */

@@ -515,17 +515,25 @@ static int parse_line(struct parser *p, char *line)
 			return perr(p, "too many files");
 		t->file_mode[t->nfiles] = 3;
 		for (int i = 3; i < argc; i++) {
-			if (!strncmp(argv[i], "path=", 5) && argv[i][5] && !t->file_path[t->nfiles]) {
-				t->file_path[t->nfiles] = unescape(argv[i] + 5);
+			bool memfd = !strncmp(argv[i], "memfd=", 6);
+
+			if ((memfd || !strncmp(argv[i], "path=", 5)) && argv[i][memfd ? 6 : 5] &&
+			    !t->file_path[t->nfiles]) {
+				/* path=: a regular file; memfd=: a memfd of that name (shmem) */
+				t->file_path[t->nfiles] = unescape(argv[i] + (memfd ? 6 : 5));
 				if (!t->file_path[t->nfiles])
-					return perr(p, "bad path '%s' (%%XX escapes)", argv[i] + 5);
+					return perr(p, "bad path '%s' (%%XX escapes)", argv[i]);
+				if (memfd)
+					t->file_mode[t->nfiles] |= FILE_MEMFD;
 			} else if (!strcmp(argv[i], "mode=r") || !strcmp(argv[i], "mode=w") ||
 				   !strcmp(argv[i], "mode=rw")) {
-				t->file_mode[t->nfiles] = argv[i][5] == 'w' ? 2 : argv[i][6] == 'w' ? 3 : 1;
+				t->file_mode[t->nfiles] = (t->file_mode[t->nfiles] & FILE_MEMFD) |
+							  (argv[i][5] == 'w' ? 2 : argv[i][6] == 'w' ? 3 : 1);
 			} else {
 				free(t->file_path[t->nfiles]);
 				t->file_path[t->nfiles] = NULL;
-				return perr(p, "bad file attribute '%s' (path=PATH or mode=r|w|rw)", argv[i]);
+				return perr(p, "bad file attribute '%s' (path=PATH, memfd=NAME or "
+					    "mode=r|w|rw)", argv[i]);
 			}
 		}
 		strcpy(t->files[t->nfiles], argv[1]);
@@ -1000,10 +1008,12 @@ int op_format(const struct trace *t, const struct op *op, char *buf, size_t size
 		if (t->file_path[op->file]) {
 			char esc[600];
 
+			int mode = t->file_mode[op->file] & 3;
+
 			trace_escape(esc, sizeof(esc), t->file_path[op->file]);
-			n += (size_t)snprintf(buf + n, size - n, " path=%s mode=%s", esc,
-					      t->file_mode[op->file] == 1 ? "r"
-					      : t->file_mode[op->file] == 2 ? "w" : "rw");
+			n += (size_t)snprintf(buf + n, size - n, " %s=%s mode=%s",
+					      t->file_mode[op->file] & FILE_MEMFD ? "memfd" : "path", esc,
+					      mode == 1 ? "r" : mode == 2 ? "w" : "rw");
 		}
 		break;
 	case OP_EXEC:

@@ -92,6 +92,7 @@ struct trace {
 	uint64_t file_size[TRACE_MAX_FILES];
 	char *file_path[TRACE_MAX_FILES];	/* "path=": a regular file (model only), else NULL */
 	int file_mode[TRACE_MAX_FILES];		/* its open mode: 1 read, 2 write, 3 both */
+#define FILE_MEMFD 4	/* file_mode: file_path names a memfd (memfd=NAME), not a host file */
 	struct op *ops;
 	int nops, cap;
 };

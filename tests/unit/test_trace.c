@@ -127,12 +127,13 @@ static void recorded_lines(void **state)
 		"vma 0x555555554000 0x555555555000 0x71 pgoff=0x1 fd=f0\n"
 		"vma 0x7ffffffde000 0x7ffffffff000 0x100173 special=stack faulted\n"
 		"spawn p2\n"
-		"[p2] exec\n";
+		"[p2] exec\n"
+		"file m1 1p memfd=buf%231 mode=rw\n";
 	static const char *const back[] = { "exec brk=0x555555559000",
 					     "file f0 0x3fb8 path=/tmp/a%20b%23c mode=r",
 					     "vma 0x555555554000 0x555555555000 0x71 pgoff=0x1 fd=f0",
 					     "vma 0x7ffffffde000 0x7ffffffff000 0x100173 special=stack faulted",
-					     "spawn p2", "[p2] exec" };
+					     "spawn p2", "[p2] exec", "file m1 1p memfd=buf%231 mode=rw" };
 	static const struct {
 		const char *text, *message;
 	} bad_rec[] = {
@@ -151,10 +152,12 @@ static void recorded_lines(void **state)
 	assert_int_equal(trace_parse("r", text, &t, err, sizeof(err)), 0);
 	assert_string_equal(t.file_path[0], "/tmp/a b#c");
 	assert_int_equal(t.model_only, 2);	/* exec is the model's too */
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < 7; i++) {
 		op_format(&t, &t.ops[i], line, sizeof(line));
 		assert_string_equal(line, back[i]);
 	}
+	assert_true(t.file_mode[1] & FILE_MEMFD);
+	assert_string_equal(t.file_path[1], "buf#1");
 	trace_free(&t);
 	for (size_t i = 0; i < sizeof(bad_rec) / sizeof(bad_rec[0]); i++) {
 		if (!trace_parse("bad", bad_rec[i].text, &t, err, sizeof(err)))
