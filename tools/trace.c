@@ -522,7 +522,8 @@ static int parse_line(struct parser *p, char *line)
 				/* path=: a regular file; memfd=: a memfd of that name (shmem) */
 				t->file_path[t->nfiles] = unescape(argv[i] + (memfd ? 6 : 5));
 				if (!t->file_path[t->nfiles])
-					return perr(p, "bad path '%s' (%%XX escapes)", argv[i]);
+					return perr(p, "bad path '%s' (%%XX escapes)",
+						    argv[i] + (memfd ? 6 : 5));
 				if (memfd)
 					t->file_mode[t->nfiles] |= FILE_MEMFD;
 			} else if (!strcmp(argv[i], "mode=r") || !strcmp(argv[i], "mode=w") ||
