@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # make check: `uvma record --verify` on real programs, which must record with no
 # divergence between the model's maps and the kernel's after any call:
-# tests/programs/mmwalk.c, python3, and redis-server driven briefly on 127.0.0.1.
+# tests/programs/mmwalk.c, gcc compiling it, python3, and redis-server driven briefly
+# on 127.0.0.1.
 set -euo pipefail
 uvma=${1:?usage: record-check.sh UVMA BUILDDIR}
 out=${2:?usage: record-check.sh UVMA BUILDDIR}
@@ -26,6 +27,8 @@ run() {
 
 gcc -O1 -pthread -o "$out/mmwalk" tests/programs/mmwalk.c
 run mmwalk "$out/mmwalk"
+# the compiler: fork and exec of cc1 and as, and a stack that grows by faults
+run gcc gcc -O2 -c -o "$out/mmwalk.o" tests/programs/mmwalk.c
 run python3 python3 -c 'a = [i for i in range(200000)]; b = bytearray(); [b.extend(bytes(4096)) for i in range(1000)]; print(len(a), len(b))'
 
 if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then

@@ -371,8 +371,10 @@ static int record_exec(struct recorder *rec, int proc, pid_t pid)
 							   stat(v.name, &st) || !st.st_size
 								   ? PAGE : (uint64_t)st.st_size, 1);
 				}
-			} else if (v.rss) {
-				vo.flags = 1;	/* faulted */
+			} else {
+				/* maps shows 0 for anonymous memory: its pgoff is its address */
+				vo.off = v.s >> 12;
+				vo.flags = v.rss != 0;	/* faulted */
 			}
 			if (v.s < (1ULL << 47))	/* not [vsyscall] */
 				emit(rec, &vo);
@@ -494,6 +496,56 @@ static void sync_pages(struct recorder *rec, int proc, uint64_t lo, uint64_t hi)
 			if (run_w >= 0)
 				flush_touch(rec, proc, &run, x, run_w);
 		}
+	}
+}
+
+/*
+ * The stack grows by faults, not calls: a page the kernel has below the
+ * model's [stack] (within the usual 8 MiB) was a fault that grew it.  The
+ * lowest such page, touched in the model, grows it the same way.
+ */
+#define STACK_SCAN (8ULL << 20)
+
+static void sync_stack(struct recorder *rec, int proc)
+{
+	struct uvma_mm *mm = rec->m.mm[proc];
+	struct rproc *p = &rec->procs[proc];
+	struct uvma_vma_info vi, prev;
+	uint64_t a = 0, lo, start = 0, prev_end = 0;
+	static uint64_t pm[512];
+
+	if (!mm || p->pagemap < 0)
+		return;
+	while (!uvma_find_vma(mm, a, &vi)) {
+		if (vi.flags & UVMA_VM_GROWSDOWN) {
+			start = vi.start;
+			break;
+		}
+		prev = vi;
+		prev_end = prev.end;
+		a = vi.end;
+	}
+	if (!start)
+		return;
+	lo = start > STACK_SCAN ? start - STACK_SCAN : 0;
+	if (lo < prev_end)
+		lo = prev_end;
+	for (uint64_t x = lo; x < start;) {
+		size_t n = (size_t)((start - x) / PAGE);
+		ssize_t got;
+
+		if (n > 512)
+			n = 512;
+		got = pread(p->pagemap, pm, n * 8, (off_t)(x / PAGE * 8));
+		if (got <= 0)
+			return;
+		for (size_t i = 0; i < (size_t)got / 8; i++, x += PAGE)
+			if (pm[i] & (PM_PRESENT | PM_SWAP)) {
+				uint64_t at = x;
+
+				flush_touch(rec, proc, &at, x + PAGE, 1);
+				return;
+			}
 	}
 }
 
@@ -857,6 +909,7 @@ static void call_exit(struct recorder *rec, struct thread *th)
 	}
 	if (mm_call) {
 		rec->calls++;
+		sync_stack(rec, proc);
 		emit(rec, &op);
 		rec->procs[proc].verify_pending = true;
 	}
@@ -897,6 +950,7 @@ static int new_task(struct recorder *rec, struct thread *parent, pid_t tid)
 		struct rproc *pp = &rec->procs[parent->proc];
 
 		/* what the parent faulted is shared by the child: the model must know it */
+		sync_stack(rec, parent->proc);
 		sync_pages(rec, parent->proc, 0, 1ULL << 47);
 		snprintf(name, sizeof(name), "p%d", tid);
 		proc = add_proc(rec, name);
