@@ -1203,116 +1203,165 @@ static int replay_strace(struct replay *r, char *const *paths, int npaths)
 	return ret;
 }
 
-/* A recorded .utrace: the real fault state is in it; no model is needed. */
+/* One op of a .utrace on the model, with what the report counts. */
+static void utrace_step(struct replay *r, struct trace *t, struct model *m, int *spaces,
+			const struct op *op)
+{
+	struct uvma_mm *mm = m->mm[op->proc];
+	unsigned long total = 0;
+	double t0;
+	long ret;
+
+	if (op->kind == OP_EXPECT_VMAS || op->kind == OP_EXPECT_VMA)
+		return;
+	if (op->kind == OP_EXIT && mm && r->cfg->maps_pid > 0 && op->proc == r->cfg->maps_pid - 1 &&
+	    !r->res->maps) {
+		/* uvma maps: the process as it was just before it went */
+		r->res->maps = malloc(1 << 22);
+		if (r->res->maps) {
+			uvma_render_maps(mm, 0, UINT64_MAX, r->res->maps, 1 << 22);
+			r->res->maps_found = true;
+		}
+	}
+	if (op->kind == OP_EXIT && mm)
+		fill_report(&r->res->spaces[spaces[op->proc]], mm);
+	if (op->kind == OP_EXEC && mm && uvma_mm_map_count(mm)) {
+		/* exec: the old address space ends, a new one begins */
+		fill_report(&r->res->spaces[spaces[op->proc]], mm);
+		r->res->spaces[spaces[op->proc]].exited = true;
+		spaces[op->proc] = new_report(r, op->proc, t->procs[op->proc]);
+	}
+	t0 = now();
+	ret = model_step(m, t, op);
+	r->t_model += now() - t0;
+	r->res->events++;
+	r->res->lines = (unsigned long)op->line;
+	if ((op->kind == OP_FORK || op->kind == OP_SPAWN) && m->mm[op->arg])
+		spaces[op->arg] = new_report(r, op->arg, t->procs[op->arg]);
+	if (op->kind == OP_EXIT)
+		r->res->spaces[spaces[op->proc]].exited = true;
+	else if ((op->kind >= OP_MMAP && op->kind <= OP_BRK) || op->kind == OP_FORK ||
+		 op->kind == OP_EXEC || op->kind == OP_PRCTL_MEMORY_MERGE ||
+		 op->kind == OP_PRCTL_ANON_NAME)
+		r->res->calls++;	/* (not faults, files or the image's VMAs) */
+	if (op->has_result && ret != op->result) {
+		struct call c = { .pid = op->proc, .line = (unsigned long)op->line, .file = t->path };
+
+		snprintf(c.name, sizeof(c.name), "%s", op_name(op->kind));
+		check(r, &c, ret, op->result);
+	}
+	/* the series counts the trace's processes */
+	for (int p = 0; p < t->nprocs; p++)
+		if (m->mm[p])
+			total += uvma_mm_map_count(m->mm[p]);
+	if (total > r->res->total_peak)
+		r->res->total_peak = total;
+	if (!(r->res->events % r->res->stride)) {
+		if (r->res->nseries == SERIES_MAX) {
+			for (size_t k = 0; k < SERIES_MAX / 2; k++)
+				r->res->series[k] = r->res->series[2 * k];
+			r->res->nseries = SERIES_MAX / 2;
+			r->res->stride *= 2;
+		}
+		if (!(r->res->events % r->res->stride))
+			r->res->series[r->res->nseries++] = (uint32_t)total;
+	}
+	if (r->cfg->stop_after && r->res->events >= r->cfg->stop_after)
+		r->stopped = true;
+	progress(r, false);
+}
+
+static bool machine_line(const struct op *op)
+{
+	return op->kind == OP_CARVEOUT || op->kind == OP_THP || op->kind == OP_SWAP;
+}
+
+/*
+ * A .utrace (recorded: the real fault state is in it, no model is needed),
+ * read and run a line at a time: the machine is made at the first line that
+ * is not a machine line (carveout, thp, swap).
+ */
 static int replay_utrace(struct replay *r, const char *path)
 {
+	struct trace *t = malloc(sizeof(*t));
+	int *spaces = calloc(TRACE_MAX_PROCS, sizeof(int));
 	struct uvma_sys_config cfg;
-	struct trace t;
 	struct model m;
+	struct input in;
+	bool started = false;
+	int got = 0, lineno = 0, ret = 0;
+	char *line;
 	size_t len;
-	char *text = input_slurp(path, &len, r->err, r->errsize);
-	int spaces[TRACE_MAX_PROCS];
 
 	r->res->format = "utrace";
-	if (!text)
-		return -1;
-	if (trace_parse(path, text, &t, r->err, r->errsize)) {
-		free(text);
+	if (!t || !spaces || input_open(&in, path, r->err, r->errsize)) {
+		if (!r->err[0])
+			errorf(r->err, r->errsize, "out of memory");
+		free(t);
+		free(spaces);
 		return -1;
 	}
-	free(text);
+	r->progress_in = &in;
 	uvma_sys_config_default(&cfg);
 	cfg.policy = r->cfg->policy;
 	cfg.relocate_all = r->cfg->relocate_all;
-	if (model_start(&m, &t, 0, r->cfg->initial_maps, &cfg, r->err, r->errsize)) {
-		trace_free(&t);
-		return -1;
-	}
-	spaces[0] = new_report(r, 0, t.procs[0]);
-	for (int i = 0; i < t.nops && !r->stopped; i++) {
-		const struct op *op = &t.ops[i];
-		struct uvma_mm *mm = m.mm[op->proc];
-		double t0;
-		long ret;
+	trace_stream_begin(t, path);
+	while (!ret && !r->stopped && (got = input_line(&in, &line, &len, r->err, r->errsize)) > 0) {
+		if (trace_stream_line(t, ++lineno, line, len, r->err, r->errsize)) {
+			ret = -1;
+			break;
+		}
+		for (int i = 0; i < t->nops && !ret && !r->stopped; i++) {
+			const struct op *op = &t->ops[i];
 
-		if (op->kind == OP_EXPECT_VMAS || op->kind == OP_EXPECT_VMA)
-			continue;
-		if (op->kind == OP_EXIT && mm && r->cfg->maps_pid > 0 && op->proc == r->cfg->maps_pid - 1 && !r->res->maps) {
-			/* uvma maps: the process as it was just before it went */
-			r->res->maps = malloc(1 << 22);
-			if (r->res->maps) {
-				uvma_render_maps(mm, 0, UINT64_MAX, r->res->maps, 1 << 22);
-				r->res->maps_found = true;
+			if (!started && machine_line(op))
+				continue;	/* model_start applies it */
+			if (started && machine_line(op)) {
+				ret = errorf(r->err, r->errsize, "%s:%d: '%s' must come before the first "
+					     "call", path, op->line, op_name(op->kind));
+				break;
 			}
-		}
-		if (op->kind == OP_EXIT && mm)
-			fill_report(&r->res->spaces[spaces[op->proc]], mm);
-		if (op->kind == OP_EXEC && mm && uvma_mm_map_count(mm)) {
-			/* exec: the old address space ends, a new one begins */
-			fill_report(&r->res->spaces[spaces[op->proc]], mm);
-			r->res->spaces[spaces[op->proc]].exited = true;
-			spaces[op->proc] = new_report(r, op->proc, t.procs[op->proc]);
-		}
-		t0 = now();
-		ret = model_step(&m, &t, op);
-		r->t_model += now() - t0;
-		r->res->events++;
-		r->res->lines = (unsigned long)op->line;
-		if ((op->kind == OP_FORK || op->kind == OP_SPAWN) && m.mm[op->arg])
-			spaces[op->arg] = new_report(r, op->arg, t.procs[op->arg]);
-		if (op->kind == OP_EXIT)
-			r->res->spaces[spaces[op->proc]].exited = true;
-		else if (op->kind != OP_CARVEOUT && op->kind != OP_THP && op->kind != OP_FILE)
-			r->res->calls++;
-		if (op->has_result && ret != op->result) {
-			struct call c = { .pid = op->proc, .line = (unsigned long)op->line,
-					  .file = path };
-
-			snprintf(c.name, sizeof(c.name), "%s", op_name(op->kind));
-			check(r, &c, ret, op->result);
-		}
-		/* the series counts the trace's processes */
-		{
-			unsigned long total = 0;
-
-			for (int p = 0; p < t.nprocs; p++)
-				if (m.mm[p])
-					total += uvma_mm_map_count(m.mm[p]);
-			if (total > r->res->total_peak)
-				r->res->total_peak = total;
-			if (!(r->res->events % r->res->stride)) {
-				if (r->res->nseries == SERIES_MAX) {
-					for (size_t k = 0; k < SERIES_MAX / 2; k++)
-						r->res->series[k] = r->res->series[2 * k];
-					r->res->nseries = SERIES_MAX / 2;
-					r->res->stride *= 2;
+			if (!started) {
+				if (model_start(&m, t, 0, r->cfg->initial_maps, &cfg, r->err, r->errsize)) {
+					ret = -1;
+					break;
 				}
-				if (!(r->res->events % r->res->stride))
-					r->res->series[r->res->nseries++] = (uint32_t)total;
+				started = true;
+				spaces[0] = new_report(r, 0, t->procs[0]);
+			}
+			utrace_step(r, t, &m, spaces, op);
+		}
+		t->nops = 0;
+	}
+	if (got < 0)
+		ret = -1;
+	if (!ret && !lineno)
+		ret = errorf(r->err, r->errsize, "%s:1: empty file (the first line must be "
+			     "'uvma-trace 1')", path);
+	if (started) {
+		for (int p = 0; p < t->nprocs && !ret; p++) {
+			if (!m.mm[p])
+				continue;
+			fill_report(&r->res->spaces[spaces[p]], m.mm[p]);
+			/* a .utrace's processes are numbered from 1 in order of appearance */
+			if (r->cfg->maps_pid >= 0 && p == (r->cfg->maps_pid ? r->cfg->maps_pid - 1 : 0) &&
+			    !r->res->maps) {
+				r->res->maps = malloc(1 << 22);
+				if (r->res->maps) {
+					uvma_render_maps(m.mm[p], 0, UINT64_MAX, r->res->maps, 1 << 22);
+					r->res->maps_found = true;
+				}
 			}
 		}
-		if (r->cfg->stop_after && r->res->events >= r->cfg->stop_after)
-			r->stopped = true;
+		model_stop(&m);
 	}
-	for (int p = 0; p < t.nprocs; p++) {
-		if (!m.mm[p])
-			continue;
-		fill_report(&r->res->spaces[spaces[p]], m.mm[p]);
-		/* a .utrace's processes are numbered from 1 in order of appearance */
-		if (r->cfg->maps_pid >= 0 && p == (r->cfg->maps_pid ? r->cfg->maps_pid - 1 : 0) &&
-		    !r->res->maps) {
-			size_t cap = 1 << 20;
-
-			r->res->maps = malloc(cap);
-			if (r->res->maps) {
-				uvma_render_maps(m.mm[p], 0, UINT64_MAX, r->res->maps, cap);
-				r->res->maps_found = true;
-			}
-		}
-	}
-	model_stop(&m);
-	trace_free(&t);
-	return 0;
+	progress(r, true);
+	r->progress_in = NULL;
+	input_close(&in);
+	trace_free(t);
+	free(t);
+	free(spaces);
+	return ret;
 }
 
 int replay_run(char *const *paths, int npaths, const struct replay_config *cfg,

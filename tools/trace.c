@@ -795,53 +795,59 @@ static int parse_line(struct parser *p, char *line)
 	return 0;
 }
 
-int trace_parse(const char *path, const char *text, struct trace *t, char *err, size_t errsize)
+void trace_stream_begin(struct trace *t, const char *path)
 {
-	struct parser p = { .path = path, .err = err, .errsize = errsize, .t = t };
-	const char *s = text;
-	char line[1024];
-
 	memset(t, 0, sizeof(*t));
 	t->path = path;
 	t->nprocs = 1;
 	strcpy(t->procs[0], "main");
+}
+
+int trace_stream_line(struct trace *t, int lineno, const char *text, size_t n, char *err,
+		      size_t errsize)
+{
+	struct parser p = { .path = t->path, .line = lineno, .err = err, .errsize = errsize, .t = t };
+	char line[1024], *hash;
+
+	if (n >= sizeof(line))
+		return perr(&p, "line longer than %zu characters", sizeof(line) - 1);
+	memcpy(line, text, n);
+	line[n] = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!line[i] || (unsigned char)line[i] >= 0x80)
+			return perr(&p, "not plain text");
+	hash = strchr(line, '#');
+	if (hash)
+		*hash = 0;
+	if (lineno == 1) {
+		char *w = line;
+
+		while (*w == ' ' || *w == '\t')
+			w++;
+		if (strncmp(w, "uvma-trace 1", 12) || (w[12] && !strchr(" \t\r", w[12])))
+			return perr(&p, "not a uvma trace (the first line must be 'uvma-trace 1')");
+		return 0;
+	}
+	return parse_line(&p, line);
+}
+
+int trace_parse(const char *path, const char *text, struct trace *t, char *err, size_t errsize)
+{
+	const char *s = text;
+	int lineno = 0;
+
+	trace_stream_begin(t, path);
 	while (*s) {
 		const char *nl = strchr(s, '\n');
 		size_t n = nl ? (size_t)(nl - s) : strlen(s);
-		char *hash;
 
-		p.line++;
-		if (n >= sizeof(line)) {
-			perr(&p, "line longer than %zu characters", sizeof(line) - 1);
+		if (trace_stream_line(t, ++lineno, s, n, err, errsize))
 			goto fail;
-		}
-		memcpy(line, s, n);
-		line[n] = 0;
-		for (size_t i = 0; i < n; i++)
-			if (!line[i] || (unsigned char)line[i] >= 0x80) {
-				perr(&p, "not plain text");
-				goto fail;
-			}
 		s += n + (nl ? 1 : 0);
-		hash = strchr(line, '#');
-		if (hash)
-			*hash = 0;
-		if (p.line == 1) {
-			char *w = line;
-
-			while (*w == ' ' || *w == '\t')
-				w++;
-			if (strncmp(w, "uvma-trace 1", 12) || (w[12] && !strchr(" \t\r", w[12]))) {
-				perr(&p, "not a uvma trace (the first line must be 'uvma-trace 1')");
-				goto fail;
-			}
-			continue;
-		}
-		if (parse_line(&p, line))
-			goto fail;
 	}
-	if (p.line == 0) {
-		p.line = 1;
+	if (lineno == 0) {
+		struct parser p = { .path = path, .line = 1, .err = err, .errsize = errsize, .t = t };
+
 		perr(&p, "empty file (the first line must be 'uvma-trace 1')");
 		goto fail;
 	}

@@ -103,6 +103,14 @@ struct trace {
  */
 int trace_load(const char *path, struct trace *t, char *err, size_t errsize);
 int trace_parse(const char *path, const char *text, struct trace *t, char *err, size_t errsize);
+/*
+ * The same a line at a time, for inputs too long to hold: begin, then each
+ * line (numbered from 1, the header first) appends its op to t->ops, which
+ * the caller may run and drop (t->nops = 0) before the next line.
+ */
+void trace_stream_begin(struct trace *t, const char *path);
+int trace_stream_line(struct trace *t, int lineno, const char *text, size_t n, char *err,
+		      size_t errsize);
 void trace_free(struct trace *t);
 const char *op_name(enum op_kind k);
 /* Write one op back as a trace line (for reports and minimised programs). */
