@@ -96,12 +96,22 @@ static bool ideal_absorbs(struct vma_merge *vmg, struct uvma_vma *vma, uint64_t 
 /* ideal: make the pages of the recorded ranges exclusive (before the commit). */
 static int ideal_prepare_absorbed(struct vma_merge *vmg)
 {
-	for (int i = 0; i < 2 && vmg->ideal[i].vma; i++) {
+	for (int i = 0; i < 2; i++) {
 		struct uvma_vma *vma = vmg->ideal[i].vma;
 		int err;
 
-		if (vma->anon_vma == vmg->target->anon_vma)
-			continue;	/* the same anon_vma has the same chain: nothing moves */
+		if (!vma)
+			continue;
+		/*
+		 * Nothing moves where the anon_vma is the target's (the same
+		 * anon_vma has the same chain), nor where the range is not
+		 * merged after all (next kept for its close hook).
+		 */
+		if (vma->anon_vma == vmg->target->anon_vma || vmg->ideal[i].start < vmg->start ||
+		    vmg->ideal[i].end > vmg->end) {
+			vmg->ideal[i].vma = NULL;
+			continue;
+		}
 		err = ideal_prepare(vma, vmg->ideal[i].start, vmg->ideal[i].end);
 		if (err)
 			return err;
@@ -246,8 +256,9 @@ static int commit_merge(struct vma_merge *vmg)
 			reconnect_range(vmg->target, vmg->target->start, vmg->target->end,
 					vmg->absorbed[i], 0);
 	/* ideal: the recorded ranges' pages, now exclusive, take the target's */
-	for (int i = 0; i < 2 && vmg->ideal[i].vma; i++)
-		reconnect_range(vmg->target, vmg->ideal[i].start, vmg->ideal[i].end, NULL, 0);
+	for (int i = 0; i < 2; i++)
+		if (vmg->ideal[i].vma)
+			reconnect_range(vmg->target, vmg->ideal[i].start, vmg->ideal[i].end, NULL, 0);
 	for (unsigned int i = 0; i < nremove; i++) {
 		if (remove[i]->anon_vma)
 			anon_vma_merge(vmg->target, remove[i]);
