@@ -430,72 +430,99 @@ static void flush_touch(struct recorder *rec, int proc, uint64_t *start, uint64_
 }
 
 /*
- * Bring the model's pages of the private anonymous VMAs meeting [lo, hi)
- * to what the kernel has: pages it has that the model lacks were faulted
- * (written, or read: the zero page); a page the model shares after fork
- * but the kernel maps exclusively was written (COW).
+ * Bring the model's pages of [from, to) of the VMA @vi to what the kernel
+ * has: pages it has that the model lacks were faulted (written, or read:
+ * the zero page); a page the model still shares after fork but the kernel
+ * maps exclusively was written (COW).  With @first, only the first such
+ * page: enough to give the VMA the anon_vma the kernel's has.
+ */
+static void sync_range(struct recorder *rec, int proc, const struct uvma_vma_info *vi,
+		       uint64_t from, uint64_t to, bool first)
+{
+	struct uvma_mm *mm = rec->m.mm[proc];
+	struct rproc *p = &rec->procs[proc];
+	static uint64_t pm[512];
+
+	for (uint64_t x = from; x < to;) {
+		size_t n = (size_t)((to - x) / PAGE);
+		uint64_t run = x;
+		int run_w = -1;
+		ssize_t got;
+
+		if (n > 512)
+			n = 512;
+		got = pread(p->pagemap, pm, n * 8, (off_t)(x / PAGE * 8));
+		if (got <= 0)
+			return;
+		n = (size_t)got / 8;
+		for (size_t i = 0; i < n; i++, x += PAGE) {
+			struct uvma_page_info pi;
+			int want = -1;	/* -1 nothing, 0 read, 1 write */
+
+			if (!(pm[i] & (PM_PRESENT | PM_SWAP)) && run_w < 0)
+				continue;	/* (the common case: nothing there) */
+			if (uvma_page_info(mm, x, &pi))
+				pi.state = UVMA_PAGE_NONE;
+			if (pm[i] & PM_PRESENT) {
+				bool zero = (pm[i] & PM_PFN) == rec->zero_pfn && rec->zero_pfn;
+
+				if (pi.state == UVMA_PAGE_NONE)
+					want = zero ? 0 : 1;
+				else if (pi.state == UVMA_PAGE_ZERO && !zero)
+					want = 1;
+				else if (pi.state == UVMA_PAGE_PRESENT && pi.anon && pi.mapcount > 1 &&
+					 (pm[i] & PM_EXCLUSIVE) && !zero)
+					want = 1;
+			} else if ((pm[i] & PM_SWAP) && pi.state == UVMA_PAGE_NONE) {
+				want = 1;
+			}
+			if (want == 1 && !(vi->flags & UVMA_VM_WRITE))
+				want = 0;	/* (a page written before an mprotect) */
+			if (want >= 0 && first) {
+				uint64_t at = x;
+
+				flush_touch(rec, proc, &at, x + PAGE, want);
+				return;
+			}
+			if (want != run_w) {
+				if (run_w >= 0)
+					flush_touch(rec, proc, &run, x, run_w);
+				run = x;
+				run_w = want;
+			}
+		}
+		if (run_w >= 0)
+			flush_touch(rec, proc, &run, x, run_w);
+	}
+}
+
+/*
+ * Before a call on [lo, hi): the pages of the private anonymous VMAs there
+ * are brought up to date, and every such VMA from one page below to one
+ * page above gets an anon_vma if the kernel's has faulted pages (what
+ * merging looks at).  Pages elsewhere in a VMA wait for a call that needs
+ * them (a move of that part, a fork).
  */
 static void sync_pages(struct recorder *rec, int proc, uint64_t lo, uint64_t hi)
 {
 	struct uvma_mm *mm = rec->m.mm[proc];
-	struct rproc *p = &rec->procs[proc];
 	struct uvma_vma_info vi;
 	uint64_t a = lo >= PAGE ? lo - PAGE : 0;
-	static uint64_t pm[512];
 
-	if (!mm || p->pagemap < 0)
+	if (!mm || rec->procs[proc].pagemap < 0)
 		return;
-	hi += PAGE;
-	while (!uvma_find_vma(mm, a, &vi) && vi.start < hi) {
+	while (!uvma_find_vma(mm, a, &vi) && vi.start < hi + PAGE) {
 		bool anon = !vi.has_file && !(vi.flags & UVMA_VM_SHARED) &&
 			    (!vi.name || !strcmp(vi.name, "[heap]") || !strcmp(vi.name, "[stack]"));
+		uint64_t from = vi.start > lo ? vi.start : lo, to = vi.end < hi ? vi.end : hi;
 
 		a = vi.end;
 		if (!anon || !(vi.flags & UVMA_VM_READ))
 			continue;
-		for (uint64_t x = vi.start; x < vi.end;) {
-			size_t n = (size_t)((vi.end - x) / PAGE);
-			uint64_t run = x;
-			int run_w = -1;
-			ssize_t got;
-
-			if (n > 512)
-				n = 512;
-			got = pread(p->pagemap, pm, n * 8, (off_t)(x / PAGE * 8));
-			if (got <= 0)
-				break;
-			n = (size_t)got / 8;
-			for (size_t i = 0; i < n; i++, x += PAGE) {
-				struct uvma_page_info pi;
-				int want = -1;	/* -1 nothing, 0 read, 1 write */
-
-				if (uvma_page_info(mm, x, &pi))
-					pi.state = UVMA_PAGE_NONE;
-				if (pm[i] & PM_PRESENT) {
-					bool zero = (pm[i] & PM_PFN) == rec->zero_pfn && rec->zero_pfn;
-
-					if (pi.state == UVMA_PAGE_NONE)
-						want = zero ? 0 : 1;
-					else if (pi.state == UVMA_PAGE_ZERO && !zero)
-						want = 1;
-					else if (pi.state == UVMA_PAGE_PRESENT && pi.anon &&
-						 pi.mapcount > 1 && (pm[i] & PM_EXCLUSIVE) && !zero)
-						want = 1;
-				} else if ((pm[i] & PM_SWAP) && pi.state == UVMA_PAGE_NONE) {
-					want = 1;
-				}
-				if (want == 1 && !(vi.flags & UVMA_VM_WRITE))
-					want = 0;	/* (a page written before an mprotect) */
-				if (want != run_w) {
-					if (run_w >= 0)
-						flush_touch(rec, proc, &run, x, run_w);
-					run = x;
-					run_w = want;
-				}
-			}
-			if (run_w >= 0)
-				flush_touch(rec, proc, &run, x, run_w);
-		}
+		if (from < to)
+			sync_range(rec, proc, &vi, from, to, false);
+		if (!uvma_find_vma(mm, vi.start, &vi) && !vi.anon_vma_id)
+			sync_range(rec, proc, &vi, vi.start, vi.end, true);
 	}
 }
 
