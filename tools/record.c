@@ -429,6 +429,18 @@ static void flush_touch(struct recorder *rec, int proc, uint64_t *start, uint64_
 	*start = end;
 }
 
+/* The pagemap entries of [x, to), at most 512 from x: how many were read (0 at an error). */
+static size_t pagemap_chunk(const struct rproc *p, uint64_t x, uint64_t to, uint64_t *pm)
+{
+	size_t n = (size_t)((to - x) / PAGE);
+	ssize_t got;
+
+	if (n > 512)
+		n = 512;
+	got = pread(p->pagemap, pm, n * 8, (off_t)(x / PAGE * 8));
+	return got > 0 ? (size_t)got / 8 : 0;
+}
+
 /*
  * Bring the model's pages of [from, to) of the VMA @vi to what the kernel
  * has: pages it has that the model lacks were faulted (written, or read:
@@ -444,17 +456,12 @@ static void sync_range(struct recorder *rec, int proc, const struct uvma_vma_inf
 	static uint64_t pm[512];
 
 	for (uint64_t x = from; x < to;) {
-		size_t n = (size_t)((to - x) / PAGE);
+		size_t n = pagemap_chunk(p, x, to, pm);
 		uint64_t run = x;
 		int run_w = -1;
-		ssize_t got;
 
-		if (n > 512)
-			n = 512;
-		got = pread(p->pagemap, pm, n * 8, (off_t)(x / PAGE * 8));
-		if (got <= 0)
+		if (!n)
 			return;
-		n = (size_t)got / 8;
 		for (size_t i = 0; i < n; i++, x += PAGE) {
 			struct uvma_page_info pi;
 			int want = -1;	/* -1 nothing, 0 read, 1 write */
@@ -558,15 +565,11 @@ static void sync_stack(struct recorder *rec, int proc)
 	if (lo < prev_end)
 		lo = prev_end;
 	for (uint64_t x = lo; x < start;) {
-		size_t n = (size_t)((start - x) / PAGE);
-		ssize_t got;
+		size_t n = pagemap_chunk(p, x, start, pm);
 
-		if (n > 512)
-			n = 512;
-		got = pread(p->pagemap, pm, n * 8, (off_t)(x / PAGE * 8));
-		if (got <= 0)
+		if (!n)
 			return;
-		for (size_t i = 0; i < (size_t)got / 8; i++, x += PAGE)
+		for (size_t i = 0; i < n; i++, x += PAGE)
 			if (pm[i] & (PM_PRESENT | PM_SWAP)) {
 				uint64_t at = x;
 
