@@ -287,8 +287,9 @@ int report_plot(const char *path, const char *trace, const struct replay_result 
 	}
 	fprintf(gp, "plot ");
 	for (int i = 0; i < n; i++)
-		fprintf(gp, "%s$%s using 1:2 with steps lw 2 title '%s'", i ? ", " : "",
-			policy_name((int)res[i].policy), policy_name((int)res[i].policy));
+		/* dashes tell apart the policies whose lines lie on each other */
+		fprintf(gp, "%s$%s using 1:2 with steps lw 2 dt %d title '%s'", i ? ", " : "",
+			policy_name((int)res[i].policy), i + 1, policy_name((int)res[i].policy));
 	fprintf(gp, "\n");
 	status = pclose(gp);
 	if (status) {
