@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "cli.h"
 #include "model.h"
 #include "record.h"
@@ -201,15 +202,8 @@ static struct thread *add_thread(struct recorder *rec, pid_t tid, int proc)
 {
 	struct thread *th;
 
-	if (rec->nth == rec->capth) {
-		int cap = rec->capth ? rec->capth * 2 : 64;
-		struct thread *n = realloc(rec->th, (size_t)cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		rec->th = n;
-		rec->capth = cap;
-	}
+	if (array_grow(&rec->th, rec->nth, &rec->capth, sizeof(*rec->th)))
+		return NULL;
 	th = &rec->th[rec->nth++];
 	memset(th, 0, sizeof(*th));
 	th->tid = tid;
@@ -242,17 +236,8 @@ static void fd_put(struct rproc *p, int fd, int file)
 				p->fds[i].file = file;
 			return;
 		}
-	if (file < 0)
+	if (file < 0 || array_grow(&p->fds, p->nfds, &p->capfds, sizeof(*p->fds)))
 		return;
-	if (p->nfds == p->capfds) {
-		int cap = p->capfds ? p->capfds * 2 : 32;
-		struct fdent *n = realloc(p->fds, (size_t)cap * sizeof(*n));
-
-		if (!n)
-			return;
-		p->fds = n;
-		p->capfds = cap;
-	}
 	p->fds[p->nfds].fd = fd;
 	p->fds[p->nfds++].file = file;
 }
@@ -823,10 +808,13 @@ static void call_exit(struct recorder *rec, struct thread *th)
 	op = new_op(proc, OP_MMAP);
 	op.has_result = true;
 	op.result = res;
-	switch (th->nr) {
-	case SYS_mmap:
+	/* every range call takes the range first: (start, length) */
+	if (range_call(th->nr) || th->nr == SYS_mmap) {
 		op.addr.val = a[0];
 		op.len = a[1];
+	}
+	switch (th->nr) {
+	case SYS_mmap:
 		op.prot = (int)a[2];
 		op.flags = (int)a[3];
 		op.off = a[5];
@@ -846,33 +834,23 @@ static void call_exit(struct recorder *rec, struct thread *th)
 		break;
 	case SYS_munmap:
 		op.kind = OP_MUNMAP;
-		op.addr.val = a[0];
-		op.len = a[1];
 		break;
 	case SYS_mprotect:
 	case SYS_pkey_mprotect:
 		op.kind = th->nr == SYS_mprotect ? OP_MPROTECT : OP_PKEY_MPROTECT;
-		op.addr.val = a[0];
-		op.len = a[1];
 		op.prot = (int)a[2];
 		op.arg = (int)a[3];
 		break;
 	case SYS_madvise:
 		op.kind = OP_MADVISE;
-		op.addr.val = a[0];
-		op.len = a[1];
 		op.arg = (int)a[2];
 		break;
 	case SYS_mlock:
 	case SYS_munlock:
 		op.kind = th->nr == SYS_mlock ? OP_MLOCK : OP_MUNLOCK;
-		op.addr.val = a[0];
-		op.len = a[1];
 		break;
 	case SYS_mlock2:
 		op.kind = OP_MLOCK2;
-		op.addr.val = a[0];
-		op.len = a[1];
 		op.flags = (int)a[2];
 		break;
 	case SYS_mlockall:
@@ -884,8 +862,6 @@ static void call_exit(struct recorder *rec, struct thread *th)
 		break;
 	case SYS_mremap:
 		op.kind = OP_MREMAP;
-		op.addr.val = a[0];
-		op.len = a[1];
 		op.len2 = a[2];
 		op.flags = (int)a[3];
 		op.addr2.val = a[4];

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "input.h"
 #include "model.h"
 #include "replay.h"
@@ -65,8 +66,7 @@ struct space {
 
 struct fdent {
 	int fd;
-	struct uvma_file *file;
-	const char *path;	/* the name it was opened under (owned by the replay) */
+	int opened;	/* the open file: an index into replay.opened */
 };
 
 struct fdtable {
@@ -108,9 +108,12 @@ struct replay {
 	int nprocs, capprocs;
 	struct space **live;		/* the address spaces not torn down yet */
 	int nlive, caplive;
-	struct uvma_file **files;	/* every file the replay opened, closed at the end */
-	char **names;			/* ... and the name each was opened under */
-	int nfiles, capfiles;
+	/* every file the replay opened, and the name it was opened under; closed at the end */
+	struct opened {
+		struct uvma_file *file;
+		char *name;
+	} *opened;
+	int nopened, capopened;
 	bool started;
 	bool stopped;		/* --at reached */
 	bool ending;		/* the trace is over: what is left is torn down */
@@ -133,62 +136,34 @@ static struct proc *new_proc(struct replay *r, int pid)
 {
 	struct proc *p;
 
-	if (r->nprocs == r->capprocs) {
-		int cap = r->capprocs ? r->capprocs * 2 : 16;
-		struct proc *np = realloc(r->procs, (size_t)cap * sizeof(*np));
-
-		if (!np)
-			return NULL;
-		r->procs = np;
-		r->capprocs = cap;
-	}
+	if (array_grow(&r->procs, r->nprocs, &r->capprocs, sizeof(*r->procs)))
+		return NULL;
 	p = &r->procs[r->nprocs++];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	return p;
 }
 
-static struct uvma_file *keep_file(struct replay *r, struct uvma_file *f, const char *name)
+/* Keep @f (opened under @name) till the end: its index in r->opened, or -1. */
+static int keep_file(struct replay *r, struct uvma_file *f, const char *name)
 {
-	if (!f)
-		return NULL;
-	if (r->nfiles == r->capfiles) {
-		int cap = r->capfiles ? r->capfiles * 2 : 64;
-		struct uvma_file **nf = realloc(r->files, (size_t)cap * sizeof(*nf));
-		char **nn;
+	char *copy = f ? strdup(name) : NULL;
 
-		if (nf)
-			r->files = nf;
-		nn = nf ? realloc(r->names, (size_t)cap * sizeof(*nn)) : NULL;
-		if (!nn) {
+	if (!copy || array_grow(&r->opened, r->nopened, &r->capopened, sizeof(*r->opened))) {
+		free(copy);
+		if (f)
 			uvma_file_close(f);
-			return NULL;
-		}
-		r->names = nn;
-		r->capfiles = cap;
+		return -1;
 	}
-	r->names[r->nfiles] = strdup(name);
-	if (!r->names[r->nfiles]) {
-		uvma_file_close(f);
-		return NULL;
-	}
-	r->files[r->nfiles++] = f;
-	return f;
-}
-
-/* The name @f was opened under. */
-static const char *file_name(const struct replay *r, const struct uvma_file *f)
-{
-	for (int i = r->nfiles - 1; i >= 0; i--)
-		if (r->files[i] == f)
-			return r->names[i];
-	return "?";
+	r->opened[r->nopened].file = f;
+	r->opened[r->nopened].name = copy;
+	return r->nopened++;
 }
 
 /* Files are opened as the trace opens them; their size is not in the trace. */
 #define FILE_SIZE (1ULL << 40)
 
-static struct uvma_file *open_file(struct replay *r, const char *path, bool rd, bool wr)
+static int open_file(struct replay *r, const char *path, bool rd, bool wr)
 {
 	return keep_file(r, uvma_file_open(r->sys, path, FILE_SIZE, rd, wr), path);
 }
@@ -234,27 +209,19 @@ static struct fdent *fd_find(struct fdtable *t, int fd)
 	return NULL;
 }
 
-static int fd_install(struct fdtable *t, int fd, struct uvma_file *f, const char *path)
+static int fd_install(struct fdtable *t, int fd, int opened)
 {
 	struct fdent *e = fd_find(t, fd);
 
-	if (!f)
+	if (opened < 0)
 		return -ENOMEM;
 	if (!e) {
-		if (t->n == t->cap) {
-			int cap = t->cap ? t->cap * 2 : 16;
-			struct fdent *ne = realloc(t->ent, (size_t)cap * sizeof(*ne));
-
-			if (!ne)
-				return -ENOMEM;
-			t->ent = ne;
-			t->cap = cap;
-		}
+		if (array_grow(&t->ent, t->n, &t->cap, sizeof(*t->ent)))
+			return -ENOMEM;
 		e = &t->ent[t->n++];
 		e->fd = fd;
 	}
-	e->file = f;
-	e->path = path;
+	e->opened = opened;
 	return 0;
 }
 
@@ -273,15 +240,8 @@ static int new_report(struct replay *r, int pid, const char *comm)
 	struct replay_result *res = r->res;
 	struct space_report *s;
 
-	if (res->nspaces == res->capspaces) {
-		int cap = res->capspaces ? res->capspaces * 2 : 16;
-		struct space_report *ns = realloc(res->spaces, (size_t)cap * sizeof(*ns));
-
-		if (!ns)
-			return -1;
-		res->spaces = ns;
-		res->capspaces = cap;
-	}
+	if (array_grow(&res->spaces, res->nspaces, &res->capspaces, sizeof(*res->spaces)))
+		return -1;
 	s = &res->spaces[res->nspaces];
 	memset(s, 0, sizeof(*s));
 	s->pid = pid;
@@ -317,16 +277,9 @@ static struct space *space_new(struct replay *r, struct uvma_mm *mm, int pid, co
 
 	if (!sp)
 		return NULL;
-	if (r->nlive == r->caplive) {
-		int cap = r->caplive ? r->caplive * 2 : 16;
-		struct space **nl = realloc(r->live, (size_t)cap * sizeof(*nl));
-
-		if (!nl) {
-			free(sp);
-			return NULL;
-		}
-		r->live = nl;
-		r->caplive = cap;
+	if (array_grow(&r->live, r->nlive, &r->caplive, sizeof(*r->live))) {
+		free(sp);
+		return NULL;
 	}
 	sp->mm = mm;
 	sp->refs = 1;
@@ -355,14 +308,9 @@ static void space_put(struct replay *r, struct space *sp)
 	free(sp);
 }
 
-static void sample(struct replay *r)
+/* After an event: the peak, and every stride-th event the series (halved when full). */
+static void sample_total(struct replay_result *res, unsigned long total)
 {
-	struct replay_result *res = r->res;
-	unsigned long total = 0;
-
-	/* every live address space once (threads share theirs) */
-	for (int i = 0; i < r->nlive; i++)
-		total += uvma_mm_map_count(r->live[i]->mm);
 	if (total > res->total_peak)
 		res->total_peak = total;
 	if (res->events % res->stride)
@@ -377,6 +325,30 @@ static void sample(struct replay *r)
 			return;
 	}
 	res->series[res->nseries++] = (uint32_t)total;
+}
+
+static void sample(struct replay *r)
+{
+	unsigned long total = 0;
+
+	/* every live address space once (threads share theirs) */
+	for (int i = 0; i < r->nlive; i++)
+		total += uvma_mm_map_count(r->live[i]->mm);
+	sample_total(r->res, total);
+}
+
+/* uvma maps: the maps of @mm, the first time the wanted process is seen to go or end. */
+static void keep_maps(struct replay_result *res, const struct uvma_mm *mm)
+{
+	size_t cap = 1 << 22;
+
+	if (res->maps)
+		return;
+	res->maps = malloc(cap);
+	if (res->maps) {
+		uvma_render_maps(mm, 0, UINT64_MAX, res->maps, cap);
+		res->maps_found = true;
+	}
 }
 
 static void progress(struct replay *r, bool done)
@@ -536,8 +508,11 @@ static void imply_range(struct replay *r, struct space *sp, uint64_t s, uint64_t
 	struct uvma_vma_info vi;
 	uint64_t a = s;
 
-	if (!sp->image)
-		sp->image = open_file(r, "[exec image]", true, false);
+	if (!sp->image) {
+		int opened = open_file(r, "[exec image]", true, false);
+
+		sp->image = opened >= 0 ? r->opened[opened].file : NULL;
+	}
 	while (a < e) {
 		uint64_t hole_end = e;
 		struct uvma_vma_import in = { 0 };
@@ -580,16 +555,14 @@ static struct uvma_file *mmap_file(struct replay *r, struct proc *p, const struc
 	const char *name;
 	char buf[64];
 
-	if (e && (!c->path[4] || !strcmp(c->path[4], e->path)))
-		return e->file;
+	if (e && (!c->path[4] || !strcmp(c->path[4], r->opened[e->opened].name)))
+		return r->opened[e->opened].file;
 	/* no open seen (filtered out, or before the trace): the -y path, else the fd */
 	snprintf(buf, sizeof(buf), "fd %d", fd);
 	name = c->path[4] ? c->path[4] : buf;
-	if (fd_install(p->fds, fd, open_file(r, name, true, true), NULL))
+	if (fd_install(p->fds, fd, open_file(r, name, true, true)))
 		return NULL;
-	e = fd_find(p->fds, fd);
-	e->path = file_name(r, e->file);
-	return e->file;
+	return r->opened[fd_find(p->fds, fd)->opened].file;
 }
 
 static void check(struct replay *r, const struct call *c, long model, long kernel)
@@ -934,16 +907,10 @@ static int do_clone(struct replay *r, struct proc *p, struct call *c)
 /* uvma maps: the wanted process's maps, rendered while it still has them. */
 static void render_maps(struct replay *r, struct proc *p)
 {
-	size_t cap = 1 << 22;
-
-	if (r->cfg->maps_pid < 0 || r->res->maps || !p->sp ||
+	if (r->cfg->maps_pid < 0 || !p->sp ||
 	    (r->cfg->maps_pid ? p->pid != r->cfg->maps_pid : p != &r->procs[0]))
 		return;
-	r->res->maps = malloc(cap);
-	if (r->res->maps) {
-		uvma_render_maps(p->sp->mm, 0, UINT64_MAX, r->res->maps, cap);
-		r->res->maps_found = true;
-	}
+	keep_maps(r->res, p->sp->mm);
 }
 
 static void proc_end(struct replay *r, struct proc *p)
@@ -965,17 +932,16 @@ static bool apply_files(struct replay *r, struct proc *p, const struct call *c)
 	if (is(c, "openat") || is(c, "open") || is(c, "creat") || is(c, "memfd_create")) {
 		int pi = is(c, "openat") ? 1 : 0;
 		int fl = c->nargs > pi + 1 ? (int)c->a[pi + 1] : 0;
-		struct uvma_file *f;
 		const char *name = c->result_path ? c->result_path : c->path[pi] ? c->path[pi] : "?";
+		int opened;
 
 		if (!c->result_known || c->result < 0)
 			return true;
 		if (is(c, "memfd_create"))
-			f = keep_file(r, uvma_memfd_create(r->sys, name, FILE_SIZE), name);
+			opened = keep_file(r, uvma_memfd_create(r->sys, name, FILE_SIZE), name);
 		else
-			f = open_file(r, name, (fl & 3) != 1, (fl & 3) != 0 || is(c, "creat"));
-		if (f)
-			fd_install(p->fds, (int)c->result, f, file_name(r, f));
+			opened = open_file(r, name, (fl & 3) != 1, (fl & 3) != 0 || is(c, "creat"));
+		fd_install(p->fds, (int)c->result, opened);
 		return true;
 	}
 	if (is(c, "close")) {
@@ -987,7 +953,7 @@ static bool apply_files(struct replay *r, struct proc *p, const struct call *c)
 		struct fdent *e = fd_find(p->fds, (int)c->a[0]);
 
 		if (c->result_known && c->result >= 0 && e)
-			fd_install(p->fds, (int)c->result, e->file, e->path);
+			fd_install(p->fds, (int)c->result, e->opened);
 		return true;
 	}
 	return false;
@@ -1214,15 +1180,8 @@ static void utrace_step(struct replay *r, struct trace *t, struct model *m, int 
 
 	if (op->kind == OP_EXPECT_VMAS || op->kind == OP_EXPECT_VMA)
 		return;
-	if (op->kind == OP_EXIT && mm && r->cfg->maps_pid > 0 && op->proc == r->cfg->maps_pid - 1 &&
-	    !r->res->maps) {
-		/* uvma maps: the process as it was just before it went */
-		r->res->maps = malloc(1 << 22);
-		if (r->res->maps) {
-			uvma_render_maps(mm, 0, UINT64_MAX, r->res->maps, 1 << 22);
-			r->res->maps_found = true;
-		}
-	}
+	if (op->kind == OP_EXIT && mm && r->cfg->maps_pid > 0 && op->proc == r->cfg->maps_pid - 1)
+		keep_maps(r->res, mm);	/* the process as it was just before it went */
 	if (op->kind == OP_EXIT && mm)
 		fill_report(&r->res->spaces[spaces[op->proc]], mm);
 	if (op->kind == OP_EXEC && mm && uvma_mm_map_count(mm)) {
@@ -1254,18 +1213,7 @@ static void utrace_step(struct replay *r, struct trace *t, struct model *m, int 
 	for (int p = 0; p < t->nprocs; p++)
 		if (m->mm[p])
 			total += uvma_mm_map_count(m->mm[p]);
-	if (total > r->res->total_peak)
-		r->res->total_peak = total;
-	if (!(r->res->events % r->res->stride)) {
-		if (r->res->nseries == SERIES_MAX) {
-			for (size_t k = 0; k < SERIES_MAX / 2; k++)
-				r->res->series[k] = r->res->series[2 * k];
-			r->res->nseries = SERIES_MAX / 2;
-			r->res->stride *= 2;
-		}
-		if (!(r->res->events % r->res->stride))
-			r->res->series[r->res->nseries++] = (uint32_t)total;
-	}
+	sample_total(r->res, total);
 	if (r->cfg->stop_after && r->res->events >= r->cfg->stop_after)
 		r->stopped = true;
 	progress(r, false);
@@ -1344,14 +1292,8 @@ static int replay_utrace(struct replay *r, const char *path)
 				continue;
 			fill_report(&r->res->spaces[spaces[p]], m.mm[p]);
 			/* a .utrace's processes are numbered from 1 in order of appearance */
-			if (r->cfg->maps_pid >= 0 && p == (r->cfg->maps_pid ? r->cfg->maps_pid - 1 : 0) &&
-			    !r->res->maps) {
-				r->res->maps = malloc(1 << 22);
-				if (r->res->maps) {
-					uvma_render_maps(m.mm[p], 0, UINT64_MAX, r->res->maps, 1 << 22);
-					r->res->maps_found = true;
-				}
-			}
+			if (r->cfg->maps_pid >= 0 && p == (r->cfg->maps_pid ? r->cfg->maps_pid - 1 : 0))
+				keep_maps(r->res, m.mm[p]);
 		}
 		model_stop(&m);
 	}
@@ -1412,12 +1354,11 @@ int replay_run(char *const *paths, int npaths, const struct replay_config *cfg,
 	}
 	free(r.procs);
 	free(r.live);
-	for (int i = 0; i < r.nfiles; i++) {
-		uvma_file_close(r.files[i]);
-		free(r.names[i]);
+	for (int i = 0; i < r.nopened; i++) {
+		uvma_file_close(r.opened[i].file);
+		free(r.opened[i].name);
 	}
-	free(r.files);
-	free(r.names);
+	free(r.opened);
 	uvma_sys_destroy(r.sys);
 	res->model_seconds = r.t_model;
 	res->total_seconds = now() - t0;

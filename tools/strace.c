@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "input.h"
 #include "strace.h"
 #include "uvma.h"
@@ -607,16 +608,9 @@ int strace_next(struct strace_reader *r, struct sc_event *ev, char *err, size_t 
 					/* a call never resumed (the process died in it): replaced */
 					free(p->text);
 				} else {
-					if (r->npend == r->cappend) {
-						int cap = r->cappend ? r->cappend * 2 : 16;
-						struct pending *np = realloc(r->pend, (size_t)cap * sizeof(*np));
-
-						if (!np)
-							return errorf(err, errsize, "%s: out of memory",
-								    r->in.path);
-						r->pend = np;
-						r->cappend = cap;
-					}
+					if (array_grow(&r->pend, r->npend, &r->cappend, sizeof(*r->pend)))
+						return errorf(err, errsize, "%s: out of memory",
+							      r->in.path);
 					p = &r->pend[r->npend++];
 					p->pid = pid;
 				}

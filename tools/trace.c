@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "array.h"
 #include "trace.h"
 #include "uvma.h"
 
@@ -399,19 +400,31 @@ static struct op *new_op(struct parser *p)
 {
 	struct trace *t = p->t;
 
-	if (t->nops == t->cap) {
-		int cap = t->cap ? t->cap * 2 : 64;
-		struct op *ops = realloc(t->ops, (size_t)cap * sizeof(*ops));
-
-		if (!ops)
-			return NULL;
-		t->ops = ops;
-		t->cap = cap;
-	}
+	if (array_grow(&t->ops, t->nops, &t->cap, sizeof(*t->ops)))
+		return NULL;
 	memset(&t->ops[t->nops], 0, sizeof(t->ops[0]));
 	t->ops[t->nops].file = -1;
 	t->ops[t->nops].line = p->line;
 	return &t->ops[t->nops++];
+}
+
+/*
+ * "carveout SIZE" and "swap SIZE": a size of the machine, in whole pages up
+ * to 1 TiB, given once (@seen: it was given before).
+ */
+static int machine_size(struct parser *p, int argc, char **argv, struct op *op, const char *what,
+			uint64_t seen)
+{
+	char usage[32];
+
+	snprintf(usage, sizeof(usage), "%s SIZE", argv[0]);
+	if (need(p, argc, 2, usage) || parse_size(p, argv[1], &op->len, "size"))
+		return -1;
+	if (!op->len || (op->len & 0xfff) || op->len > (1ULL << 40))
+		return perr(p, "%s size must be whole pages, at most 1 TiB", what);
+	if (seen)
+		return perr(p, "a second %s line", argv[0]);
+	return 0;
 }
 
 static int parse_line(struct parser *p, char *line)
@@ -484,12 +497,8 @@ static int parse_line(struct parser *p, char *line)
 	}
 	if (!strcmp(cmd, "carveout")) {
 		op->kind = OP_CARVEOUT;
-		if (need(p, argc, 2, "carveout SIZE") || parse_size(p, argv[1], &op->len, "size"))
+		if (machine_size(p, argc, argv, op, "carve-out", t->carveout))
 			return -1;
-		if (!op->len || (op->len & 0xfff) || op->len > (1ULL << 40))
-			return perr(p, "carve-out size must be whole pages, at most 1 TiB");
-		if (t->carveout)
-			return perr(p, "a second carveout line");
 		t->carveout = op->len;
 	} else if (!strcmp(cmd, "thp")) {
 		op->kind = OP_THP;
@@ -659,12 +668,8 @@ static int parse_line(struct parser *p, char *line)
 		op->len = d;
 	} else if (!strcmp(cmd, "swap")) {
 		op->kind = OP_SWAP;
-		if (need(p, argc, 2, "swap SIZE") || parse_size(p, argv[1], &op->len, "size"))
+		if (machine_size(p, argc, argv, op, "swap", t->swap_pages))
 			return -1;
-		if (!op->len || (op->len & 0xfff) || op->len > (1ULL << 40))
-			return perr(p, "swap size must be whole pages, at most 1 TiB");
-		if (t->swap_pages)
-			return perr(p, "a second swap line");
 		t->swap_pages = op->len >> 12;
 	} else if (!strcmp(cmd, "ksm_scan") || !strcmp(cmd, "unpin") ||
 		   !strcmp(cmd, "migrate_finish")) {
