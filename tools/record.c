@@ -50,6 +50,8 @@ struct thread {
 	bool in_call;		/* between its seccomp stop and its syscall-exit stop */
 	bool started;		/* its first stop (SIGSTOP of an auto-attach) is past */
 	bool held;		/* stopped before its parent's clone event named it */
+	bool waiting;		/* at its seccomp stop, until its process's call in flight ends */
+	unsigned long wait_seq;	/* (waiters go in arrival order) */
 	long nr;
 	unsigned long long arg[6];
 	uint64_t clone_flags;
@@ -67,7 +69,6 @@ struct rproc {
 	struct fdent *fds;
 	int nfds, capfds;
 	bool alive;
-	bool verify_pending;	/* --verify: a comparison waits for other threads' calls */
 };
 
 struct recorder {
@@ -80,6 +81,7 @@ struct recorder {
 	struct rproc procs[TRACE_MAX_PROCS];
 	uint64_t zero_pfn;
 	unsigned long lines, calls, divergences, touches;
+	unsigned long wait_seq;
 	char err[512];
 };
 
@@ -665,14 +667,42 @@ static bool range_call(long nr)
 	       nr == SYS_munlock || nr == SYS_mlock2 || nr == SYS_pkey_mprotect || nr == SYS_mremap;
 }
 
-/* The seccomp stop: the call has not run; its range's fault state is read now. */
-static void call_entry(struct recorder *rec, struct thread *th)
+/* The calls that change the address space: one at a time per process (below). */
+static bool changes_mm(long nr)
+{
+	return range_call(nr) || nr == SYS_mmap || nr == SYS_brk || nr == SYS_mlockall ||
+	       nr == SYS_munlockall || nr == SYS_prctl || nr == SYS_shmat || nr == SYS_shmdt ||
+	       nr == SYS_remap_file_pages;
+}
+
+/*
+ * The kernel orders two threads' calls on one address space by its lock;
+ * the tracer sees their ends in any order.  So a call that changes the
+ * address space waits at its seccomp stop while another thread of the
+ * process has one in flight: the order the trace writes is the order they
+ * ran in.  (Clone, exec, close and dup do not wait: a vfork parent stays in
+ * its call until the child that shares its address space execs.)
+ */
+static bool must_wait(const struct recorder *rec, const struct thread *th)
+{
+	if (!changes_mm(th->nr) || th->proc < 0)
+		return false;
+	for (int i = 0; i < rec->nth; i++) {
+		const struct thread *o = &rec->th[i];
+
+		if (o != th && o->proc == th->proc && o->in_call && changes_mm(o->nr))
+			return true;
+	}
+	return false;
+}
+
+/* The seccomp stop: which call, with what arguments. */
+static int read_entry(struct thread *th)
 {
 	struct user_regs_struct r;
-	int proc = th->proc;
 
 	if (regs_of(th->tid, &r))
-		return;
+		return -1;
 	th->nr = (long)r.orig_rax;
 	th->arg[0] = r.rdi;
 	th->arg[1] = r.rsi;
@@ -680,6 +710,14 @@ static void call_entry(struct recorder *rec, struct thread *th)
 	th->arg[3] = r.r10;
 	th->arg[4] = r.r8;
 	th->arg[5] = r.r9;
+	return 0;
+}
+
+/* The call is about to run: its range's fault state is read now. */
+static void call_entry(struct recorder *rec, struct thread *th)
+{
+	int proc = th->proc;
+
 	th->in_call = true;
 	if (proc < 0 || !rec->m.mm[proc])
 		return;
@@ -772,22 +810,6 @@ static void verify(struct recorder *rec, int proc, pid_t tgid)
 		m = mnl ? mnl + 1 : m + strlen(m);
 	}
 	free(kernel);
-}
-
-/*
- * Another thread of the process that is inside a call (resumed from its
- * seccomp stop, its end not seen yet) may have changed the maps already:
- * the comparison waits until none is.
- */
-static void verify_when_quiet(struct recorder *rec, int proc)
-{
-	for (int i = 0; i < rec->nth; i++)
-		if (rec->th[i].proc == proc && rec->th[i].in_call && rec->th[i].nr != SYS_close)
-			return;
-	if (!rec->procs[proc].verify_pending)
-		return;
-	rec->procs[proc].verify_pending = false;
-	verify(rec, proc, rec->procs[proc].tgid);
 }
 
 /* The syscall-exit stop: the kernel's result; the line; the model. */
@@ -913,15 +935,14 @@ static void call_exit(struct recorder *rec, struct thread *th)
 	default:
 		mm_call = false;	/* clone, fork, exec: at their ptrace events */
 	}
-	if (mm_call) {
-		rec->calls++;
-		sync_stack(rec, proc);
-		emit(rec, &op);
-		rec->procs[proc].verify_pending = true;
-	}
-	/* this call is in the model now: a comparison that waited for it may run */
+	if (!mm_call)
+		return;
+	rec->calls++;
+	sync_stack(rec, proc);
+	emit(rec, &op);
+	/* no other call of the process is in flight (must_wait): the maps are comparable */
 	if (rec->o->verify)
-		verify_when_quiet(rec, proc);
+		verify(rec, proc, rec->procs[proc].tgid);
 }
 
 /* ---- the ptrace loop -------------------------------------------------------------------- */
@@ -1033,6 +1054,24 @@ static void thread_gone(struct recorder *rec, struct thread *th)
 	}
 }
 
+/* A call of @proc ended: the thread that waited longest for it starts its own. */
+static void release_waiter(struct recorder *rec, int proc)
+{
+	struct thread *next = NULL;
+
+	for (int i = 0; i < rec->nth; i++) {
+		struct thread *t = &rec->th[i];
+
+		if (t->proc == proc && t->waiting && (!next || t->wait_seq < next->wait_seq))
+			next = &rec->th[i];
+	}
+	if (!next || must_wait(rec, next))
+		return;
+	next->waiting = false;
+	call_entry(rec, next);
+	resume(next, 0);
+}
+
 static int trace_loop(struct recorder *rec, pid_t root, int *exit_status)
 {
 	int status;
@@ -1047,8 +1086,13 @@ static int trace_loop(struct recorder *rec, pid_t root, int *exit_status)
 			if (tid == root)
 				*exit_status = WIFEXITED(status) ? WEXITSTATUS(status)
 								 : 128 + WTERMSIG(status);
-			if (th)
+			if (th) {
+				int proc = th->proc;
+
 				thread_gone(rec, th);
+				if (proc >= 0)
+					release_waiter(rec, proc);	/* (killed in its call) */
+			}
 			continue;
 		}
 		if (!WIFSTOPPED(status))
@@ -1063,12 +1107,22 @@ static int trace_loop(struct recorder *rec, pid_t root, int *exit_status)
 		}
 		sig = WSTOPSIG(status);
 		if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP) {
-			call_entry(rec, th);
-			resume(th, 0);
+			if (read_entry(th)) {
+				resume(th, 0);
+			} else if (must_wait(rec, th)) {
+				th->waiting = true;	/* resumed when the call in flight ends */
+				th->wait_seq = ++rec->wait_seq;
+			} else {
+				call_entry(rec, th);
+				resume(th, 0);
+			}
 		} else if (sig == (SIGTRAP | 0x80)) {
+			int proc = th->proc;
+
 			if (th->in_call)
 				call_exit(rec, th);
 			resume(th, 0);
+			release_waiter(rec, proc);
 		} else if (sig == SIGTRAP && (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK ||
 					      event == PTRACE_EVENT_CLONE)) {
 			unsigned long msg = 0;

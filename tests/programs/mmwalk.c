@@ -4,7 +4,10 @@
  * real program makes, and the ones the relocation designs are about.
  * Buffers grown with realloc (glibc moves them with mremap), a file mapped
  * shared and private, mprotect splits and rejoins, MADV_DONTNEED, mlock,
- * guard regions, MREMAP_DONTUNMAP, fork with writes on both sides, a thread.
+ * guard regions, MREMAP_DONTUNMAP, fork with writes on both sides, threads
+ * mapping at the same time (record --verify must wait for each other's
+ * calls), a memfd (its name kept), a deep recursion (the stack grows by
+ * faults, not calls).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -22,13 +25,27 @@
 
 static void *worker(void *arg)
 {
-	char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	for (int i = 0; i < 50; i++) {
+		char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
 
-	if (p != MAP_FAILED) {
+		if (p == MAP_FAILED)
+			break;
 		memset(p, 3, 1 << 16);
 		munmap(p + (1 << 16), 1 << 16);
+		if (i % 2)
+			munmap(p, 1 << 20);
 	}
 	return arg;
+}
+
+/* About 2 MiB of stack, a page at a time. */
+static int deep(int n)
+{
+	volatile char frame[4096];
+
+	frame[0] = (char)n;
+	return n ? deep(n - 1) + (frame[0] & 1) : 0;
 }
 
 int main(void)
@@ -36,7 +53,7 @@ int main(void)
 	char path[] = "/tmp/uvma-mmwalk-XXXXXX";
 	char *bufs[16], *grow = NULL, *a, *b, *f, *g;
 	size_t n = 1 << 16;
-	pthread_t t;
+	pthread_t t[4];
 	int fd;
 	pid_t pid;
 
@@ -92,9 +109,22 @@ int main(void)
 		f[4096] = 2;
 	close(fd);
 	unlink(path);
-	/* a thread, then fork with writes on both sides */
-	if (pthread_create(&t, NULL, worker, NULL) == 0)
-		pthread_join(t, NULL);
+	/* a memfd: shmem with a name */
+	fd = memfd_create("mmwalk buffer", 0);
+	if (fd >= 0 && !ftruncate(fd, 16 << 12)) {
+		f = mmap(NULL, 16 << 12, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (f != MAP_FAILED)
+			f[0] = 1;
+		close(fd);
+	}
+	if (deep(500) < 0)
+		return 1;
+	/* threads mapping at the same time, then fork with writes on both sides */
+	for (int i = 0; i < 4; i++)
+		if (pthread_create(&t[i], NULL, worker, NULL))
+			return 1;
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
 	pid = fork();
 	if (pid == 0) {
 		memset(a, 8, 4 << 12);
