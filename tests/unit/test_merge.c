@@ -991,10 +991,49 @@ static void ideal_eligibility(void **state)
 	env_teardown(&e);
 }
 
+/*
+ * ideal, in a fork child: prev and middle share the child's anon_vma, next
+ * has its own.  Making middle writable again merges all three; only next's
+ * pages move to prev's anon_vma.  Middle's pages are still the parent's
+ * (shared, naming the parent's anon_vma) and must stay so, or the parent's
+ * mappings of them fall out of the reverse map (the checker runs after
+ * every call in this build).
+ */
+static void ideal_shared_middle_stays(void **state)
+{
+	struct env e;
+	struct uvma_mm *child;
+	struct uvma_page_info pi;
+	const char *why = NULL;
+	int err;
+
+	(void)state;
+	env_setup_policy(&e, UVMA_POLICY_IDEAL, 0);
+	map_written(&e, 0, 8);
+	child = uvma_fork(e.mm, &err);
+	assert_non_null(child);
+	assert_int_equal(uvma_mprotect(child, P(4), PG(4), RO), 0);
+	assert_int_equal(uvma_mmap(child, P(8), PG(4), RW, ANON_FIXED, NULL, 0), (long)P(8));
+	assert_int_equal(uvma_touch(child, P(8), PG(4), true), 0);
+	assert_int_equal(uvma_mm_map_count(child), 3);
+	assert_int_equal(uvma_mprotect(child, P(4), PG(4), RW), 0);
+	assert_int_equal(uvma_mm_map_count(child), 1);
+	/* the middle page is still shared with the parent; next's moved */
+	assert_int_equal(uvma_page_info(child, P(5), &pi), 0);
+	assert_int_equal(pi.mapcount, 2);
+	assert_int_equal(uvma_page_info(e.mm, P(5), &pi), 0);
+	assert_int_equal(pi.mapcount, 2);
+	if (uvma_sys_violations(e.sys, &why))
+		fail_msg("%s", why);
+	uvma_mm_exit(child);
+	env_teardown(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ideal_eligibility),
+		cmocka_unit_test(ideal_shared_middle_stays),
 		cmocka_unit_test(auto_eligibility),
 		cmocka_unit_test(relocate_eligibility),
 		cmocka_unit_test(matena_eligibility),
