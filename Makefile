@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # uvma: the Linux VMA layer in userspace.  Kernel tools style: plain make.
 #
-#   make            library, uvma command (debug checks off)
+#   make            libraries (libuvma, and libuvma-mt for threads), uvma command
 #   make check      unit tests + scenarios, ASan and UBSan, checker after every call
 #   make bench      benchmarks against the host kernel
 #   make coverage   the tests with gcov coverage
@@ -26,7 +26,7 @@ TEST_SRC := $(wildcard tests/unit/*.c)
 TOOL_LIBS := -lz -llzma -lzstd
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-all: $(O)/libuvma.a $(O)/uvma $(O)/uvma-agent
+all: $(O)/libuvma.a $(O)/libuvma-mt.a $(O)/uvma $(O)/uvma-agent
 
 # ---- release build -------------------------------------------------------
 $(O)/lib/%.o: lib/%.c lib/*.h include/uvma.h | $(O)/lib
@@ -63,6 +63,43 @@ REPLAY_SRC := tools/strace.c tools/input.c tools/replay.c tools/model.c tools/tr
 $(O)/dbg/test_strace: tests/unit/test_strace.c $(REPLAY_SRC) tools/*.h $(O)/dbg/libuvma.a | $(O)/dbg
 	$(CC) $(DBG_CFLAGS) -Itests/unit -Itools -o $@ $< $(REPLAY_SRC) $(O)/dbg/libuvma.a -lcmocka $(TOOL_LIBS)
 
+# ---- the multi-threaded library (per-VMA locks, RCU; docs/concurrency.md) ----
+MT_LIBS := -lurcu-bp -lpthread
+MT_CFLAGS = $(ALL_CFLAGS) -DUVMA_MT -pthread
+$(O)/mt/lib/%.o: lib/%.c lib/*.h include/uvma.h | $(O)/mt/lib
+	$(CC) $(MT_CFLAGS) -c -o $@ $<
+$(O)/libuvma-mt.a: $(patsubst lib/%.c,$(O)/mt/lib/%.o,$(LIB_SRC))
+	$(AR) rcs $@ $^
+# the benchmark's baseline: faults always take the mmap_lock (no VMA lock path)
+$(O)/mt-lo/lib/%.o: lib/%.c lib/*.h include/uvma.h | $(O)/mt-lo/lib
+	$(CC) $(MT_CFLAGS) -DUVMA_MT_LOCK_ONLY -c -o $@ $<
+$(O)/mt-lo/libuvma.a: $(patsubst lib/%.c,$(O)/mt-lo/lib/%.o,$(LIB_SRC))
+	$(AR) rcs $@ $^
+# the same under ASan/UBSan with the checker, and under ThreadSanitizer
+DBG_MT_CFLAGS = $(DBG_CFLAGS) -DUVMA_MT -pthread
+$(O)/dbg-mt/lib/%.o: lib/%.c lib/*.h include/uvma.h | $(O)/dbg-mt/lib
+	$(CC) $(DBG_MT_CFLAGS) -c -o $@ $<
+$(O)/dbg-mt/libuvma.a: $(patsubst lib/%.c,$(O)/dbg-mt/lib/%.o,$(LIB_SRC))
+	$(AR) rcs $@ $^
+TSAN_CFLAGS = $(CSTD) $(WARN) -O1 -g -DUVMA_DEBUG -DUVMA_MT -pthread -fsanitize=thread -Iinclude -Ilib
+$(O)/tsan/lib/%.o: lib/%.c lib/*.h include/uvma.h | $(O)/tsan/lib
+	$(CC) $(TSAN_CFLAGS) -c -o $@ $<
+$(O)/tsan/libuvma.a: $(patsubst lib/%.c,$(O)/tsan/lib/%.o,$(LIB_SRC))
+	$(AR) rcs $@ $^
+$(O)/dbg-mt/tools/%.o: tools/%.c tools/*.h include/uvma.h | $(O)/dbg-mt/tools
+	$(CC) $(DBG_MT_CFLAGS) -Itools -c -o $@ $<
+$(O)/dbg-mt/uvma: $(patsubst tools/%.c,$(O)/dbg-mt/tools/%.o,$(TOOL_SRC)) $(O)/dbg-mt/libuvma.a
+	$(CC) $(DBG_MT_CFLAGS) -o $@ $^ $(TOOL_LIBS) $(MT_LIBS)
+# the unit tests that drive the library alone run on the MT build as well
+MT_UNIT := alloc limits memory merge policy tree
+MT_TESTS := $(addprefix $(O)/dbg-mt/test_,$(MT_UNIT) mt)
+$(O)/dbg-mt/test_%: tests/unit/test_%.c tests/unit/*.h $(O)/dbg-mt/libuvma.a | $(O)/dbg-mt
+	$(CC) $(DBG_MT_CFLAGS) -Itests/unit -o $@ $< $(O)/dbg-mt/libuvma.a -lcmocka $(MT_LIBS)
+$(O)/dbg-mt/test_mt: tests/mt/test_mt.c tests/unit/*.h $(O)/dbg-mt/libuvma.a | $(O)/dbg-mt
+	$(CC) $(DBG_MT_CFLAGS) -Itests/unit -o $@ $< $(O)/dbg-mt/libuvma.a -lcmocka $(MT_LIBS)
+$(O)/tsan/test_mt: tests/mt/test_mt.c tests/unit/*.h $(O)/tsan/libuvma.a | $(O)/tsan
+	$(CC) $(TSAN_CFLAGS) -Itests/unit -o $@ $< $(O)/tsan/libuvma.a -lcmocka $(MT_LIBS)
+
 # libFuzzer targets (Debian's clang): the strace and .utrace readers
 FUZZ_CC     ?= clang
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -DUVMA_DEBUG -Iinclude -Ilib -Itools
@@ -97,7 +134,7 @@ POLICIES := matena relocate auto ideal
 POLICY_MODEL_SCENARIOS := $(wildcard tests/scenarios/policy/model/*.utrace)
 
 FUZZ_CHECK_SECONDS ?= 30
-check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent $(FUZZ_TARGETS)
+check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent $(FUZZ_TARGETS) check-mt
 	@set -e; for t in $(TESTS); do echo "== $$t"; $$t; done
 	@echo "== scenarios: expect lines on the model ($(O)/dbg/uvma run, $(words $(SCENARIOS)) files)"
 	@$(O)/dbg/uvma run $(SCENARIOS) > $(O)/run.log || { cat $(O)/run.log; exit 1; }
@@ -148,15 +185,34 @@ check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent $(FUZZ_TARGETS)
 		done; \
 	else echo "== live diff and fuzz skipped: host kernel $$(uname -r), answers recorded on $(GOLDEN_KERNEL)"; fi
 
-bench: $(O)/bench $(O)/bench-memory $(O)/bare-trace $(O)/uvma
+# The multi-threaded library: the unit tests and the scenarios on its debug build
+# (every lock assertion on), the concurrency tests under ASan and under
+# ThreadSanitizer, and the reference-count protocol through Spin.
+TSAN_OPTIONS_CHECK := suppressions=$(CURDIR)/tests/mt/tsan.supp halt_on_error=1 second_deadlock_stack=1
+check-mt: $(MT_TESTS) $(O)/dbg-mt/uvma $(O)/tsan/test_mt
+	@set -e; for t in $(MT_TESTS); do echo "== $$t"; $$t; done
+	@echo "== scenarios on the multi-threaded build ($(words $(SCENARIOS)) files, golden answers)"
+	@$(O)/dbg-mt/uvma run --golden $(SCENARIOS) > $(O)/golden-mt.log || { grep -v 'agree' $(O)/golden-mt.log; exit 1; }
+	@echo "== $(O)/tsan/test_mt: ThreadSanitizer"
+	@TSAN_OPTIONS="$(TSAN_OPTIONS_CHECK)" $(O)/tsan/test_mt
+	@echo "== the VMA reference count, exhaustively (Spin)"
+	@scripts/model-check.sh $(O)/model
+
+bench: $(O)/bench $(O)/bench-memory $(O)/bare-trace $(O)/uvma $(O)/bench-faults $(O)/bench-faults-lo
 	$(O)/bench
 	@echo
 	$(O)/bench-memory
+	@echo
+	$(O)/bench-faults $(O)/bench-faults-lo
 	bench/replay.sh $(O)/uvma $(O)/bare-trace $(O)/bench-replay
 $(O)/bare-trace: bench/bare_trace.c tools/seccomp_filter.h | $(O)
 	$(CC) $(CSTD) $(WARN) -O2 -Itools -o $@ $<
 $(O)/bench: bench/bench.c bench/common.h $(O)/libuvma.a | $(O)
 	$(CC) $(CSTD) $(WARN) -O2 -g -Iinclude -Ilib -o $@ $< $(O)/libuvma.a
+$(O)/bench-faults: bench/faults.c bench/common.h $(O)/libuvma-mt.a | $(O)
+	$(CC) $(CSTD) $(WARN) -O2 -g -pthread -Iinclude -o $@ $< $(O)/libuvma-mt.a $(MT_LIBS)
+$(O)/bench-faults-lo: bench/faults.c bench/common.h $(O)/mt-lo/libuvma.a | $(O)
+	$(CC) $(CSTD) $(WARN) -O2 -g -pthread -DBENCH_LOCK_ONLY -Iinclude -o $@ $< $(O)/mt-lo/libuvma.a $(MT_LIBS)
 $(O)/bench-memory: bench/memory.c bench/common.h $(O)/libuvma.a | $(O)
 	$(CC) $(CSTD) $(WARN) -O2 -g -Iinclude -Ilib -o $@ $< $(O)/libuvma.a
 
@@ -169,21 +225,24 @@ coverage:
 demo: $(O)/uvma
 	$(O)/uvma demo
 
-install: $(O)/libuvma.a $(O)/uvma $(O)/uvma-agent
+install: $(O)/libuvma.a $(O)/libuvma-mt.a $(O)/uvma $(O)/uvma-agent
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
-	install -m 644 $(O)/libuvma.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(O)/libuvma.a $(O)/libuvma-mt.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/uvma.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(O)/uvma $(O)/uvma-agent $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 man/uvma.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' uvma.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/uvma.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' uvma-mt.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/uvma-mt.pc
 
-$(O) $(O)/lib $(O)/tools $(O)/dbg $(O)/dbg/lib $(O)/dbg/tools:
+$(O) $(O)/lib $(O)/tools $(O)/dbg $(O)/dbg/lib $(O)/dbg/tools $(O)/mt/lib $(O)/dbg-mt \
+$(O)/dbg-mt/lib $(O)/dbg-mt/tools $(O)/tsan $(O)/tsan/lib $(O)/mt-lo/lib:
 	mkdir -p $@
 
 clean:
 	rm -rf $(O)
 
-.PHONY: all check bench coverage demo install clean fuzz
+.PHONY: all check check-mt bench coverage demo install clean fuzz
 .SECONDARY:

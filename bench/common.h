@@ -131,14 +131,14 @@ static void bench_free(void *ctx, void *p, size_t size)
 		free(p);
 }
 
-static struct uvma_alloc_ops ops = { bench_alloc, bench_free, NULL };
+static __attribute__((unused)) struct uvma_alloc_ops ops = { bench_alloc, bench_free, NULL };
 
 /*
  * The arguments every benchmark takes (--arena), the object sizes, and the
  * CPU: the second one when there is one, as the host loops run there too.
  * Returns 0, or 2 after a usage message.
  */
-static int bench_start(int argc, char **argv, const char *name)
+static __attribute__((unused)) int bench_start(int argc, char **argv, const char *name)
 {
 	cpu_set_t set;
 

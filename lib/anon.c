@@ -36,6 +36,8 @@ void put_anon_vma(struct uvma_sys *sys, struct anon_vma *av)
 {
 	struct anon_vma *root = av->root;
 
+	PAGE_LOCK_ASSERT(sys);
+
 	if (--av->refcount)
 		return;
 	anon_vma_free(sys, av);
@@ -64,6 +66,7 @@ static void avc_link(struct uvma_vma *vma, struct avc *avc, struct anon_vma *av)
  */
 bool anon_vma_compatible(const struct uvma_vma *a, const struct uvma_vma *b)
 {
+	PAGE_LOCK_ASSERT(a->mm->sys);
 	return a->end == b->start && a->policy == b->policy && a->file == b->file &&
 	       !((a->flags ^ b->flags) & ~(VM_ACCESS_FLAGS | VM_IGNORE_MERGE)) &&
 	       b->pgoff == a->pgoff + ((b->start - a->start) >> PAGE_SHIFT);
@@ -98,6 +101,7 @@ static struct anon_vma *find_mergeable_anon_vma(struct uvma_vma *vma)
 
 int anon_vma_prepare(struct uvma_vma *vma)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	struct uvma_sys *sys = vma->mm->sys;
 	struct anon_vma *av, *allocated = NULL;
 	struct avc *avc;
@@ -132,6 +136,7 @@ int anon_vma_prepare(struct uvma_vma *vma)
  */
 int anon_vma_clone(struct uvma_vma *dst, struct uvma_vma *src)
 {
+	PAGE_LOCK_SCOPE(dst->mm->sys);
 	struct uvma_sys *sys = src->mm->sys;
 	struct list_head *pos;
 
@@ -158,6 +163,7 @@ int anon_vma_clone(struct uvma_vma *dst, struct uvma_vma *src)
 
 int anon_vma_fork(struct uvma_vma *vma, struct uvma_vma *pvma)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	struct uvma_sys *sys = vma->mm->sys;
 	struct anon_vma *av;
 	struct avc *avc;
@@ -198,6 +204,7 @@ out_unlink:
 
 void unlink_anon_vmas(struct uvma_vma *vma)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	struct uvma_sys *sys = vma->mm->sys;
 	struct list_head *pos, *tmp;
 
@@ -232,6 +239,7 @@ void unlink_anon_vmas(struct uvma_vma *vma)
 /* @next is merged into @vma, which has the same anon_vma: drop next's links. */
 void anon_vma_merge(struct uvma_vma *vma, struct uvma_vma *next)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	/* only matena and ideal merge different anon_vmas (their folios moved first) */
 	UVMA_BUG_ON(vma->anon_vma != next->anon_vma && !policy_matena(vma->mm) &&
 		    !policy_ideal(vma->mm));

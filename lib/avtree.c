@@ -282,13 +282,21 @@ bool avtree_valid(const struct anon_vma *av)
  * The VMA's range or pgoff is about to change: every tree it is in stops
  * being sorted (a list until the next walk sorts it under the new keys).
  */
+/*
+ * The range or page offset of @vma changes between these two calls.  An
+ * rmap walk reads them, so in the multi-threaded build the page lock is held
+ * from one call to the other; the VMA itself is write-locked before.
+ */
 void anon_vma_pre_update(struct uvma_vma *vma)
 {
+	vma_start_write(vma);
+	page_lock(vma->mm->sys);
 	for (struct list_head *p = vma->anon_vma_chain.next; p != &vma->anon_vma_chain; p = p->next)
 		make_unsorted(container_of(p, struct avc, same_vma)->anon_vma);
 }
 
 void anon_vma_post_update(struct uvma_vma *vma)
 {
-	(void)vma;	/* the keys are read at the next walk */
+	/* the keys are read at the next walk */
+	page_unlock(vma->mm->sys);
 }

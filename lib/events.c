@@ -57,6 +57,7 @@ void uvma_sys_set_event_hook(struct uvma_sys *sys, uvma_event_fn fn, void *ctx)
 
 void uvma_mm_event_counts(const struct uvma_mm *mm, struct uvma_event_counts *c)
 {
+	MM_READ_GUARD(mm);
 	*c = mm->events;
 }
 

@@ -14,6 +14,8 @@ struct uvma_folio *folio_alloc(struct uvma_sys *sys)
 {
 	struct uvma_folio *f = uvma_zalloc(sys, sizeof(*f));
 
+	PAGE_LOCK_ASSERT(sys);
+
 	if (f)
 		f->refcount = 1;
 	return f;
@@ -30,6 +32,7 @@ uint64_t folio_page_content(const struct uvma_folio *f, unsigned int idx)
 int folio_set_page_content(struct uvma_sys *sys, struct uvma_folio *f, unsigned int idx,
 			   uint64_t value)
 {
+	PAGE_LOCK_ASSERT(sys);
 	if (!folio_large(f)) {
 		f->content = value;
 		return 0;
@@ -59,6 +62,7 @@ static void lru_add_batch_move(struct uvma_sys *sys)
 
 void folio_add_lru(struct uvma_sys *sys, struct uvma_folio *f)
 {
+	PAGE_LOCK_SCOPE(sys);
 	f->flags |= FOLIO_LRU_ADD_PENDING;
 	sys->lru_add[sys->nlru_add++] = f;
 	/* a full batch moves; so does any batch a large folio joins */
@@ -68,6 +72,7 @@ void folio_add_lru(struct uvma_sys *sys, struct uvma_folio *f)
 
 void mlock_batch_drain(struct uvma_sys *sys)
 {
+	PAGE_LOCK_SCOPE(sys);
 	unsigned int n = sys->nmlock;
 
 	/* folio_put may free a folio: empty the batch first */
@@ -78,6 +83,7 @@ void mlock_batch_drain(struct uvma_sys *sys)
 
 void mlock_batch_add(struct uvma_sys *sys, struct uvma_folio *folio)
 {
+	PAGE_LOCK_ASSERT(sys);
 	/* a large folio makes the batch process at once: no reference stays */
 	if (folio_large(folio)) {
 		mlock_batch_drain(sys);
@@ -92,6 +98,7 @@ void mlock_batch_add(struct uvma_sys *sys, struct uvma_folio *folio)
 /* lru_add_drain: the batches of this (the only) CPU, lru_add first, mlock last. */
 void lru_add_drain(struct uvma_sys *sys)
 {
+	PAGE_LOCK_SCOPE(sys);
 	lru_add_batch_move(sys);
 	for (unsigned int i = 0; i < sys->nlazyfree; i++) {
 		struct uvma_folio *f = sys->lazyfree[i];
@@ -119,6 +126,7 @@ static void lazyfree_add(struct uvma_sys *sys, struct uvma_folio *f)
 
 void folio_put(struct uvma_sys *sys, struct uvma_folio *folio)
 {
+	PAGE_LOCK_ASSERT(sys);
 	if (--folio->refcount)
 		return;
 	UVMA_BUG_ON(folio->refcount < 0 || folio->swap);
@@ -141,6 +149,7 @@ void folio_put(struct uvma_sys *sys, struct uvma_folio *folio)
 /* Take a folio that is going away out of the lru_add batch, keeping the order. */
 void lru_add_forget(struct uvma_sys *sys, struct uvma_folio *folio)
 {
+	PAGE_LOCK_SCOPE(sys);
 	if (!(folio->flags & FOLIO_LRU_ADD_PENDING))
 		return;
 	for (unsigned int i = 0; i < sys->nlru_add; i++) {
@@ -172,6 +181,8 @@ void gup_touch(struct uvma_vma *vma, uint64_t addr)
 {
 	pte_t *pte = pt_lookup(&vma->mm->pt, addr);
 
+	PAGE_LOCK_ASSERT(vma->mm->sys);
+
 	if (pte && pte_is_folio(*pte))
 		folio_mark_accessed(pte_folio(*pte));
 }
@@ -185,6 +196,7 @@ static bool access_ok(const struct uvma_vma *vma, bool write, bool force);
  */
 int gup_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	pte_t *pte = pt_lookup(&vma->mm->pt, addr);
 	int err;
 
@@ -261,6 +273,7 @@ static void pcache_remove(struct uvma_sys *sys, struct uvma_file *file, uint64_t
 
 void pcache_destroy(struct uvma_sys *sys, struct pcache *pc)
 {
+	PAGE_LOCK_SCOPE(sys);
 	pt_walk(&pc->pt, 0, 1ULL << 48, pcache_drop, sys);
 	pt_destroy(sys, &pc->pt);
 	uvma_free(sys, pc, sizeof(*pc));
@@ -286,6 +299,7 @@ static bool access_ok(const struct uvma_vma *vma, bool write, bool force)
  */
 void anon_folio_init(struct uvma_folio *f, const struct uvma_vma *vma, uint64_t addr)
 {
+	PAGE_LOCK_ASSERT(vma->mm->sys);
 	f->mapping = vma->anon_vma;
 	f->index = linear_page_index(vma, addr);
 	f->flags = FOLIO_ANON | FOLIO_ANON_EXCLUSIVE | FOLIO_SWAPBACKED;
@@ -325,6 +339,7 @@ static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte,
  */
 void folio_unmap_page(struct uvma_sys *sys, struct uvma_folio *f, uint64_t idx, bool locked)
 {
+	PAGE_LOCK_ASSERT(sys);
 	if (locked) {
 		f->flags &= ~FOLIO_MLOCKED;
 		mlock_batch_add(sys, f);
@@ -426,6 +441,7 @@ static int do_wp_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
 
 int unshare_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
 {
+	PAGE_LOCK_ASSERT(vma->mm->sys);
 	return wp_anon(vma, addr, pte, true);
 }
 
@@ -435,6 +451,8 @@ int copy_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte)
 	uint64_t idx;
 	pte_t old;
 	int err;
+
+	PAGE_LOCK_ASSERT(vma->mm->sys);
 
 	if (*pte & PTE_PMD)
 		thp_split_at(vma->mm, addr);
@@ -467,6 +485,7 @@ static int expand_downwards(struct uvma_vma *vma, uint64_t addr)
 		return -ENOMEM;
 	if (prev && prev->end > addr)
 		return -ENOMEM;
+	vma_start_write(vma);
 	err = anon_vma_prepare(vma);
 	if (err)
 		return err;
@@ -536,6 +555,8 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 	struct uvma_sys *sys = vma->mm->sys;
 	pte_t *pte;
 	struct uvma_folio *f;
+
+	PAGE_LOCK_ASSERT(vma->mm->sys);
 
 	if (!access_ok(vma, write, force))
 		return -EFAULT;
@@ -657,7 +678,63 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 	return do_wp_anon(vma, addr, pte);
 }
 
-int uvma_fault(struct uvma_mm *mm, uint64_t addr, bool write)
+#ifdef UVMA_MT
+/*
+ * The fault paths of the multi-threaded build, as do_user_addr_fault():
+ * first the VMA lock, found under RCU without the mmap_lock; then the
+ * mmap_lock for reading; then, to grow a stack, for writing (the kernel's
+ * lock_mm_and_find_vma upgrade).  The fault itself runs under the page lock.
+ *
+ * A VMA without an anon_vma is left to the mmap_lock path, as the kernel's
+ * vmf_anon_prepare() does: preparing one looks at the neighbours.
+ */
+static __attribute__((unused)) int fault_vma_locked(struct uvma_mm *mm, uint64_t addr, bool write, bool *done)
+{
+	struct uvma_vma *vma = lock_vma_under_rcu(mm, addr);
+	int err = 0;
+
+	*done = false;
+	if (!vma)
+		return 0;
+	page_lock(mm->sys);
+	if (vma->anon_vma || (vma->flags & UVMA_VM_SHARED)) {
+		err = handle_fault(vma, addr, write, false);
+		*done = true;
+#ifdef UVMA_DEBUG
+		/* what the VMA lock promises: nobody detached, reused or moved it */
+		UVMA_BUG_ON(vma_refcnt_read(vma) < 2 || vma->mm != mm || addr < vma->start ||
+			    addr >= vma->end);
+#endif
+	}
+	page_unlock(mm->sys);
+	vma_end_read(vma);
+	mt_count(*done ? &mm->faults_vma_lock : &mm->vma_lock_misses);
+	return err;
+}
+
+static int fault_mmap_read(struct uvma_mm *mm, uint64_t addr, bool write, bool *done)
+{
+	struct uvma_vma *vma;
+	int err = 0;
+
+	*done = false;
+	pthread_rwlock_rdlock(&mm->mmap_lock);
+	vma = vma_find(mm, addr);
+	if (vma && vma->start <= addr) {
+		page_lock(mm->sys);
+		err = handle_fault(vma, addr, write, false);
+		mm_debug_validate(mm);
+		page_unlock(mm->sys);
+		*done = true;
+		mt_count(&mm->faults_mmap_lock);
+	}
+	pthread_rwlock_unlock(&mm->mmap_lock);
+	return err;
+}
+#endif
+
+/* A fault inside a call that holds the mmap_lock for writing. */
+int fault_in_call(struct uvma_mm *mm, uint64_t addr, bool write)
 {
 	struct uvma_vma *vma = vma_find(mm, addr);
 	int err;
@@ -668,9 +745,31 @@ int uvma_fault(struct uvma_mm *mm, uint64_t addr, bool write)
 		if (!(vma->flags & UVMA_VM_GROWSDOWN) || expand_downwards(vma, addr))
 			return -EFAULT;
 	}
+	page_lock(mm->sys);
 	err = handle_fault(vma, addr, write, false);
+	page_unlock(mm->sys);
 	mm_debug_validate(mm);
 	return err;
+}
+
+int uvma_fault(struct uvma_mm *mm, uint64_t addr, bool write)
+{
+#ifdef UVMA_MT
+	bool done;
+	int err;
+
+#ifndef UVMA_MT_LOCK_ONLY	/* the benchmark's baseline: the mmap_lock alone */
+	err = fault_vma_locked(mm, addr, write, &done);
+	if (done)
+		return err;
+#endif
+	err = fault_mmap_read(mm, addr, write, &done);
+	if (done)
+		return err;
+#endif
+	/* no VMA covers addr: a stack may grow down to it */
+	MM_WRITE_GUARD(mm);
+	return fault_in_call(mm, addr, write);
 }
 
 int uvma_touch(struct uvma_mm *mm, uint64_t start, uint64_t len, bool write)
@@ -693,6 +792,7 @@ int uvma_touch(struct uvma_mm *mm, uint64_t start, uint64_t len, bool write)
 int populate_range(struct uvma_mm *mm, uint64_t start, uint64_t end, bool write_unused,
 		   bool ignore_errors)
 {
+	PAGE_LOCK_SCOPE(mm->sys);
 	struct uvma_vma *vma;
 	bool gup_ran = false;
 	int ret = 0;
@@ -789,6 +889,7 @@ static bool vma_has_recency(const struct uvma_vma *vma)
 
 void zap_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	struct zap_ctx z = { .sys = vma->mm->sys, .vma = vma, .recency = vma_has_recency(vma),
 			     .locked = vma->flags & UVMA_VM_LOCKED };
 
@@ -799,6 +900,7 @@ void zap_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 /* MADV_DONTNEED: guard markers stay; no LRU drain (observed: pending lazyfree stays). */
 void zap_range_keep_guards(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	struct zap_ctx z = { .sys = vma->mm->sys, .vma = vma, .keep_guards = true,
 			     .recency = vma_has_recency(vma),
 			     .locked = vma->flags & UVMA_VM_LOCKED };
@@ -862,6 +964,7 @@ static void thp_whole_pmds(struct uvma_vma *vma, uint64_t start, uint64_t end, b
 /* MADV_FREE drains the LRU batches first, so fresh folios can become lazyfree. */
 void madvise_free_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	lru_add_drain(vma->mm->sys);
 	thp_whole_pmds(vma, start, end, true);
 	pt_walk(&vma->mm->pt, start, end, free_one, vma->mm->sys);
@@ -885,6 +988,7 @@ static void cold_one(void *ctx, uint64_t addr, pte_t *pte)
 
 void madvise_cold_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	lru_add_drain(vma->mm->sys);
 	thp_whole_pmds(vma, start, end, false);
 	pt_walk(&vma->mm->pt, start, end, cold_one, NULL);
@@ -916,6 +1020,7 @@ static void pageout_one(void *ctx, uint64_t addr, pte_t *pte)
 
 void madvise_pageout_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	lru_add_drain(vma->mm->sys);
 	/*
 	 * Partly covered exclusive large folios are split; so are whole ones,
@@ -947,6 +1052,7 @@ static void unmap_file_one(void *ctx, uint64_t addr, pte_t *pte)
  */
 void shmem_punch_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	struct uvma_file *file = vma->file;
 	struct uvma_sys *sys = vma->mm->sys;
 	uint64_t first = linear_page_index(vma, start), last = linear_page_index(vma, end - PAGE_SIZE);
@@ -977,6 +1083,7 @@ void shmem_punch_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 
 int guard_install_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	struct uvma_sys *sys = vma->mm->sys;
 
 	thp_split_range(vma->mm, start, end);
@@ -1004,6 +1111,7 @@ static void unguard_one(void *ctx, uint64_t addr, pte_t *pte)
 
 void guard_remove_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	pt_walk(&vma->mm->pt, start, end, unguard_one, NULL);
 }
 
@@ -1098,6 +1206,7 @@ static void copy_one(void *ctx, uint64_t addr, pte_t *pte)
 
 int copy_page_range(struct uvma_vma *dst, struct uvma_vma *src)
 {
+	PAGE_LOCK_SCOPE(dst->mm->sys);
 	struct copy_ctx c = { .dst = dst, .src = src };
 
 	pt_walk(&src->mm->pt, src->start, src->end, copy_one, &c);
@@ -1107,6 +1216,7 @@ int copy_page_range(struct uvma_vma *dst, struct uvma_vma *src)
 int move_page_tables(struct uvma_vma *dst, uint64_t new_addr, struct uvma_vma *src,
 		     uint64_t old_addr, uint64_t len)
 {
+	PAGE_LOCK_SCOPE(dst->mm->sys);
 	struct uvma_sys *sys = src->mm->sys;
 	struct page_table *pt = &src->mm->pt;
 
@@ -1169,6 +1279,7 @@ static void mlock_one(void *ctx, uint64_t addr, pte_t *pte)
 
 void mlock_range_pages(struct uvma_vma *vma, uint64_t start, uint64_t end, bool lock)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	struct mlock_ctx m = { vma->mm->sys, lock };
 
 	pt_walk(&vma->mm->pt, start, end, mlock_one, &m);

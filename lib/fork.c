@@ -14,8 +14,26 @@ void uvma_mm_exit(struct uvma_mm *mm)
 
 	if (!mm)
 		return;
+#ifdef UVMA_MT
+	/*
+	 * By hand rather than with a guard: the lock dies with the address
+	 * space.  Nothing may fault in it any more; a stale lookup of another
+	 * thread finds each VMA detached.
+	 */
+	struct uvma_sys *sys = mm->sys;
+	bool nested = rlock_held(&sys->big);
+
+	if (!nested) {
+		rlock_lock(&sys->big);
+		pthread_rwlock_wrlock(&mm->mmap_lock);
+	}
+	vma_begin_write_all(mm);
+	/* no reader may be left in the tree: it is torn down in place */
+	mm->tree.cow = false;
+#endif
 	/* exit_mmap does not drain the LRU batches (observed: lazyfree stays pending) */
 	while ((vma = vma_find(mm, 0))) {
+		vma_start_write(vma);
 		tree_erase(&mm->tree, vma->end, vma);
 		mm->map_count--;
 		zap_range(vma, vma->start, vma->end);
@@ -26,14 +44,29 @@ void uvma_mm_exit(struct uvma_mm *mm)
 	tree_destroy(&mm->tree);
 	pt_destroy(mm->sys, &mm->pt);
 	list_del(&mm->node);
+#ifdef UVMA_MT
+	vma_end_write_all(mm);
+	if (!nested)
+		pthread_rwlock_unlock(&mm->mmap_lock);
+	mt_mm_destroy(mm);
+	uvma_free(sys, mm, sizeof(*mm));
+	if (!nested) {
+		tree_retire_flush(sys);
+		rlock_unlock(&sys->big);
+	}
+#else
 	uvma_free(mm->sys, mm, sizeof(*mm));
+#endif
 }
 
 static int dup_one(struct uvma_mm *mm, struct uvma_vma *mpnt)
 {
-	struct uvma_vma *tmp = vma_dup(mpnt);
+	struct uvma_vma *tmp;
 	int err;
 
+	/* as dup_mmap: no fault in the parent's VMA while it is copied */
+	vma_start_write(mpnt);
+	tmp = vma_dup(mpnt);
 	if (!tmp)
 		return -ENOMEM;
 	tmp->mm = mm;
@@ -82,6 +115,7 @@ out_free:
 static void fork_write_stack(struct uvma_mm *parent)
 {
 	struct uvma_sys *sys = parent->sys;
+	PAGE_LOCK_SCOPE(sys);
 
 	if (parent->stack_folio.flags & FOLIO_LRU_ADD_PENDING)
 		lru_add_drain(sys);
@@ -90,6 +124,7 @@ static void fork_write_stack(struct uvma_mm *parent)
 
 struct uvma_mm *uvma_fork(struct uvma_mm *parent, int *errp)
 {
+	MM_WRITE_GUARD(parent);
 	struct uvma_mm *mm = uvma_mm_create(parent->sys);
 	struct tree_cursor cur;
 	struct uvma_vma *mpnt;
@@ -110,6 +145,8 @@ struct uvma_mm *uvma_fork(struct uvma_mm *parent, int *errp)
 	mm->data_vm = parent->data_vm;
 	mm->exec_vm = parent->exec_vm;
 	mm->stack_vm = parent->stack_vm;
+	/* the child is write-locked while it is built, as dup_mmap has it */
+	vma_begin_write_all(mm);
 
 	for (mpnt = tree_first(&parent->tree, &cur); mpnt; mpnt = tree_cursor_next(&cur)) {
 		if (mpnt->flags & UVMA_VM_DONTCOPY) {
@@ -129,6 +166,7 @@ struct uvma_mm *uvma_fork(struct uvma_mm *parent, int *errp)
 	fork_write_stack(parent);
 	mm_debug_validate(parent);
 	mm_debug_validate(mm);
+	vma_end_write_all(mm);
 	*errp = 0;
 	return mm;
 }

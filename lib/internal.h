@@ -13,6 +13,7 @@
 
 #include "uvma.h"
 #include "tree.h"
+#include "lock.h"
 
 #define PAGE_SHIFT UVMA_PAGE_SHIFT
 #define PAGE_SIZE UVMA_PAGE_SIZE
@@ -124,12 +125,20 @@ struct uvma_sys {
 	 * Per-type caches: freed objects of the common sizes are kept on a
 	 * free list (up to a bound) and handed out again before the allocator
 	 * is asked.  They still count as allocations for failure injection.
+	 * Each counts its own objects; nallocs and live_bytes above count the
+	 * rest.  In the multi-threaded build each has its lock (and its cache
+	 * line): a fault's folio and a writer's tree node do not contend.
 	 */
-	struct {
+	struct alloc_cache {
 		size_t size;
 		void *head;
 		unsigned int count;
-	} cache[6];
+		unsigned long nallocs;
+		size_t live;
+#ifdef UVMA_MT
+		pthread_mutex_t lock;
+#endif
+	} __attribute__((aligned(64))) cache[6];
 	/*
 	 * Swap (off unless the config gives it pages).  A slot counts the
 	 * PTEs that hold its entry and remembers what the page was; the swap
@@ -147,9 +156,23 @@ struct uvma_sys {
 	unsigned long violations;	/* debug builds: invariant failures seen */
 	bool checks_paused;
 	char violation[256];
+#ifdef UVMA_MT
+	struct rlock big;		/* lock.h: one changing call at a time */
+	struct rlock page_lock;
+	pthread_mutex_t alloc_lock;
+	/* typesafe VMA cache (mt.c): freed VMAs are reused, never unmapped */
+	struct uvma_vma *vma_free_list;
+	void *vma_slabs;		/* chained through their first word */
+	unsigned long vma_nallocs;	/* the cache's counts (under big) */
+	size_t vma_live;
+	struct tree_node *retired;	/* retired nodes not yet handed to RCU */
+	unsigned int nretired;
+#endif
 };
 
 void *uvma_alloc(struct uvma_sys *sys, size_t size) __must_check;
+/* Failure injection: true if this allocation is the one to fail. */
+bool alloc_should_fail(struct uvma_sys *sys);
 void *uvma_zalloc(struct uvma_sys *sys, size_t size) __must_check;
 void uvma_free(struct uvma_sys *sys, void *ptr, size_t size);
 
@@ -242,11 +265,19 @@ struct anon_name {
 	char name[80];
 };
 
+/*
+ * The multi-threaded build lays the VMA out as the kernel of 6.15 does: what
+ * a fault reads first (one cache line), then the rest, then the reference
+ * count alone on the last line, so that readers taking and dropping it do
+ * not bounce the line the others read.  Copies and re-initialisation stop
+ * at VMA_COPY_END: vm_refcnt and vm_lock_seq belong to the memory, not to
+ * the VMA, and a reader holding a stale pointer may be looking at them.
+ */
 struct uvma_vma {
 	uint64_t start, end;
-	uint64_t pgoff;
-	uint64_t flags;
 	struct uvma_mm *mm;
+	uint64_t flags;
+	uint64_t pgoff;
 	struct anon_vma *anon_vma;
 	struct uvma_file *file;
 	const struct vm_ops *ops;
@@ -254,7 +285,19 @@ struct uvma_vma {
 	struct anon_name *anon_name;
 	uint32_t policy;	/* mempolicy identity; 0 = default */
 	uint32_t uffd;		/* userfaultfd context; 0 = none */
+#ifdef UVMA_MT
+	/* atomic: mm->mm_lock_seq while write-locked (vma_lock.c) */
+	uint32_t vm_lock_seq;
+	/* atomic: 0 detached, 1 attached, +1 per reader, +VMA_LOCK_OFFSET writer */
+	uint32_t vm_refcnt __attribute__((aligned(64)));
+#endif
 };
+
+#ifdef UVMA_MT
+#define VMA_COPY_END offsetof(struct uvma_vma, vm_lock_seq)
+#else
+#define VMA_COPY_END sizeof(struct uvma_vma)
+#endif
 
 static inline uint64_t vma_pages(const struct uvma_vma *v)
 {
@@ -479,9 +522,32 @@ struct uvma_mm {
 	 * fork_write_stack().  Only its flags are used.
 	 */
 	struct uvma_folio stack_folio;
+#ifdef UVMA_MT
+	pthread_rwlock_t mmap_lock;
+	/* every reader reads it, every writer bumps it twice: a line of its own */
+	uint32_t mm_lock_seq __attribute__((aligned(64))); /* atomic: odd while write-locked */
+	/*
+	 * Which path the faults took (debug builds: a shared counter would
+	 * bounce between the faulting CPUs).
+	 */
+	unsigned long faults_vma_lock __attribute__((aligned(64)));
+	unsigned long faults_mmap_lock, vma_lock_misses;
+#endif
 };
 
 /* ---- helpers shared between the calls ------------------------------------------ */
+
+/*
+ * Change the flags of an attached VMA: write-locked first (faults read them
+ * under the VMA lock), under the page lock (an rmap walk reads them too).
+ */
+static inline void vma_set_flags(struct uvma_vma *vma, uint64_t flags)
+{
+	vma_start_write(vma);
+	page_lock(vma->mm->sys);
+	vma->flags = flags;
+	page_unlock(vma->mm->sys);
+}
 
 struct uvma_vma *vma_find(const struct uvma_mm *mm, uint64_t addr); /* first end > addr */
 struct uvma_vma *vma_lookup(const struct uvma_mm *mm, uint64_t addr); /* containing */
@@ -655,6 +721,8 @@ void gup_touch(struct uvma_vma *vma, uint64_t addr);
 int gup_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force) __must_check;
 void pcache_destroy(struct uvma_sys *sys, struct pcache *pc);
 int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force) __must_check;
+/* A user fault inside a call holding the mmap_lock for writing (stacks may grow). */
+int fault_in_call(struct uvma_mm *mm, uint64_t addr, bool write) __must_check;
 /* FAULT_FLAG_UNSHARE on the anonymous page @pte maps at @addr. */
 int unshare_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte) __must_check;
 /* ideal: replace the anonymous page @pte maps at @addr by a copy, exclusive or not. */

@@ -141,6 +141,8 @@ void ksm_folio_unmapped(struct uvma_sys *sys, struct uvma_folio *f)
 {
 	struct ksm_stable *st = f->mapping;
 
+	PAGE_LOCK_ASSERT(sys);
+
 	while (!list_empty(&st->items))
 		item_unstable(sys, container_of(st->items.next, struct ksm_item, stable_node));
 	list_del(&st->node);
@@ -156,6 +158,7 @@ void ksm_folio_unmapped(struct uvma_sys *sys, struct uvma_folio *f)
  */
 void ksm_mm_exit(struct uvma_mm *mm)
 {
+	PAGE_LOCK_SCOPE(mm->sys);
 	struct ksm_state *k = mm->sys->ksm;
 
 	if (!k)
@@ -195,6 +198,7 @@ static bool item_any(struct ksm_item *it, const void *arg)
 
 void ksm_destroy(struct uvma_sys *sys)
 {
+	PAGE_LOCK_SCOPE(sys);
 	struct ksm_state *k = sys->ksm;
 
 	if (!k)
@@ -421,6 +425,7 @@ static int merge_candidates(struct scan *s)
 
 long uvma_ksm_scan(struct uvma_sys *sys)
 {
+	SYS_GUARD(sys);
 	struct ksm_state *k = ksm_get(sys);
 	struct scan s = { .sys = sys, .k = k };
 	unsigned long pass;
@@ -457,6 +462,7 @@ long uvma_ksm_scan(struct uvma_sys *sys)
  */
 int break_ksm_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
 		pte_t *pte = pt_lookup(&vma->mm->pt, a);
 		int err;
@@ -477,6 +483,7 @@ int break_ksm_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 
 void uvma_ksm_stats(const struct uvma_sys *sys, struct uvma_ksm_stats *st)
 {
+	SYS_GUARD(sys);
 	const struct ksm_state *k = sys->ksm;
 
 	memset(st, 0, sizeof(*st));

@@ -60,8 +60,9 @@ static int madvise_update_vma(struct uvma_vma *vma, struct uvma_vma **prev, uint
 	if (!vma)
 		return err;
 	*prev = vma;
-	vma->flags = new_flags;
+	vma_set_flags(vma, new_flags);
 	if (st->naming && !anon_name_eq(vma->anon_name, st->name)) {
+		vma_start_write(vma);
 		if (vma->anon_name)
 			anon_name_put(vma->mm->sys, vma->anon_name);
 		vma->anon_name = st->name ? anon_name_get(st->name) : NULL;
@@ -131,7 +132,7 @@ static int madvise_pages(struct uvma_vma *vma, struct uvma_vma **prev, uint64_t 
 
 		if (!is_valid_guard_vma(vma, false))
 			return -EINVAL;
-		vma->flags |= UVMA_VM_MAYBE_GUARD;
+		vma_set_flags(vma, vma->flags | UVMA_VM_MAYBE_GUARD);
 		err = anon_vma_prepare(vma);
 		if (err)
 			return err;
@@ -308,6 +309,7 @@ static int range_check(uint64_t start, uint64_t len_in, uint64_t *end)
 
 int uvma_madvise(struct uvma_mm *mm, uint64_t start, uint64_t len, int advice)
 {
+	MM_WRITE_GUARD(mm);
 	struct madv_state st = { .behavior = advice };
 	uint64_t end;
 	int err;
@@ -352,6 +354,7 @@ void anon_name_put(struct uvma_sys *sys, struct anon_name *n)
 int uvma_prctl_set_vma_anon_name(struct uvma_mm *mm, uint64_t start, uint64_t len,
 				 const char *name)
 {
+	MM_WRITE_GUARD(mm);
 	struct madv_state st = { .naming = true };
 	uint64_t end;
 	int err;
@@ -387,6 +390,7 @@ int uvma_prctl_set_vma_anon_name(struct uvma_mm *mm, uint64_t start, uint64_t le
 
 int uvma_prctl_set_memory_merge(struct uvma_mm *mm, unsigned long enable)
 {
+	MM_WRITE_GUARD(mm);
 	struct tree_cursor cur;
 	struct uvma_vma *v;
 
@@ -396,7 +400,7 @@ int uvma_prctl_set_memory_merge(struct uvma_mm *mm, unsigned long enable)
 	/* Flags change in place, without splitting or merging. */
 	for (v = tree_first(&mm->tree, &cur); v; v = tree_cursor_next(&cur)) {
 		if (enable && vma_ksm_compatible(v)) {
-			v->flags |= UVMA_VM_MERGEABLE;
+			vma_set_flags(v, v->flags | UVMA_VM_MERGEABLE);
 		} else if (!enable && (v->flags & UVMA_VM_MERGEABLE)) {
 			/* ksm_del_vmas: unmerge, then the flag goes */
 			int err = v->anon_vma ? break_ksm_range(v, v->start, v->end) : 0;
@@ -405,7 +409,7 @@ int uvma_prctl_set_memory_merge(struct uvma_mm *mm, unsigned long enable)
 				mm_debug_validate(mm);
 				return err;
 			}
-			v->flags &= ~UVMA_VM_MERGEABLE;
+			vma_set_flags(v, v->flags & ~UVMA_VM_MERGEABLE);
 		}
 	}
 	mm->merge_any = enable != 0;

@@ -188,8 +188,11 @@ static int dup_anon_vma(struct uvma_vma *dst, struct uvma_vma *src, struct uvma_
 
 	if (!src->anon_vma || dst->anon_vma)
 		return 0;
+	vma_start_write(dst);
+	page_lock(dst->mm->sys);
 	dst->anon_vma = src->anon_vma;
 	err = anon_vma_clone(dst, src);
+	page_unlock(dst->mm->sys);
 	if (err)
 		return err;
 	*dup = dst;
@@ -224,7 +227,12 @@ static int commit_merge(struct vma_merge *vmg)
 
 	if (tree_preallocate(&mm->tree, 4))
 		return -ENOMEM;
-	/* Nothing fails from here. */
+	/* Nothing fails from here.  Every VMA that changes is write-locked first. */
+	vma_start_write(vma);
+	if (vmg->remove_middle || vmg->adjust_middle_start)
+		vma_start_write(vmg->middle);
+	if (vmg->remove_next || vmg->adjust_next_start)
+		vma_start_write(vmg->next);
 	if (vmg->remove_middle)
 		remove[nremove++] = vmg->middle;
 	if (vmg->remove_next)
@@ -304,7 +312,8 @@ int vma_expand(struct vma_merge *vmg)
 		refuse(vmg, MR_NOMEM);
 		return -ENOMEM;
 	}
-	target->flags |= sticky;
+	if (sticky)
+		vma_set_flags(target, target->flags | sticky);
 	return 0;
 }
 
@@ -523,7 +532,8 @@ static struct uvma_vma *vma_merge_existing_range(struct vma_merge *vmg)
 		refuse(vmg, MR_NOMEM);
 		return NULL;
 	}
-	vmg->target->flags |= sticky;
+	if (sticky)
+		vma_set_flags(vmg->target, vmg->target->flags | sticky);
 	vmg->state = VMG_SUCCESS;
 	vmg->reason = MR_NONE;
 	return vmg->target;

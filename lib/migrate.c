@@ -122,6 +122,7 @@ static struct migration *find_migration(struct uvma_sys *sys, const struct uvma_
 
 long uvma_migrate_start(struct uvma_mm *mm, uint64_t addr)
 {
+	SYS_GUARD(mm->sys);
 	struct uvma_sys *sys = mm->sys;
 	struct uvma_vma *vma = vma_lookup(mm, addr);
 	struct unmap_ctx u = { .sys = sys };
@@ -252,6 +253,7 @@ static int migration_finish(struct uvma_sys *sys, struct migration *m, bool abor
 
 int uvma_migrate_finish(struct uvma_sys *sys, long id)
 {
+	SYS_GUARD(sys);
 	struct migration *m = id > 0 ? find_migration(sys, NULL, id) : NULL;
 
 	if (!m)
@@ -261,6 +263,7 @@ int uvma_migrate_finish(struct uvma_sys *sys, long id)
 
 int uvma_migrate(struct uvma_mm *mm, uint64_t addr)
 {
+	SYS_GUARD(mm->sys);
 	long id = uvma_migrate_start(mm, addr);
 	int err;
 
@@ -275,12 +278,15 @@ int migration_entry_wait(struct uvma_sys *sys, pte_t pte)
 {
 	struct migration *m = find_migration(sys, migration_folio(pte), 0);
 
+	PAGE_LOCK_ASSERT(sys);
+
 	UVMA_BUG_ON(!m);
 	return migration_finish(sys, m, false);
 }
 
 void migrations_destroy(struct uvma_sys *sys)
 {
+	PAGE_LOCK_SCOPE(sys);
 	while (!list_empty(&sys->migrations)) {
 		struct migration *m = container_of(sys->migrations.next, struct migration, node);
 

@@ -28,7 +28,7 @@ static int mlock_fixup(struct uvma_vma *vma, struct uvma_vma **prev, uint64_t st
 	else if (oldflags & UVMA_VM_LOCKED)
 		nr_pages = 0;
 	mm->locked_vm += nr_pages;
-	vma->flags = newflags;
+	vma_set_flags(vma, newflags);
 	/* mlock_vma_pages_range: drain the LRU batches, walk the pages */
 	if (!((newflags & oldflags) & UVMA_VM_LOCKED)) {
 		lru_add_drain(mm->sys);
@@ -120,6 +120,7 @@ static int do_mlock(struct uvma_mm *mm, uint64_t start, uint64_t len, uint64_t f
 
 int uvma_mlock(struct uvma_mm *mm, uint64_t start, uint64_t len)
 {
+	MM_WRITE_GUARD(mm);
 	int ret;
 
 	MM_CALL(mm, "mlock");
@@ -130,6 +131,7 @@ int uvma_mlock(struct uvma_mm *mm, uint64_t start, uint64_t len)
 
 int uvma_mlock2(struct uvma_mm *mm, uint64_t start, uint64_t len, int flags)
 {
+	MM_WRITE_GUARD(mm);
 	uint64_t vm_flags = UVMA_VM_LOCKED;
 	int ret;
 
@@ -145,6 +147,7 @@ int uvma_mlock2(struct uvma_mm *mm, uint64_t start, uint64_t len, int flags)
 
 int uvma_munlock(struct uvma_mm *mm, uint64_t start, uint64_t len)
 {
+	MM_WRITE_GUARD(mm);
 	int ret;
 
 	MM_CALL(mm, "munlock");
@@ -185,6 +188,7 @@ static void apply_mlockall_flags(struct uvma_mm *mm, int flags)
 
 int uvma_mlockall(struct uvma_mm *mm, int flags)
 {
+	MM_WRITE_GUARD(mm);
 	int ret = -ENOMEM;
 
 	MM_CALL(mm, "mlockall");
@@ -206,6 +210,7 @@ int uvma_mlockall(struct uvma_mm *mm, int flags)
 
 int uvma_munlockall(struct uvma_mm *mm)
 {
+	MM_WRITE_GUARD(mm);
 	MM_CALL(mm, "munlockall");
 	apply_mlockall_flags(mm, 0);
 	mm_debug_validate(mm);

@@ -108,6 +108,21 @@ static uint64_t count_accounted(struct uvma_mm *mm, uint64_t start, uint64_t end
  * Map [addr, addr+len) with @vm_flags: unmap what is there, merge with the
  * neighbours or link a new VMA (spec 5.1.5).
  */
+/*
+ * Tree operations a MAP_FIXED over [cur's entry, end) may make: an erase per
+ * VMA in the range, two splits, the insert or a merge (four).
+ */
+static unsigned int tree_ops_to_replace(const struct tree_cursor *from, uint64_t end)
+{
+	struct tree_cursor cur = *from;
+	unsigned int n = 0;
+
+	for (struct uvma_vma *v = tree_cursor_entry(&cur); v && v->start < end;
+	     v = tree_cursor_next(&cur))
+		n++;
+	return n + 2 + 4;
+}
+
 static long mmap_region(struct uvma_mm *mm, struct uvma_file *file, uint64_t addr, uint64_t len,
 			uint64_t vm_flags, uint64_t pgoff)
 {
@@ -139,6 +154,16 @@ static long mmap_region(struct uvma_mm *mm, struct uvma_file *file, uint64_t add
 	}
 	existing = tree_find_after(&mm->tree, addr, &cur);
 	if (existing && existing->start < end) {
+		/*
+		 * With lock-free readers (the multi-threaded build) the nodes the
+		 * unmap frees wait for a grace period instead of serving the insert:
+		 * reserve for both before anything changes.
+		 */
+		if (mm->tree.cow) {
+			err = tree_preallocate(&mm->tree, tree_ops_to_replace(&cur, end));
+			if (err)
+				goto out_free;
+		}
 		err = do_vmi_align_munmap(mm, existing, addr, end);
 		if (err)
 			goto out_free;
@@ -207,6 +232,7 @@ out_free:
 long uvma_mmap(struct uvma_mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
 	       struct uvma_file *file, uint64_t off)
 {
+	MM_WRITE_GUARD(mm);
 	uint64_t vm_flags, pgoff;
 	bool populate;
 	long ret;
@@ -382,6 +408,7 @@ out:
 
 uint64_t uvma_brk(struct uvma_mm *mm, uint64_t brk)
 {
+	MM_WRITE_GUARD(mm);
 	uint64_t origbrk = mm->brk, newbrk, oldbrk;
 	struct uvma_vma *brkvma, *next;
 

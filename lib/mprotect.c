@@ -63,7 +63,7 @@ static int mprotect_fixup(struct uvma_vma *vma, struct uvma_vma **pprev, uint64_
 	if (!vma)
 		return err;
 	*pprev = vma;
-	vma->flags = newflags;
+	vma_set_flags(vma, newflags);
 	vm_stat_account(mm, oldflags, -nrpages);
 	vm_stat_account(mm, newflags, nrpages);
 	/* A locked private mapping becoming writable is populated (COW broken). */
@@ -148,6 +148,7 @@ static int do_mprotect_pkey(struct uvma_mm *mm, uint64_t start, uint64_t len, in
 
 int uvma_mprotect(struct uvma_mm *mm, uint64_t start, uint64_t len, int prot)
 {
+	MM_WRITE_GUARD(mm);
 	int ret;
 
 	MM_CALL(mm, "mprotect");
@@ -158,6 +159,7 @@ int uvma_mprotect(struct uvma_mm *mm, uint64_t start, uint64_t len, int prot)
 
 int uvma_pkey_mprotect(struct uvma_mm *mm, uint64_t start, uint64_t len, int prot, int pkey)
 {
+	MM_WRITE_GUARD(mm);
 	int ret;
 
 	MM_CALL(mm, "pkey_mprotect");

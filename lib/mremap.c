@@ -226,7 +226,7 @@ static void unmap_source_vma(struct vma_remap *vrm)
 	uint64_t vm_start = vma->start, vm_end = vma->end;
 
 	if (accountable)
-		vma->flags &= ~UVMA_VM_ACCOUNT;
+		vma_set_flags(vma, vma->flags & ~UVMA_VM_ACCOUNT);
 	vrm->vma = NULL;
 	if (do_munmap(mm, addr, len))
 		return;
@@ -234,9 +234,9 @@ static void unmap_source_vma(struct vma_remap *vrm)
 		struct uvma_vma *v;
 
 		if (vm_start < addr && (v = vma_find_prev(mm, addr)))
-			v->flags |= UVMA_VM_ACCOUNT;
+			vma_set_flags(v, v->flags | UVMA_VM_ACCOUNT);
 		if (vm_end > end && (v = vma_find(mm, end)))
-			v->flags |= UVMA_VM_ACCOUNT;
+			vma_set_flags(v, v->flags | UVMA_VM_ACCOUNT);
 	}
 }
 
@@ -290,6 +290,8 @@ static long move_vma(struct vma_remap *vrm)
 	if (vma->ops && vma->ops->no_split &&
 	    (vma->start != vrm->addr || vma->end != vrm->addr + vrm->old_len))
 		return -EINVAL;
+	/* no fault may map a page in the source while its page tables move */
+	vma_start_write(vma);
 	/* faulted private anonymous memory: what the relocation policies act on */
 	faulted = vma_is_anonymous(vma) && !(vma->flags & UVMA_VM_SHARED) && vma->anon_vma;
 	/* relocate: decide before anything changes, so that MUST can fail cleanly */
@@ -381,7 +383,7 @@ static long move_vma(struct vma_remap *vrm)
 		uint64_t start = vrm->addr, end = vrm->addr + vrm->old_len;
 
 		/* The source stays, empty and unlocked; locked_vm is not touched. */
-		vma->flags &= ~VM_LOCKED_MASK;
+		vma_set_flags(vma, vma->flags & ~VM_LOCKED_MASK);
 		if (new_vma != vma && start == vma->start && end == vma->end)
 			unlink_anon_vmas(vma);
 	} else {
@@ -536,6 +538,7 @@ static long remap_move(struct vma_remap *vrm)
 long uvma_mremap(struct uvma_mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_len,
 		 int flags, uint64_t new_addr)
 {
+	MM_WRITE_GUARD(mm);
 	struct vma_remap vrm = {
 		.mm = mm,
 		.addr = addr,

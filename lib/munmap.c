@@ -40,6 +40,7 @@ static void unmap_one(struct uvma_mm *mm, struct uvma_vma *vma)
 {
 	long pages = (long)vma_pages(vma);
 
+	vma_start_write(vma);
 	tree_erase(&mm->tree, vma->end, vma);
 	mm->map_count--;
 	if (vma->flags & UVMA_VM_LOCKED)
@@ -117,6 +118,7 @@ int do_munmap(struct uvma_mm *mm, uint64_t start, uint64_t len)
 
 int uvma_munmap(struct uvma_mm *mm, uint64_t addr, uint64_t len)
 {
+	MM_WRITE_GUARD(mm);
 	int ret;
 
 	MM_CALL(mm, "munmap");

@@ -67,6 +67,8 @@ static int pin_one(struct uvma_mm *mm, uint64_t addr, bool write, struct uvma_pa
 long uvma_pin_user_pages(struct uvma_mm *mm, uint64_t start, unsigned long nr_pages, bool write,
 			 struct uvma_page **pages)
 {
+	MM_WRITE_GUARD(mm);
+	PAGE_LOCK_SCOPE(mm->sys);
 	unsigned long i;
 	int err = 0;
 
@@ -89,6 +91,7 @@ long uvma_pin_user_pages(struct uvma_mm *mm, uint64_t start, unsigned long nr_pa
 void uvma_unpin_user_pages(struct uvma_sys *sys, struct uvma_page **pages, unsigned long n,
 			   bool make_dirty)
 {
+	SYS_GUARD(sys);
 	for (unsigned long i = 0; i < n; i++) {
 		struct uvma_folio *f = (struct uvma_folio *)pages[i];
 
@@ -124,9 +127,11 @@ static struct uvma_folio *mapped_folio(struct uvma_mm *mm, uint64_t addr, unsign
 
 int uvma_write_value(struct uvma_mm *mm, uint64_t addr, uint64_t value)
 {
+	MM_WRITE_GUARD(mm);
 	unsigned int idx;
 	struct uvma_folio *f;
-	int err = uvma_fault(mm, addr, true);
+	int err = fault_in_call(mm, addr, true);
+	PAGE_LOCK_SCOPE(mm->sys);
 
 	if (err)
 		return err;
@@ -137,9 +142,11 @@ int uvma_write_value(struct uvma_mm *mm, uint64_t addr, uint64_t value)
 
 int uvma_read_value(struct uvma_mm *mm, uint64_t addr, uint64_t *value)
 {
+	MM_WRITE_GUARD(mm);
 	unsigned int idx;
 	struct uvma_folio *f;
-	int err = uvma_fault(mm, addr, false);
+	int err = fault_in_call(mm, addr, false);
+	PAGE_LOCK_SCOPE(mm->sys);
 
 	if (err)
 		return err;
@@ -152,6 +159,7 @@ int uvma_read_value(struct uvma_mm *mm, uint64_t addr, uint64_t *value)
 
 int uvma_page_info(const struct uvma_mm *mm, uint64_t addr, struct uvma_page_info *pi)
 {
+	MM_READ_GUARD(mm);
 	const struct uvma_vma *vma = vma_lookup(mm, addr);
 	pte_t *pte = pt_lookup(&mm->pt, addr & PAGE_MASK);
 	const struct uvma_folio *f = NULL;

@@ -115,6 +115,7 @@ static long render(const struct uvma_mm *mm, uint64_t lo, uint64_t hi, char *buf
 
 long uvma_render_maps(const struct uvma_mm *mm, uint64_t lo, uint64_t hi, char *buf, size_t size)
 {
+	MM_READ_GUARD(mm);
 	return render(mm, lo, hi, buf, size, show_map_vma);
 }
 
@@ -204,6 +205,7 @@ static void vma_usage(const struct uvma_vma *vma, struct mss *m)
 
 int uvma_vma_usage(const struct uvma_mm *mm, uint64_t addr, struct uvma_vma_usage *u)
 {
+	MM_READ_GUARD(mm);
 	const struct uvma_vma *v = vma_lookup(mm, addr);
 	struct mss m;
 
@@ -289,5 +291,6 @@ static void show_smap(struct out *o, const struct uvma_vma *v)
 
 long uvma_render_smaps(const struct uvma_mm *mm, uint64_t lo, uint64_t hi, char *buf, size_t size)
 {
+	MM_READ_GUARD(mm);
 	return render(mm, lo, hi, buf, size, show_smap);
 }

@@ -69,6 +69,7 @@ static void check_one(void *ctx, uint64_t addr, pte_t *pte)
 
 enum uvma_reason range_relocatable(const struct uvma_mm *mm, uint64_t start, uint64_t end)
 {
+	PAGE_LOCK_SCOPE(mm->sys);
 	struct relocatable_ctx c = { UVMA_REASON_NONE };
 
 	pt_walk(&mm->pt, start, end, check_one, &c);
@@ -78,6 +79,7 @@ enum uvma_reason range_relocatable(const struct uvma_mm *mm, uint64_t start, uin
 void relocate_event(struct uvma_mm *mm, uint64_t start, uint64_t end, uint64_t new_start,
 		    enum uvma_reason why)
 {
+	PAGE_LOCK_SCOPE(mm->sys);
 	struct uvma_event ev = {
 		.kind = UVMA_EVENT_RELOCATE,
 		.range = { start, end },
@@ -126,6 +128,7 @@ static void reconnect_one(void *ctx, uint64_t addr, pte_t *pte)
 void reconnect_range(struct uvma_vma *vma, uint64_t start, uint64_t end, const struct anon_vma *from,
 		     uint64_t shift)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	struct reconnect_ctx c = { vma, from, shift, NULL };
 
 	pt_walk(&vma->mm->pt, start, end, reconnect_one, &c);
@@ -202,6 +205,7 @@ static void find_crossing(void *ctx, uint64_t addr, pte_t *pte)
 
 enum uvma_reason auto_relocatable(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	struct auto_ctx c = { .sys = vma->mm->sys, .av = vma->anon_vma };
 	struct crossing_ctx x = { .vma = vma, .lo = linear_page_index(vma, start),
 				  .hi = linear_page_index(vma, end) };
@@ -227,6 +231,7 @@ enum uvma_reason auto_relocatable(struct uvma_vma *vma, uint64_t start, uint64_t
 struct uvma_vma *auto_anon_vma_source(struct uvma_vma *vma, uint64_t start, uint64_t end,
 				      uint64_t pgoff)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	struct uvma_vma probe = *vma;
 	struct uvma_vma *next = vma_find(vma->mm, start), *prev = vma_find_prev(vma->mm, start);
 
@@ -289,6 +294,7 @@ static void rcheck_one(void *ctx, uint64_t addr, pte_t *pte)
 
 enum uvma_reason relocate_check(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	struct rcheck_ctx c = { .sys = vma->mm->sys, .av = vma->anon_vma };
 
 	/* a fork child (parents) or a forked parent (children): may be COW-shared */
@@ -310,6 +316,7 @@ enum uvma_reason relocate_check(struct uvma_vma *vma, uint64_t start, uint64_t e
  */
 int ideal_prepare(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	struct uvma_sys *sys = vma->mm->sys;
 	uint64_t lo = linear_page_index(vma, start), hi = linear_page_index(vma, end);
 	int err = 0;

@@ -153,6 +153,7 @@ static void walk_file(struct uvma_sys *sys, struct uvma_folio *f, rmap_fn fn, vo
 
 void rmap_walk(struct uvma_sys *sys, struct uvma_folio *f, rmap_fn fn, void *ctx)
 {
+	PAGE_LOCK_SCOPE(sys);
 	if (!f->mapping)
 		return;
 	if (f->flags & FOLIO_KSM)
@@ -187,6 +188,7 @@ int uvma_rmap_walk(struct uvma_mm *mm, uint64_t addr,
 		   void (*fn)(void *ctx, struct uvma_mm *mm, uint64_t addr, unsigned int page),
 		   void *ctx)
 {
+	MM_READ_GUARD(mm);
 	pte_t *pte = pt_lookup(&mm->pt, addr & PAGE_MASK);
 	struct public_walk w = { fn, ctx, NULL };
 

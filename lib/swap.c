@@ -88,6 +88,8 @@ bool folio_free_swap(struct uvma_sys *sys, struct uvma_folio *f)
 {
 	uint64_t slot;
 
+	PAGE_LOCK_ASSERT(sys);
+
 	if (!f->swap)
 		return false;
 	slot = f->swap - 1;
@@ -106,6 +108,8 @@ void swap_entry_dup(struct uvma_sys *sys, pte_t pte)
 {
 	struct swap_slot *s = slot_of(sys, swp_slot(pte));
 
+	PAGE_LOCK_ASSERT(sys);
+
 	s->count++;
 	s->flags |= SWP_EVER_SHARED;
 	if (s->cache)
@@ -120,6 +124,8 @@ void swap_entry_free(struct uvma_sys *sys, pte_t pte)
 {
 	uint64_t slot = swp_slot(pte);
 	struct swap_slot *s = slot_of(sys, slot);
+
+	PAGE_LOCK_ASSERT(sys);
 
 	UVMA_BUG_ON(!s->count);
 	if (--s->count)
@@ -187,6 +193,8 @@ bool reclaim_folio(struct uvma_sys *sys, struct uvma_folio *f)
 {
 	struct unmap_ctx u = { .sys = sys, .f = f };
 	int64_t slot;
+
+	PAGE_LOCK_ASSERT(sys);
 
 	if (folio_large(f) || folio_maybe_pinned(f) ||
 	    (f->flags & (FOLIO_MLOCKED | FOLIO_MIGRATING | FOLIO_KSM)))
@@ -267,6 +275,8 @@ int do_swap_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte, bool write)
 	bool exclusive = *pte & PTE_SWP_EXCLUSIVE;
 	struct uvma_folio *f = s->cache;
 
+	PAGE_LOCK_ASSERT(vma->mm->sys);
+
 	UVMA_BUG_ON(!vma->anon_vma);
 	if (!f) {
 		/* read it into a new folio in the swap cache */
@@ -311,6 +321,7 @@ int do_swap_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte, bool write)
 
 void swap_destroy(struct uvma_sys *sys)
 {
+	PAGE_LOCK_SCOPE(sys);
 	uvma_free(sys, sys->swap, sys->swap_cap * sizeof(*sys->swap));
 	sys->swap = NULL;
 	sys->swap_cap = sys->swap_hwm = sys->swap_used = sys->swap_free = 0;
@@ -341,6 +352,7 @@ static void reclaim_one(void *ctx, uint64_t addr, pte_t *pte)
 
 long uvma_reclaim(struct uvma_mm *mm, uint64_t start, uint64_t len)
 {
+	SYS_GUARD(mm->sys);
 	struct reclaim_walk r = { mm->sys, 0 };
 	uint64_t end = PAGE_ALIGN(start + len);
 
@@ -354,6 +366,7 @@ long uvma_reclaim(struct uvma_mm *mm, uint64_t start, uint64_t len)
 
 void uvma_swap_stats(const struct uvma_sys *sys, struct uvma_swap_stats *st)
 {
+	SYS_GUARD(sys);
 	memset(st, 0, sizeof(*st));
 	st->total = sys->cfg.swap_pages;
 	st->used = sys->swap_used;

@@ -47,26 +47,88 @@ static int cache_index(const struct uvma_sys *sys, size_t size)
 	return -1;
 }
 
+/*
+ * Locks of the multi-threaded build: the allocator hooks and the counters of
+ * uncached sizes under alloc_lock, each cache under its own.
+ */
+#ifdef UVMA_MT
+#define alloc_lock(sys) pthread_mutex_lock(&(sys)->alloc_lock)
+#define alloc_unlock(sys) pthread_mutex_unlock(&(sys)->alloc_lock)
+#define cache_lock(k) pthread_mutex_lock(&(k)->lock)
+#define cache_unlock(k) pthread_mutex_unlock(&(k)->lock)
+#else
+#define alloc_lock(sys) ((void)(sys))
+#define alloc_unlock(sys) ((void)(sys))
+#define cache_lock(k) ((void)(k))
+#define cache_unlock(k) ((void)(k))
+#endif
+
+/* Is this the allocation failure injection asked for? */
+bool alloc_should_fail(struct uvma_sys *sys)
+{
+	bool fail;
+
+	/* unarmed, the common case: a read of a line nobody writes */
+	if (!__atomic_load_n(&sys->fail_nth, __ATOMIC_RELAXED))
+		return false;
+	alloc_lock(sys);
+	fail = sys->fail_nth && --sys->fail_nth == 0;
+	alloc_unlock(sys);
+	return fail;
+}
+
+static void *hook_alloc(struct uvma_sys *sys, size_t size)
+{
+	void *p;
+
+	alloc_lock(sys);
+	p = sys->alloc.alloc ? sys->alloc.alloc(sys->alloc.ctx, size) : malloc(size);
+	alloc_unlock(sys);
+	return p;
+}
+
+static void really_free(struct uvma_sys *sys, void *ptr, size_t size)
+{
+	alloc_lock(sys);
+	if (sys->alloc.free)
+		sys->alloc.free(sys->alloc.ctx, ptr, size);
+	else
+		free(ptr);
+	alloc_unlock(sys);
+}
+
 void *uvma_alloc(struct uvma_sys *sys, size_t size)
 {
 	int c = cache_index(sys, size);
 	void *p;
 
-	if (sys->fail_nth && --sys->fail_nth == 0)
+	if (alloc_should_fail(sys))
 		return NULL;
-	if (c >= 0 && sys->cache[c].head) {
-		p = sys->cache[c].head;
-		sys->cache[c].head = *(void **)p;
-		sys->cache[c].count--;
-		sys->nallocs++;
-		sys->live_bytes += size;
+	if (c < 0) {
+		p = hook_alloc(sys, size);
+		if (p) {
+			alloc_lock(sys);
+			sys->nallocs++;
+			sys->live_bytes += size;
+			alloc_unlock(sys);
+		}
 		return p;
 	}
-	p = sys->alloc.alloc ? sys->alloc.alloc(sys->alloc.ctx, size) : malloc(size);
+	struct alloc_cache *k = &sys->cache[c];
+
+	cache_lock(k);
+	p = k->head;
 	if (p) {
-		sys->nallocs++;
-		sys->live_bytes += size;
+		k->head = *(void **)p;
+		k->count--;
 	}
+	cache_unlock(k);
+	if (!p && !(p = hook_alloc(sys, size)))
+		return NULL;
+	cache_lock(k);
+	k->nallocs++;
+	k->live += size;
+	cache_unlock(k);
 	return p;
 }
 
@@ -79,32 +141,34 @@ void *uvma_zalloc(struct uvma_sys *sys, size_t size)
 	return p;
 }
 
-static void really_free(struct uvma_sys *sys, void *ptr, size_t size)
-{
-	if (sys->alloc.free)
-		sys->alloc.free(sys->alloc.ctx, ptr, size);
-	else
-		free(ptr);
-}
-
 void uvma_free(struct uvma_sys *sys, void *ptr, size_t size)
 {
 	int c;
 
 	if (!ptr)
 		return;
-	sys->live_bytes -= size;
 	c = cache_index(sys, size);
-	if (c >= 0 && (unsigned long)sys->cache[c].count + 1 <= (unsigned long)CACHE_MAX) {
-		*(void **)ptr = sys->cache[c].head;
-		sys->cache[c].head = ptr;
-		sys->cache[c].count++;
+	if (c < 0) {
+		alloc_lock(sys);
+		sys->live_bytes -= size;
+		alloc_unlock(sys);
+		really_free(sys, ptr, size);
 		return;
 	}
-	if (sys->alloc.free)
-		sys->alloc.free(sys->alloc.ctx, ptr, size);
-	else
-		free(ptr);
+	struct alloc_cache *k = &sys->cache[c];
+	bool kept = false;
+
+	cache_lock(k);
+	k->live -= size;
+	if ((unsigned long)k->count + 1 <= (unsigned long)CACHE_MAX) {
+		*(void **)ptr = k->head;
+		k->head = ptr;
+		k->count++;
+		kept = true;
+	}
+	cache_unlock(k);
+	if (!kept)
+		really_free(sys, ptr, size);
 }
 
 struct uvma_sys *uvma_sys_create(const struct uvma_sys_config *cfg)
@@ -137,6 +201,9 @@ struct uvma_sys *uvma_sys_create(const struct uvma_sys_config *cfg)
 	list_init(&sys->mms);
 	list_init(&sys->files);
 	list_init(&sys->migrations);
+#ifdef UVMA_MT
+	mt_sys_init(sys);
+#endif
 	return sys;
 }
 
@@ -161,6 +228,10 @@ void uvma_sys_destroy(struct uvma_sys *sys)
 	/* with every entry and cache folio gone, no slot is in use */
 	UVMA_BUG_ON(sys->swap_used);
 	swap_destroy(sys);
+#ifdef UVMA_MT
+	/* RCU callbacks still to run free into the caches */
+	mt_sys_quiesce(sys);
+#endif
 	for (unsigned int i = 0; i < sizeof(sys->cache) / sizeof(sys->cache[0]); i++) {
 		while (sys->cache[i].head) {
 			void *p = sys->cache[i].head;
@@ -169,6 +240,9 @@ void uvma_sys_destroy(struct uvma_sys *sys)
 			really_free(sys, p, sys->cache[i].size);
 		}
 	}
+#ifdef UVMA_MT
+	mt_sys_destroy(sys);
+#endif
 	alloc = sys->alloc;
 	if (alloc.free)
 		alloc.free(alloc.ctx, sys, sizeof(*sys));
@@ -178,6 +252,7 @@ void uvma_sys_destroy(struct uvma_sys *sys)
 
 int uvma_sys_set_max_map_count(struct uvma_sys *sys, unsigned long max)
 {
+	SYS_GUARD(sys);
 	if (max > 0x7fffffff)
 		return -EINVAL;
 	sys->cfg.max_map_count = max;
@@ -196,12 +271,26 @@ bool uvma_sys_fail_pending(const struct uvma_sys *sys)
 
 unsigned long uvma_sys_alloc_count(const struct uvma_sys *sys)
 {
-	return sys->nallocs;
+	unsigned long n = __atomic_load_n(&sys->nallocs, __ATOMIC_RELAXED);
+
+	for (unsigned int i = 0; i < sizeof(sys->cache) / sizeof(sys->cache[0]); i++)
+		n += __atomic_load_n(&sys->cache[i].nallocs, __ATOMIC_RELAXED);
+#ifdef UVMA_MT
+	n += __atomic_load_n(&sys->vma_nallocs, __ATOMIC_RELAXED);
+#endif
+	return n;
 }
 
 size_t uvma_sys_live_bytes(const struct uvma_sys *sys)
 {
-	return sys->live_bytes;
+	size_t n = __atomic_load_n(&sys->live_bytes, __ATOMIC_RELAXED);
+
+	for (unsigned int i = 0; i < sizeof(sys->cache) / sizeof(sys->cache[0]); i++)
+		n += __atomic_load_n(&sys->cache[i].live, __ATOMIC_RELAXED);
+#ifdef UVMA_MT
+	n += __atomic_load_n(&sys->vma_live, __ATOMIC_RELAXED);
+#endif
+	return n;
 }
 
 /* ---- files -------------------------------------------------------------------- */
@@ -229,6 +318,7 @@ static struct uvma_file *file_alloc(struct uvma_sys *sys, const char *path, uint
 struct uvma_file *uvma_file_open(struct uvma_sys *sys, const char *path, uint64_t size,
 				 bool readable, bool writable)
 {
+	SYS_GUARD(sys);
 	struct uvma_file *f = file_alloc(sys, path, size);
 
 	if (!f)
@@ -244,6 +334,7 @@ struct uvma_file *uvma_file_open(struct uvma_sys *sys, const char *path, uint64_
 
 void uvma_file_close(struct uvma_file *file)
 {
+	SYS_GUARD(file->sys);
 	if (!file || !file->opener_ref)
 		return;
 	file->opener_ref = false;
@@ -272,6 +363,7 @@ struct uvma_file *shmem_file_create(struct uvma_sys *sys, uint64_t size)
 
 struct uvma_file *uvma_memfd_create(struct uvma_sys *sys, const char *name, uint64_t size)
 {
+	SYS_GUARD(sys);
 	char path[128];
 	struct uvma_file *f;
 
@@ -307,12 +399,16 @@ void file_put(struct uvma_file *f)
 
 struct uvma_mm *uvma_mm_create(struct uvma_sys *sys)
 {
+	SYS_GUARD(sys);
 	struct uvma_mm *mm = uvma_zalloc(sys, sizeof(*mm));
 
 	if (!mm)
 		return NULL;
 	mm->sys = sys;
 	tree_init(&mm->tree, sys);
+#ifdef UVMA_MT
+	mt_mm_init(mm);
+#endif
 	mm->mmap_base = TASK_SIZE - (128UL << 20);
 	mm->exec_pkey = -1;
 	list_add_tail(&mm->node, &sys->mms);
@@ -321,11 +417,13 @@ struct uvma_mm *uvma_mm_create(struct uvma_sys *sys)
 
 void uvma_mm_set_mmap_base(struct uvma_mm *mm, uint64_t mmap_base)
 {
+	MM_WRITE_GUARD(mm);
 	mm->mmap_base = mmap_base & PAGE_MASK;
 }
 
 void uvma_mm_set_brk(struct uvma_mm *mm, uint64_t start_brk, uint64_t brk)
 {
+	MM_WRITE_GUARD(mm);
 	mm->start_brk = start_brk;
 	mm->brk = brk;
 }
@@ -363,6 +461,7 @@ static int map_special(struct uvma_mm *mm, uint64_t start, uint64_t len, uint64_
 
 int uvma_mm_exec_layout(struct uvma_mm *mm, const struct uvma_exec_layout *l)
 {
+	MM_WRITE_GUARD(mm);
 	uint64_t top = l->stack_top ? l->stack_top & PAGE_MASK : TASK_SIZE;
 	uint64_t size = l->stack_size ? PAGE_ALIGN(l->stack_size) : 132UL << 10;
 	uint64_t stack_flags = UVMA_VM_READ | UVMA_VM_WRITE | VM_MAY_FLAGS | UVMA_VM_GROWSDOWN |
@@ -416,6 +515,7 @@ int uvma_mm_exec_layout(struct uvma_mm *mm, const struct uvma_exec_layout *l)
 
 int uvma_mm_import_vma(struct uvma_mm *mm, const struct uvma_vma_import *in)
 {
+	MM_WRITE_GUARD(mm);
 	static const struct vm_ops *const special[] = {
 		[UVMA_SPECIAL_VDSO] = &special_vdso_ops,
 		[UVMA_SPECIAL_VVAR] = &special_vvar_ops,
@@ -464,11 +564,13 @@ int uvma_mm_import_vma(struct uvma_mm *mm, const struct uvma_vma_import *in)
 
 void uvma_mm_set_start_stack(struct uvma_mm *mm, uint64_t sp)
 {
+	MM_WRITE_GUARD(mm);
 	mm->start_stack = sp;
 }
 
 void uvma_mm_stats(const struct uvma_mm *mm, struct uvma_stats *stats)
 {
+	MM_READ_GUARD(mm);
 	*stats = mm->stats;
 }
 
@@ -476,12 +578,39 @@ void uvma_mm_stats(const struct uvma_mm *mm, struct uvma_stats *stats)
 
 
 
+static void vma_info_fill(const struct uvma_vma *v, struct uvma_vma_info *info);
+
+/*
+ * In the multi-threaded build a lookup of a mapped address takes the VMA
+ * lock under RCU and no mmap_lock, as the kernel's lock_vma_under_rcu();
+ * the rest (a gap, a writer at work) takes the mmap_lock for reading.
+ */
 int uvma_find_vma(const struct uvma_mm *mm, uint64_t addr, struct uvma_vma_info *info)
 {
-	const struct uvma_vma *v = vma_find(mm, addr);
+	const struct uvma_vma *v;
 
+#ifdef UVMA_MT
+	struct uvma_vma *locked = lock_vma_under_rcu((struct uvma_mm *)mm, addr);
+
+	if (locked) {
+		vma_info_fill(locked, info);
+		vma_end_read(locked);
+		return 0;
+	}
+#endif
+	MM_READ_GUARD(mm);
+	v = vma_find(mm, addr);
 	if (!v)
 		return -ENOENT;
+	vma_info_fill(v, info);
+	return 0;
+}
+
+static void vma_info_fill(const struct uvma_vma *v, struct uvma_vma_info *info)
+{
+	/* the anon_vma and its chain change under faults: the page lock */
+	PAGE_LOCK_SCOPE(v->mm->sys);
+
 	memset(info, 0, sizeof(*info));
 	info->start = v->start;
 	info->end = v->end;
@@ -502,7 +631,6 @@ int uvma_find_vma(const struct uvma_mm *mm, uint64_t addr, struct uvma_vma_info 
 	}
 	info->name = vma_name(v);
 	info->pkey = (int)((v->flags & UVMA_VM_PKEY_MASK) >> UVMA_VM_PKEY_SHIFT);
-	return 0;
 }
 
 void uvma_object_sizes(struct uvma_sizes *s)

@@ -26,6 +26,7 @@ int folio_page_mapcount(const struct uvma_folio *f, uint64_t idx)
 
 void folio_free_large(struct uvma_sys *sys, struct uvma_folio *f)
 {
+	PAGE_LOCK_ASSERT(sys);
 	uvma_free(sys, f->pmap, (size_t)folio_nr_pages(f) * sizeof(f->pmap[0]));
 	f->pmap = NULL;
 	uvma_free(sys, f->contents, (size_t)folio_nr_pages(f) * sizeof(f->contents[0]));
@@ -86,6 +87,8 @@ int thp_fault(struct uvma_vma *vma, uint64_t addr, bool write)
 	pte_t *ptes;
 	int err;
 
+	PAGE_LOCK_ASSERT(vma->mm->sys);
+
 	if (!vma_thp_eligible(vma) || haddr < vma->start || haddr + PMD_SIZE > vma->end)
 		return 0;
 	ptes = pt_get(sys, &vma->mm->pt, haddr);
@@ -135,6 +138,8 @@ int mthp_fault(struct uvma_vma *vma, uint64_t addr)
 	uint32_t orders = thp_vma_orders(vma) & ((1U << HPAGE_PMD_ORDER) - 4);
 	int err;
 
+	PAGE_LOCK_ASSERT(vma->mm->sys);
+
 	if (!orders)
 		return 0;
 	for (int order = HPAGE_PMD_ORDER - 1; order >= 2; order--) {
@@ -182,6 +187,7 @@ int mthp_fault(struct uvma_vma *vma, uint64_t addr)
 /* Split the PMD mapping of the block containing @addr, if it is one. */
 void thp_split_at(struct uvma_mm *mm, uint64_t addr)
 {
+	PAGE_LOCK_SCOPE(mm->sys);
 	pte_t *ptes = pmd_ptes(&mm->pt, addr);
 	struct uvma_folio *f;
 
@@ -219,6 +225,7 @@ void thp_split_at(struct uvma_mm *mm, uint64_t addr)
 /* Split the PMD mappings of the blocks that [start, end) covers only in part. */
 void thp_split_boundaries(struct uvma_mm *mm, uint64_t start, uint64_t end)
 {
+	PAGE_LOCK_ASSERT(mm->sys);
 	if (start & (PMD_SIZE - 1))
 		thp_split_at(mm, start);
 	if (end & (PMD_SIZE - 1))
@@ -228,6 +235,7 @@ void thp_split_boundaries(struct uvma_mm *mm, uint64_t start, uint64_t end)
 /* Split every PMD mapping meeting [start, end). */
 void thp_split_range(struct uvma_mm *mm, uint64_t start, uint64_t end)
 {
+	PAGE_LOCK_ASSERT(mm->sys);
 	for (uint64_t a = start & ~(PMD_SIZE - 1); a < end; a += PMD_SIZE)
 		thp_split_at(mm, a);
 }
@@ -289,6 +297,8 @@ int split_folio(struct uvma_sys *sys, struct uvma_folio *f)
 	int nr = folio_nr_pages(f);
 	long mapped = 0;
 	int err = 0;
+
+	PAGE_LOCK_ASSERT(sys);
 
 	if (!folio_large(f) || (f->flags & (FOLIO_MIGRATING | FOLIO_KSM)))
 		return -EBUSY;
@@ -367,6 +377,7 @@ bool folio_large_maybe_shared(const struct uvma_folio *f)
  */
 void thp_split_partial_folios(struct uvma_vma *vma, uint64_t start, uint64_t end, bool whole)
 {
+	PAGE_LOCK_SCOPE(vma->mm->sys);
 	struct uvma_mm *mm = vma->mm;
 	uint64_t lo_idx = linear_page_index(vma, start), hi_idx = linear_page_index(vma, end);
 	const struct uvma_folio *seen = NULL;

@@ -202,6 +202,16 @@ static void *cursor_step(struct tree_cursor *cur, int dir)
 	}
 }
 
+void *tree_cursor_entry(const struct tree_cursor *cur)
+{
+	const struct tree_node *n;
+
+	if (!cur->depth)
+		return NULL;
+	n = cur->node[cur->depth - 1];
+	return cur->idx[cur->depth - 1] < n->n ? load_ptr(&n->slot[cur->idx[cur->depth - 1]]) : NULL;
+}
+
 void *tree_cursor_next(struct tree_cursor *cur)
 {
 	return cursor_step(cur, 1);

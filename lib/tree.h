@@ -26,11 +26,20 @@
 #define TREE_FANOUT 16
 #define TREE_MAX_HEIGHT 16
 
+#ifdef UVMA_MT
+#include <urcu-bp.h>
+#endif
+
 struct tree_node {
 	uint8_t leaf;
 	uint8_t n;
 	uint64_t key[TREE_FANOUT];
 	void *slot[TREE_FANOUT];
+#ifdef UVMA_MT
+	struct rcu_head rcu;	/* retired nodes wait here for readers to leave */
+	struct uvma_sys *sys;
+	struct tree_node *retired_next;	/* the batch a call retired (mt.c) */
+#endif
 };
 
 struct uvma_sys;
@@ -64,6 +73,8 @@ int tree_preallocate(struct tree *t, unsigned int ops);
 void *tree_find_after(const struct tree *t, uint64_t addr, struct tree_cursor *cur);
 /* The same without a cursor: the common lookup. */
 void *tree_lookup_after(const struct tree *t, uint64_t addr);
+/* The entry the cursor is at, or NULL. */
+void *tree_cursor_entry(const struct tree_cursor *cur);
 /* Move the cursor to the next / previous entry; NULL at the end. */
 void *tree_cursor_next(struct tree_cursor *cur);
 void *tree_cursor_prev(struct tree_cursor *cur);

@@ -367,7 +367,17 @@ static int check_active_counts(const struct uvma_mm *mm, char *why, size_t why_s
 	return 0;
 }
 
+static int validate_locked(const struct uvma_mm *mm, char *why, size_t why_size);
+
 int uvma_validate(const struct uvma_mm *mm, char *why, size_t why_size)
+{
+	MM_READ_GUARD(mm);
+
+	return validate_locked(mm, why, why_size);
+}
+
+/* The checks; the caller holds the mmap_lock and the page lock. */
+static int validate_locked(const struct uvma_mm *mm, char *why, size_t why_size)
 {
 	char dummy[8];
 	struct tree_cursor cur;
@@ -425,9 +435,11 @@ void mm_debug_validate(struct uvma_mm *mm)
 {
 #ifdef UVMA_DEBUG
 	char why[256];
+	/* faults on other VMAs go on while a call ends */
+	PAGE_LOCK_SCOPE(mm->sys);
 
 	if (mm->sys->violations == 0 && !mm->sys->checks_paused &&
-	    uvma_validate(mm, why, sizeof(why))) {
+	    validate_locked(mm, why, sizeof(why))) {
 		mm->sys->violations++;
 		memcpy(mm->sys->violation, why, sizeof(why));
 	}

@@ -51,29 +51,46 @@ struct uvma_vma *vma_find_prev(const struct uvma_mm *mm, uint64_t addr)
 	return tree_cursor_prev(&cur);
 }
 
+/* VMAs come from the type-safe cache in the multi-threaded build (mt.c). */
+static struct uvma_vma *vma_mem_alloc(struct uvma_sys *sys)
+{
+#ifdef UVMA_MT
+	return vma_cache_alloc(sys);
+#else
+	return uvma_alloc(sys, sizeof(struct uvma_vma));
+#endif
+}
+
 struct uvma_vma *vma_alloc(struct uvma_mm *mm)
 {
-	struct uvma_vma *v = uvma_zalloc(mm->sys, sizeof(*v));
+	struct uvma_vma *v = vma_mem_alloc(mm->sys);
 
 	if (!v)
 		return NULL;
+	memset(v, 0, VMA_COPY_END);
 	v->mm = mm;
 	list_init(&v->anon_vma_chain);
 	return v;
 }
 
+/* Free a VMA; in the multi-threaded build it is detached first. */
 void vma_free(struct uvma_vma *vma)
 {
+#ifdef UVMA_MT
+	vma_cache_free(vma->mm->sys, vma);
+#else
 	uvma_free(vma->mm->sys, vma, sizeof(*vma));
+#endif
 }
 
 struct uvma_vma *vma_dup(struct uvma_vma *src)
 {
-	struct uvma_vma *v = uvma_alloc(src->mm->sys, sizeof(*v));
+	struct uvma_vma *v = vma_mem_alloc(src->mm->sys);
 
 	if (!v)
 		return NULL;
-	memcpy(v, src, sizeof(*v));
+	/* never the lock state: the copy is detached until it is stored */
+	memcpy(v, src, VMA_COPY_END);
 	list_init(&v->anon_vma_chain);
 	if (v->file)
 		file_get(v->file);
@@ -106,6 +123,7 @@ int vma_link(struct uvma_mm *mm, struct uvma_vma *vma)
 
 	if (err)
 		return err;
+	vma_mark_attached(vma);
 	tree_insert(&mm->tree, vma->end, vma);
 	mm->map_count++;
 	if (mm->map_count > mm->stats.vmas_peak)
@@ -130,6 +148,7 @@ int __split_vma(struct uvma_vma *vma, uint64_t addr, int new_below)
 		split_event(mm, vma->start, vma->end, addr, NULL, UVMA_REASON_VM_OPS);
 		return -EINVAL;
 	}
+	vma_start_write(vma);
 	/* a PMD mapping across the new boundary is split (vma_adjust_trans_huge) */
 	if (addr & (PMD_SIZE - 1))
 		thp_split_at(mm, addr);
@@ -145,6 +164,7 @@ int __split_vma(struct uvma_vma *vma, uint64_t addr, int new_below)
 	if (err)
 		goto out_free;
 	/* Nothing fails from here. */
+	vma_mark_attached(new);
 	anon_vma_pre_update(vma);
 	anon_vma_pre_update(new);
 	if (new_below) {

@@ -3,7 +3,7 @@
 # Install what building and testing uvma needs, from Debian 12's packages.
 set -euo pipefail
 pkgs=(build-essential libcmocka-dev zlib1g-dev liblzma-dev libzstd-dev pkg-config clang
-      gnuplot-nox python3)
+      gnuplot-nox python3 liburcu-dev spin)
 # a real program for `uvma record --verify` in make check; the check skips it if absent
 optional=(redis-server redis-tools)
 missing=()
