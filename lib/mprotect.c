@@ -77,6 +77,7 @@ static int do_mprotect_pkey(struct uvma_mm *mm, uint64_t start, uint64_t len, in
 {
 	const int grows = prot & (UVMA_PROT_GROWSDOWN | UVMA_PROT_GROWSUP);
 	struct uvma_vma *vma, *prev;
+	struct tree_cursor cur;
 	uint64_t end, nstart, tmp;
 	int error = 0;
 
@@ -98,7 +99,8 @@ static int do_mprotect_pkey(struct uvma_mm *mm, uint64_t start, uint64_t len, in
 			   (pkey > 0 && pkey != mm->exec_pkey)))
 		return -EINVAL;
 
-	vma = vma_find(mm, start);
+	/* one descent finds the VMA and, by the cursor, the one before it */
+	vma = tree_find_after(&mm->tree, start, &cur);
 	if (!vma)
 		return -ENOMEM;
 	if (grows & UVMA_PROT_GROWSDOWN) {
@@ -113,7 +115,7 @@ static int do_mprotect_pkey(struct uvma_mm *mm, uint64_t start, uint64_t len, in
 		if (grows & UVMA_PROT_GROWSUP)
 			return -EINVAL; /* x86 has no VM_GROWSUP */
 	}
-	prev = start > vma->start ? vma : vma_prev_of(mm, vma);
+	prev = start > vma->start ? vma : tree_cursor_prev(&cur);
 
 	tmp = vma->start;
 	while (vma && vma->start < end) {
@@ -139,6 +141,8 @@ static int do_mprotect_pkey(struct uvma_mm *mm, uint64_t start, uint64_t len, in
 		if (error)
 			break;
 		tmp = prev->end;
+		if (tmp >= end)
+			break;	/* done: no need to look for the next VMA */
 		vma = vma_find(mm, tmp);
 	}
 	if (!error && tmp < end)

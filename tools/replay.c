@@ -54,6 +54,24 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/*
+ * The model's share of the time is summed over every call, millions of
+ * them: on x86 in TSC ticks (a few nanoseconds to read, where
+ * clock_gettime costs about twenty and was a sixth of a replay's own
+ * time), scaled to seconds with the wall clock over the whole replay.
+ */
+static inline uint64_t ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
 /* ---- processes, address spaces, open files ------------------------------------- */
 
 struct space {
@@ -117,7 +135,8 @@ struct replay {
 	bool started;
 	bool stopped;		/* --at reached */
 	bool ending;		/* the trace is over: what is left is torn down */
-	double t_model, t_start;
+	uint64_t tk_model;	/* ticks() spent in the model */
+	double t_start;
 	double last_progress;
 	const struct input *progress_in;
 	char *err;
@@ -461,10 +480,10 @@ static bool is_heap_or_anon(const struct uvma_vma_info *vi)
 
 static long timed_touch(struct replay *r, struct uvma_mm *mm, uint64_t addr, bool write)
 {
-	double t = now();
+	uint64_t t = ticks();
 	long ret = uvma_touch(mm, addr, PAGE, write);
 
-	r->t_model += now() - t;
+	r->tk_model += ticks() - t;
 	return ret;
 }
 
@@ -685,7 +704,7 @@ static bool apply_mm(struct replay *r, struct proc *p, const struct call *c)
 	bool written = r->cfg->faults == FAULTS_WRITTEN;
 	uint64_t s = c->a[0], len = c->a[1];
 	long ret, kernel = c->result;
-	double t;
+	uint64_t t;
 
 	static const char *const mm_calls[] = { "mmap", "munmap", "mprotect", "pkey_mprotect",
 						"madvise", "mlock", "mlock2", "munlock", "mremap",
@@ -706,9 +725,9 @@ static bool apply_mm(struct replay *r, struct proc *p, const struct call *c)
 	if (is(c, "mmap")) {
 		if (written && kernel >= 0)
 			touch_neighbourhood(r, mm, (uint64_t)kernel, (uint64_t)kernel + PAGE_ALIGN(len));
-		t = now();
+		t = ticks();
 		ret = model_mmap(r, p, c);
-		r->t_model += now() - t;
+		r->tk_model += ticks() - t;
 		check(r, c, ret, kernel);
 		if (r->cfg->faults == FAULTS_ALL && ret >= 0)
 			touch_all(r, mm, (uint64_t)ret, (uint64_t)ret + PAGE_ALIGN(len));
@@ -720,7 +739,7 @@ static bool apply_mm(struct replay *r, struct proc *p, const struct call *c)
 			imply_if_accepted(r, p->sp, c, s, len);
 		if (written)
 			touch_neighbourhood(r, mm, s, call_range_end(c, s, len));
-		t = now();
+		t = ticks();
 		if (is(c, "munmap"))
 			ret = uvma_munmap(mm, s, len);
 		else if (is(c, "mprotect"))
@@ -735,7 +754,7 @@ static bool apply_mm(struct replay *r, struct proc *p, const struct call *c)
 			ret = uvma_mlock2(mm, s, len, (int)c->a[2]);
 		else
 			ret = uvma_munlock(mm, s, len);
-		r->t_model += now() - t;
+		r->tk_model += ticks() - t;
 		check(r, c, ret, kernel);
 		if (r->cfg->faults == FAULTS_ALL && ret >= 0 && is(c, "mprotect"))
 			touch_all(r, mm, s, call_range_end(c, s, len));
@@ -747,9 +766,9 @@ static bool apply_mm(struct replay *r, struct proc *p, const struct call *c)
 			touch_neighbourhood(r, mm, (uint64_t)kernel,
 					    (uint64_t)kernel + PAGE_ALIGN(c->a[2]));
 		}
-		t = now();
+		t = ticks();
 		ret = model_mremap(r, p, c);
-		r->t_model += now() - t;
+		r->tk_model += ticks() - t;
 		check(r, c, ret, kernel);
 		if (r->cfg->faults == FAULTS_ALL && ret >= 0)
 			touch_all(r, mm, (uint64_t)ret, (uint64_t)ret + PAGE_ALIGN(c->a[2]));
@@ -760,26 +779,26 @@ static bool apply_mm(struct replay *r, struct proc *p, const struct call *c)
 
 		if (written && c->a[0] > old)
 			touch_neighbourhood(r, mm, old, PAGE_ALIGN(c->a[0]));
-		t = now();
+		t = ticks();
 		ret = model_brk(r, p, c);
-		r->t_model += now() - t;
+		r->tk_model += ticks() - t;
 		check(r, c, ret, kernel);
 		if (r->cfg->faults == FAULTS_ALL && c->a[0] > old)
 			touch_all(r, mm, old & ~(PAGE - 1), PAGE_ALIGN(c->a[0]));
 		return true;
 	}
 	if (is(c, "mlockall") || is(c, "munlockall")) {
-		t = now();
+		t = ticks();
 		ret = is(c, "mlockall") ? uvma_mlockall(mm, (int)c->a[0]) : uvma_munlockall(mm);
-		r->t_model += now() - t;
+		r->tk_model += ticks() - t;
 		check(r, c, ret, kernel);
 		return true;
 	}
 	if (is(c, "prctl")) {
 		if (c->a[0] == 0x53564d41 && c->nargs >= 4) {	/* PR_SET_VMA */
-			t = now();
+			t = ticks();
 			ret = uvma_prctl_set_vma_anon_name(mm, c->a[2], c->a[3], c->path[4]);
-			r->t_model += now() - t;
+			r->tk_model += ticks() - t;
 			check(r, c, ret, kernel);
 		} else if (c->a[0] == 67) {			/* PR_SET_MEMORY_MERGE */
 			ret = uvma_prctl_set_memory_merge(mm, (unsigned long)c->a[1]);
@@ -864,10 +883,10 @@ static int do_clone(struct replay *r, struct proc *p, struct call *c)
 		p->sp->refs++;
 	} else {
 		struct uvma_mm *mm;
-		double t = now();
+		uint64_t t = ticks();
 
 		mm = uvma_fork(p->sp->mm, &err);
-		r->t_model += now() - t;
+		r->tk_model += ticks() - t;
 		if (!mm) {
 			diverge(r, c, "fork failed in the model (%s)", uvma_errno_name(-err));
 			child->alive = false;
@@ -1175,7 +1194,7 @@ static void utrace_step(struct replay *r, struct trace *t, struct model *m, int 
 {
 	struct uvma_mm *mm = m->mm[op->proc];
 	unsigned long total = 0;
-	double t0;
+	uint64_t tk;
 	long ret;
 
 	if (op->kind == OP_EXPECT_VMAS || op->kind == OP_EXPECT_VMA)
@@ -1190,9 +1209,9 @@ static void utrace_step(struct replay *r, struct trace *t, struct model *m, int 
 		r->res->spaces[spaces[op->proc]].exited = true;
 		spaces[op->proc] = new_report(r, op->proc, t->procs[op->proc]);
 	}
-	t0 = now();
+	tk = ticks();
 	ret = model_step(m, t, op);
-	r->t_model += now() - t0;
+	r->tk_model += ticks() - tk;
 	r->res->events++;
 	r->res->lines = (unsigned long)op->line;
 	if ((op->kind == OP_FORK || op->kind == OP_SPAWN) && m->mm[op->arg])
@@ -1306,13 +1325,23 @@ static int replay_utrace(struct replay *r, const char *path)
 	return ret;
 }
 
+/* The wall-clock time of the replay, and the model's share in seconds. */
+static void finish_times(const struct replay *r, struct replay_result *res, double t0, uint64_t tk0)
+{
+	double wall = now() - t0;
+	uint64_t tk = ticks() - tk0;
+
+	res->total_seconds = wall;
+	res->model_seconds = tk ? wall * (double)r->tk_model / (double)tk : 0;
+}
+
 int replay_run(char *const *paths, int npaths, const struct replay_config *cfg,
 	       struct replay_result *res, char *err, size_t errsize)
 {
 	struct uvma_sys_config sc;
 	struct replay r = { .cfg = cfg, .res = res, .err = err, .errsize = errsize };
 	double t0 = now();
-
+	uint64_t tk0 = ticks();
 	int ret;
 
 	r.t_start = t0;
@@ -1326,8 +1355,7 @@ int replay_run(char *const *paths, int npaths, const struct replay_config *cfg,
 		return errorf(err, errsize, "out of memory");
 	if (npaths == 1 && !strace_sniff(paths[0])) {
 		ret = replay_utrace(&r, paths[0]);
-		res->model_seconds = r.t_model;
-		res->total_seconds = now() - t0;
+		finish_times(&r, res, t0, tk0);
 		return ret;
 	}
 	uvma_sys_config_default(&sc);
@@ -1360,8 +1388,7 @@ int replay_run(char *const *paths, int npaths, const struct replay_config *cfg,
 	}
 	free(r.opened);
 	uvma_sys_destroy(r.sys);
-	res->model_seconds = r.t_model;
-	res->total_seconds = now() - t0;
+	finish_times(&r, res, t0, tk0);
 	return ret;
 }
 

@@ -157,35 +157,69 @@ static int perr(struct parser *p, const char *fmt, ...)
 	return -1;
 }
 
-/* An unsigned number: decimal, or hex with 0x; *end must be the string's end. */
+/*
+ * The first @n characters of @s as an unsigned number: decimal, hex with 0x,
+ * or octal with a leading 0 (strtoull's base 0, without its sign, blanks
+ * and locale: this runs for every number of a long trace).  -1 on anything
+ * else, or on overflow.
+ */
+static int parse_u64n(const char *s, size_t n, uint64_t *v)
+{
+	unsigned int base = 10, safe = 19;	/* digits that cannot overflow */
+	uint64_t x = 0;
+	size_t i = 0;
+
+	if (!n)
+		return -1;
+	if (s[0] == '0' && n > 1) {
+		if (s[1] == 'x' || s[1] == 'X') {
+			base = 16;
+			safe = 16;
+			i = 2;
+			if (n == 2)
+				return -1;
+		} else {
+			base = 8;
+			safe = 21;
+			i = 1;
+		}
+	}
+	for (size_t first = i; i < n; i++) {
+		unsigned int c = (unsigned char)s[i], d = c - '0';
+
+		if (d > 9) {
+			/* a to f, either case; anything else is no digit */
+			d = (c | 0x20) - 'a';
+			d = d < 6 ? d + 10 : 99;
+		}
+		if (d >= base)
+			return -1;
+		if (i - first >= safe && x > (UINT64_MAX - d) / base)
+			return -1;
+		x = x * base + d;
+	}
+	*v = x;
+	return 0;
+}
+
+/* An unsigned number: decimal, or hex with 0x; nothing may follow. */
 static int parse_u64(const char *s, uint64_t *v)
 {
-	char *end;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	if (errno || *end)
-		return -1;
-	return 0;
+	return parse_u64n(s, strlen(s), v);
 }
 
 /* A size: bytes, hex, or pages with a "p" suffix. */
 static int parse_size(struct parser *p, const char *s, uint64_t *v, const char *what)
 {
 	size_t n = strlen(s);
-	char buf[64];
 
-	if (n && n < sizeof(buf) && s[n - 1] == 'p') {
-		memcpy(buf, s, n - 1);
-		buf[n - 1] = 0;
-		if (parse_u64(buf, v) || *v > (UINT64_MAX >> 12))
+	if (n && s[n - 1] == 'p') {
+		if (parse_u64n(s, n - 1, v) || *v > (UINT64_MAX >> 12))
 			return perr(p, "bad %s '%s'", what, s);
 		*v <<= 12;
 		return 0;
 	}
-	if (parse_u64(s, v))
+	if (parse_u64n(s, n, v))
 		return perr(p, "bad %s '%s' (bytes, 0x hex, or pages as Np)", what, s);
 	return 0;
 }
@@ -427,19 +461,41 @@ static int machine_size(struct parser *p, int argc, char **argv, struct op *op, 
 	return 0;
 }
 
+/*
+ * The command word is @name?  The first two characters decide most
+ * comparisons without a call: a long trace is one command per line.
+ */
+static inline bool cmd_is(const char *cmd, const char *name)
+{
+	return cmd[0] == name[0] && cmd[1] == name[1] && !strcmp(cmd, name);
+}
+
 static int parse_line(struct parser *p, char *line)
 {
 	struct trace *t = p->t;
 	char *argv[16];
 	int argc = 0, proc = 0;
-	char *save = NULL, *tok, *cmd;
+	char *tok, *cmd;
 	struct op *op;
 	unsigned int pol = 0;
 
-	for (tok = strtok_r(line, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
+	/* words split at blanks, in place */
+	static const bool blank[256] = { [' '] = true, ['\t'] = true, ['\r'] = true };
+	static const bool stop[256] = { [0] = true, [' '] = true, ['\t'] = true, ['\r'] = true };
+
+	for (char *c = line;;) {
+		while (blank[(unsigned char)*c])
+			c++;
+		if (!*c)
+			break;
 		if (argc == 16)
 			return perr(p, "too many words");
-		argv[argc++] = tok;
+		argv[argc++] = c;
+		while (!stop[(unsigned char)*c])
+			c++;
+		if (!*c)
+			break;
+		*c++ = 0;
 	}
 	if (!argc)
 		return 0;
@@ -495,12 +551,12 @@ static int parse_line(struct parser *p, char *line)
 			argc = eq;
 		}
 	}
-	if (!strcmp(cmd, "carveout")) {
+	if (cmd_is(cmd, "carveout")) {
 		op->kind = OP_CARVEOUT;
 		if (machine_size(p, argc, argv, op, "carve-out", t->carveout))
 			return -1;
 		t->carveout = op->len;
-	} else if (!strcmp(cmd, "thp")) {
+	} else if (cmd_is(cmd, "thp")) {
 		op->kind = OP_THP;
 		if (argc < 2)
 			return perr(p, "usage: thp always=SIZES madvise=SIZES (e.g. always=16k,64k madvise=2m)");
@@ -510,7 +566,7 @@ static int parse_line(struct parser *p, char *line)
 			if (parse_thp(p, argv[i], t))
 				return -1;
 		t->has_thp = 1;
-	} else if (!strcmp(cmd, "file")) {
+	} else if (cmd_is(cmd, "file")) {
 		op->kind = OP_FILE;
 		if (argc < 3 || argc > 5 || parse_size(p, argv[2], &op->len, "size"))
 			return argc < 3 || argc > 5
@@ -552,7 +608,7 @@ static int parse_line(struct parser *p, char *line)
 		/* a regular file of the host: only the model has it */
 		if (t->file_path[op->file] && !t->model_only)
 			t->model_only = p->line;
-	} else if (!strcmp(cmd, "mmap")) {
+	} else if (cmd_is(cmd, "mmap")) {
 		op->kind = OP_MMAP;
 		if (argc < 5 || argc > 7)
 			return perr(p, "expected 'mmap ADDR LEN PROT FLAGS [fd=NAME] [off=OFFSET]'");
@@ -572,17 +628,17 @@ static int parse_line(struct parser *p, char *line)
 				return perr(p, "unexpected '%s' (fd=NAME or off=OFFSET)", argv[i]);
 			}
 		}
-	} else if (!strcmp(cmd, "munmap") || !strcmp(cmd, "mlock") || !strcmp(cmd, "munlock")) {
-		op->kind = !strcmp(cmd, "munmap") ? OP_MUNMAP : !strcmp(cmd, "mlock") ? OP_MLOCK : OP_MUNLOCK;
+	} else if (cmd_is(cmd, "munmap") || cmd_is(cmd, "mlock") || cmd_is(cmd, "munlock")) {
+		op->kind = cmd_is(cmd, "munmap") ? OP_MUNMAP : cmd_is(cmd, "mlock") ? OP_MLOCK : OP_MUNLOCK;
 		if (need(p, argc, 3, "munmap|mlock|munlock ADDR LEN") ||
 		    parse_addr(p, argv[1], &op->addr) || parse_size(p, argv[2], &op->len, "length"))
 			return -1;
-	} else if (!strcmp(cmd, "mprotect")) {
+	} else if (cmd_is(cmd, "mprotect")) {
 		op->kind = OP_MPROTECT;
 		if (need(p, argc, 4, "mprotect ADDR LEN PROT") || parse_addr(p, argv[1], &op->addr) ||
 		    parse_size(p, argv[2], &op->len, "length") || parse_prot(p, argv[3], &op->prot))
 			return -1;
-	} else if (!strcmp(cmd, "pkey_mprotect")) {
+	} else if (cmd_is(cmd, "pkey_mprotect")) {
 		uint64_t k;
 
 		op->kind = OP_PKEY_MPROTECT;
@@ -596,28 +652,28 @@ static int parse_line(struct parser *p, char *line)
 			return perr(p, "bad pkey '%s'", argv[4]);
 		else
 			op->arg = (int)k;
-	} else if (!strcmp(cmd, "madvise")) {
+	} else if (cmd_is(cmd, "madvise")) {
 		op->kind = OP_MADVISE;
 		if (need(p, argc, 4, "madvise ADDR LEN ADVICE") || parse_addr(p, argv[1], &op->addr) ||
 		    parse_size(p, argv[2], &op->len, "length") ||
 		    parse_flags(p, argv[3], advices, &op->arg, "advice"))
 			return -1;
-	} else if (!strcmp(cmd, "mlock2")) {
+	} else if (cmd_is(cmd, "mlock2")) {
 		op->kind = OP_MLOCK2;
 		if (need(p, argc, 4, "mlock2 ADDR LEN FLAGS") || parse_addr(p, argv[1], &op->addr) ||
 		    parse_size(p, argv[2], &op->len, "length") ||
 		    parse_flags(p, argv[3], mlock2_flags, &op->flags, "mlock2 flag"))
 			return -1;
-	} else if (!strcmp(cmd, "mlockall")) {
+	} else if (cmd_is(cmd, "mlockall")) {
 		op->kind = OP_MLOCKALL;
 		if (need(p, argc, 2, "mlockall FLAGS") ||
 		    parse_flags(p, argv[1], mlockall_flags, &op->flags, "mlockall flag"))
 			return -1;
-	} else if (!strcmp(cmd, "munlockall")) {
+	} else if (cmd_is(cmd, "munlockall")) {
 		op->kind = OP_MUNLOCKALL;
 		if (need(p, argc, 1, "munlockall"))
 			return -1;
-	} else if (!strcmp(cmd, "mremap")) {
+	} else if (cmd_is(cmd, "mremap")) {
 		op->kind = OP_MREMAP;
 		if (argc != 5 && argc != 6)
 			return perr(p, "expected 'mremap ADDR OLD_LEN NEW_LEN FLAGS [NEW_ADDR]'");
@@ -627,11 +683,11 @@ static int parse_line(struct parser *p, char *line)
 			return -1;
 		if (argc == 6 && parse_addr(p, argv[5], &op->addr2))
 			return -1;
-	} else if (!strcmp(cmd, "brk")) {
+	} else if (cmd_is(cmd, "brk")) {
 		op->kind = OP_BRK;
 		if (need(p, argc, 2, "brk ADDR") || parse_addr(p, argv[1], &op->addr))
 			return -1;
-	} else if (!strcmp(cmd, "touch")) {
+	} else if (cmd_is(cmd, "touch")) {
 		op->kind = OP_TOUCH;
 		if (need(p, argc, 4, "touch ADDR LEN r|w") || parse_addr(p, argv[1], &op->addr) ||
 		    parse_size(p, argv[2], &op->len, "length"))
@@ -639,7 +695,7 @@ static int parse_line(struct parser *p, char *line)
 		if (strcmp(argv[3], "r") && strcmp(argv[3], "w"))
 			return perr(p, "touch takes r or w, not '%s'", argv[3]);
 		op->arg = argv[3][0] == 'w';
-	} else if (!strcmp(cmd, "fork") || !strcmp(cmd, "spawn")) {
+	} else if (cmd_is(cmd, "fork") || cmd_is(cmd, "spawn")) {
 		/* a new process: a copy (fork), or an empty address space (spawn) */
 		op->kind = cmd[0] == 'f' ? OP_FORK : OP_SPAWN;
 		if (need(p, argc, 2, op->kind == OP_FORK ? "fork NAME" : "spawn NAME"))
@@ -652,13 +708,13 @@ static int parse_line(struct parser *p, char *line)
 			return perr(p, "too many processes");
 		strcpy(t->procs[t->nprocs], argv[1]);
 		op->arg = t->nprocs++;
-	} else if (!strcmp(cmd, "exit")) {
+	} else if (cmd_is(cmd, "exit")) {
 		op->kind = OP_EXIT;
 		if (need(p, argc, 1, "exit"))
 			return -1;
 		if (proc == 0)
 			return perr(p, "the first process cannot exit");
-	} else if (!strcmp(cmd, "fill_to_limit")) {
+	} else if (cmd_is(cmd, "fill_to_limit")) {
 		uint64_t d;
 
 		/* one-page VMAs outside the carve-out until map_count == max - D */
@@ -666,17 +722,17 @@ static int parse_line(struct parser *p, char *line)
 		if (need(p, argc, 2, "fill_to_limit MARGIN") || parse_u64(argv[1], &d) || d > 1000)
 			return perr(p, "expected 'fill_to_limit MARGIN' (0 to 1000)");
 		op->len = d;
-	} else if (!strcmp(cmd, "swap")) {
+	} else if (cmd_is(cmd, "swap")) {
 		op->kind = OP_SWAP;
 		if (machine_size(p, argc, argv, op, "swap", t->swap_pages))
 			return -1;
 		t->swap_pages = op->len >> 12;
-	} else if (!strcmp(cmd, "ksm_scan") || !strcmp(cmd, "unpin") ||
-		   !strcmp(cmd, "migrate_finish")) {
+	} else if (cmd_is(cmd, "ksm_scan") || cmd_is(cmd, "unpin") ||
+		   cmd_is(cmd, "migrate_finish")) {
 		op->kind = cmd[0] == 'k' ? OP_KSM_SCAN : cmd[0] == 'u' ? OP_UNPIN : OP_MIGRATE_FINISH;
 		if (need(p, argc, 1, cmd))
 			return -1;
-	} else if (!strcmp(cmd, "pin")) {
+	} else if (cmd_is(cmd, "pin")) {
 		op->kind = OP_PIN;
 		if (argc != 4 || parse_addr(p, argv[1], &op->addr) ||
 		    parse_size(p, argv[2], &op->len, "length") ||
@@ -685,16 +741,16 @@ static int parse_line(struct parser *p, char *line)
 		if (!op->len || (op->len & 0xfff) || op->len > (64ULL << 20))
 			return perr(p, "pin length must be whole pages, at most 64 MiB");
 		op->arg = argv[3][0] == 'w';
-	} else if (!strcmp(cmd, "migrate")) {
+	} else if (cmd_is(cmd, "migrate")) {
 		op->kind = OP_MIGRATE;
 		if (need(p, argc, 2, "migrate ADDR") || parse_addr(p, argv[1], &op->addr))
 			return -1;
-	} else if (!strcmp(cmd, "exec")) {
+	} else if (cmd_is(cmd, "exec")) {
 		op->kind = OP_EXEC;
 		if (argc > 2 || (argc == 2 && (strncmp(argv[1], "brk=", 4) ||
 					       parse_addr(p, argv[1] + 4, &op->addr))))
 			return perr(p, "expected 'exec [brk=ADDR]'");
-	} else if (!strcmp(cmd, "vma")) {
+	} else if (cmd_is(cmd, "vma")) {
 		uint64_t v;
 
 		op->kind = OP_VMA;
@@ -727,7 +783,7 @@ static int parse_line(struct parser *p, char *line)
 		if (op->addr.rel != op->addr2.rel || op->addr2.val <= op->addr.val ||
 		    ((op->addr.val | op->addr2.val) & 0xfff))
 			return perr(p, "a vma needs START < END, page-aligned");
-	} else if (!strcmp(cmd, "populate")) {
+	} else if (cmd_is(cmd, "populate")) {
 		/* MADV_POPULATE_READ or _WRITE over the range (write by default) */
 		op->kind = OP_MADVISE;
 		if ((argc != 3 && argc != 4) || parse_addr(p, argv[1], &op->addr) ||
@@ -737,7 +793,7 @@ static int parse_line(struct parser *p, char *line)
 			return perr(p, "populate takes r or w, not '%s'", argv[3]);
 		op->arg = argc == 4 && argv[3][0] == 'r' ? UVMA_MADV_POPULATE_READ
 							 : UVMA_MADV_POPULATE_WRITE;
-	} else if (!strcmp(cmd, "prctl")) {
+	} else if (cmd_is(cmd, "prctl")) {
 		/* accept the uapi spelling too: PR_SET_MEMORY_MERGE, PR_SET_VMA_ANON_NAME */
 		if (argc >= 2) {
 			char *w = argv[1];
@@ -768,7 +824,7 @@ static int parse_line(struct parser *p, char *line)
 		} else {
 			return perr(p, "unknown prctl (set_memory_merge or set_vma_anon_name)");
 		}
-	} else if (!strcmp(cmd, "expect")) {
+	} else if (cmd_is(cmd, "expect")) {
 		uint64_t v;
 
 		if (op->has_result)
@@ -808,6 +864,26 @@ void trace_stream_begin(struct trace *t, const char *path)
 	strcpy(t->procs[0], "main");
 }
 
+/* No NUL and no byte above 0x7f in @s[0..n), eight bytes at a time. */
+static bool plain_text(const char *s, size_t n)
+{
+	const uint64_t high = 0x8080808080808080ULL, ones = 0x0101010101010101ULL;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		/* a high bit, or a zero byte (the classic haszero test) */
+		if ((w & high) || ((w - ones) & ~w & high))
+			return false;
+	}
+	for (; i < n; i++)
+		if (!s[i] || (unsigned char)s[i] >= 0x80)
+			return false;
+	return true;
+}
+
 int trace_stream_line(struct trace *t, int lineno, const char *text, size_t n, char *err,
 		      size_t errsize)
 {
@@ -818,10 +894,9 @@ int trace_stream_line(struct trace *t, int lineno, const char *text, size_t n, c
 		return perr(&p, "line longer than %zu characters", sizeof(line) - 1);
 	memcpy(line, text, n);
 	line[n] = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!line[i] || (unsigned char)line[i] >= 0x80)
-			return perr(&p, "not plain text");
-	hash = strchr(line, '#');
+	if (!plain_text(line, n))
+		return perr(&p, "not plain text");
+	hash = memchr(line, '#', n);
 	if (hash)
 		*hash = 0;
 	if (lineno == 1) {

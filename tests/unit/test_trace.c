@@ -78,6 +78,15 @@ static const struct {
 	{ "uvma-trace 1\ncarveout 1p\ncarveout 2p\n", "bad:3: a second carveout line" },
 	{ "uvma-trace 1\nmunmap @0p 1p\x80\n", "bad:2: not plain text" },
 	{ "uvma-trace 1\nmunmap 18446744073709551616 1p\n", "bad:2: bad address" },
+	{ "uvma-trace 1\nmunmap 99999999999999999999 1p\n", "bad:2: bad address" },
+	{ "uvma-trace 1\nmunmap 0x10000000000000000 1p\n", "bad:2: bad address" },
+	{ "uvma-trace 1\nmunmap 02000000000000000000000 1p\n", "bad:2: bad address" },
+	{ "uvma-trace 1\nmunmap 0x 1p\n", "bad:2: bad address" },
+	{ "uvma-trace 1\nmunmap 0x1g 1p\n", "bad:2: bad address" },
+	{ "uvma-trace 1\nmunmap 12a 1p\n", "bad:2: bad address" },
+	{ "uvma-trace 1\nmunmap 09 1p\n", "bad:2: bad address" },
+	{ "uvma-trace 1\nmunmap 0x1000 xp\n", "bad:2: bad length 'xp'" },
+	{ "uvma-trace 1\nmunmap 0x1000 p\n", "bad:2: bad length 'p'" },
 	{ "uvma-trace 1\nthp\n", "bad:2: usage: thp always=SIZES madvise=SIZES" },
 	{ "uvma-trace 1\nthp sometimes=64k\n", "bad:2: bad thp setting 'sometimes=64k'" },
 	{ "uvma-trace 1\nthp always=8k\n", "bad:2: bad THP size '8k'" },
@@ -183,6 +192,64 @@ static void thp_line(void **state)
 	trace_free(&t);
 }
 
+/* Numbers as strtoull's base 0 reads them: decimal, 0x hex, 0 octal, to 2^64 - 1. */
+static void numbers(void **state)
+{
+	static const struct {
+		const char *word;
+		uint64_t val;
+	} ok[] = {
+		{ "0", 0 },
+		{ "4096", 4096 },
+		{ "0x7f0000001000", 0x7f0000001000ULL },
+		{ "0X7F0000001000", 0x7f0000001000ULL },
+		{ "0777", 0777 },
+		{ "18446744073709551615", UINT64_MAX },
+		{ "0xffffffffffffffff", UINT64_MAX },
+		{ "01777777777777777777777", UINT64_MAX },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char text[128], err[256];
+		struct trace t;
+
+		snprintf(text, sizeof(text), "uvma-trace 1\nmunmap %s 1p\n", ok[i].word);
+		if (trace_parse("n", text, &t, err, sizeof(err)))
+			fail_msg("%s refused: %s", ok[i].word, err);
+		assert_int_equal(t.nops, 1);
+		assert_false(t.ops[0].addr.rel);
+		if (t.ops[0].addr.val != ok[i].val)
+			fail_msg("%s read as %#llx", ok[i].word, (unsigned long long)t.ops[0].addr.val);
+		assert_int_equal(t.ops[0].len, 4096);
+		trace_free(&t);
+	}
+}
+
+/* A NUL or a byte above 0x7f anywhere in a streamed line (checked 8 bytes at a time). */
+static void not_plain_text_anywhere(void **state)
+{
+	static const char line[] = "munmap 0x7f0000001000 0x2000 = 0   ";
+	const size_t n = sizeof(line) - 1;
+
+	(void)state;
+	for (size_t at = 0; at < n; at++) {
+		for (int high = 0; high < 2; high++) {
+			char buf[sizeof(line)], err[256] = "";
+			struct trace t;
+
+			memcpy(buf, line, sizeof(line));
+			buf[at] = high ? (char)0xc3 : 0;
+			trace_stream_begin(&t, "s");
+			assert_int_equal(trace_stream_line(&t, 1, "uvma-trace 1", 12, err, sizeof(err)), 0);
+			if (trace_stream_line(&t, 2, buf, n, err, sizeof(err)) != -1 ||
+			    !strstr(err, "not plain text"))
+				fail_msg("byte %#x at %zu: '%s'", high ? 0xc3 : 0, at, err);
+			trace_free(&t);
+		}
+	}
+}
+
 static void rejects_malformed_lines(void **state)
 {
 	(void)state;
@@ -252,6 +319,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(accepts_the_design_example),
 		cmocka_unit_test(rejects_malformed_lines),
+		cmocka_unit_test(numbers),
+		cmocka_unit_test(not_plain_text_anywhere),
 		cmocka_unit_test(long_lines_are_refused),
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(thp_line),
