@@ -290,8 +290,20 @@ void uvma_mm_set_start_stack(struct uvma_mm *mm, uint64_t sp);
 /* exit_mmap: tear down every mapping and free the address space. */
 void uvma_mm_exit(struct uvma_mm *mm);
 
-/* fork: a new address space in the same sys; NULL with *err = -errno. */
+/*
+ * fork: a new address space in the same sys; NULL with *err = -errno.  The
+ * parent has returned from fork (its stack write is done); the child has
+ * not run yet.
+ */
 struct uvma_mm *uvma_fork(struct uvma_mm *parent, int *err);
+/*
+ * The child of a fork runs for the first time: the page it writes then may
+ * drain the per-CPU LRU batches (visible in smaps as LazyFree and
+ * Referenced).  Every call on the child does this first if it has not
+ * happened; a caller that compares with a real child calls it when the
+ * child has run (uvma diff: after the parent's state is compared).
+ */
+void uvma_mm_run(struct uvma_mm *mm);
 
 unsigned long uvma_mm_map_count(const struct uvma_mm *mm);
 struct uvma_sys *uvma_mm_sys(const struct uvma_mm *mm);

@@ -204,6 +204,12 @@ out_unlink:
 
 void unlink_anon_vmas(struct uvma_vma *vma)
 {
+	/*
+	 * Never faulted: nothing to unlink, and no page lock to take (its
+	 * chain only grows under the mmap_lock, which the caller holds).
+	 */
+	if (!vma->anon_vma && list_empty(&vma->anon_vma_chain))
+		return;
 	PAGE_LOCK_SCOPE(vma->mm->sys);
 	struct uvma_sys *sys = vma->mm->sys;
 	struct list_head *pos, *tmp;

@@ -58,6 +58,7 @@ static void lru_add_batch_move(struct uvma_sys *sys)
 	for (unsigned int i = 0; i < sys->nlru_add; i++)
 		sys->lru_add[i]->flags = (sys->lru_add[i]->flags & ~FOLIO_LRU_ADD_PENDING) | FOLIO_LRU;
 	sys->nlru_add = 0;
+	sys->lru_moves++;
 }
 
 void folio_add_lru(struct uvma_sys *sys, struct uvma_folio *f)
@@ -754,6 +755,7 @@ int fault_in_call(struct uvma_mm *mm, uint64_t addr, bool write)
 
 int uvma_fault(struct uvma_mm *mm, uint64_t addr, bool write)
 {
+	mm_first_run(mm);
 #ifdef UVMA_MT
 	bool done;
 	int err;

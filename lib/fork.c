@@ -14,6 +14,8 @@ void uvma_mm_exit(struct uvma_mm *mm)
 
 	if (!mm)
 		return;
+	/* a child that has not run yet did before it exits */
+	mm_first_run(mm);
 #ifdef UVMA_MT
 	/*
 	 * By hand rather than with a guard: the lock dies with the address
@@ -40,6 +42,7 @@ void uvma_mm_exit(struct uvma_mm *mm)
 		vma_remove(vma);
 	}
 	lru_add_forget(mm->sys, &mm->stack_folio);
+	lru_add_forget(mm->sys, &mm->child_folio);
 	ksm_mm_exit(mm);
 	tree_destroy(&mm->tree);
 	pt_destroy(mm->sys, &mm->pt);
@@ -122,9 +125,45 @@ static void fork_write_stack(struct uvma_mm *parent)
 	folio_add_lru(sys, &parent->stack_folio);
 }
 
+/*
+ * After fork the child, when it first runs, writes a page of its own that it
+ * still shares with its parent (the parent never writes it after its own
+ * first run): the write copies it, the copy enters the lru_add batch, and if
+ * the parent's copy is still in the batch the reuse check drains the local
+ * batches first, as the parent's stack write does above.  Probes on the host
+ * (6.18.44), the agent's processes pinned to one CPU, SCHED_FIFO, so the
+ * child runs as soon as the parent blocks:
+ *
+ *   fork  [child] fork             -> drained when the grandchild first runs
+ *                                      (the child's snapshot taken right after
+ *                                      the fork does not show it yet; the
+ *                                      grandchild's does)
+ *   fork  [child] MADV_FREE  [child] fork   -> not drained: MADV_FREE drained
+ *                                      the child's copy onto the LRU first
+ *   fork  [child] fork  [grandchild] fork   -> drained when the great-grandchild
+ *                                      first runs
+ */
+void uvma_mm_run(struct uvma_mm *mm)
+{
+	struct uvma_sys *sys = mm->sys;
+
+	if (!__atomic_load_n(&mm->first_run_pending, __ATOMIC_RELAXED))
+		return;
+	MM_WRITE_GUARD(mm);
+	PAGE_LOCK_SCOPE(sys);
+	if (!__atomic_load_n(&mm->first_run_pending, __ATOMIC_RELAXED))
+		return;	/* another thread ran it first */
+	__atomic_store_n(&mm->first_run_pending, false, __ATOMIC_RELAXED);
+	/* the parent's copy is still pending if no batch move happened since */
+	if (mm->parent_page_pending && sys->lru_moves == mm->fork_lru_moves)
+		lru_add_drain(sys);
+	folio_add_lru(sys, &mm->child_folio);
+}
+
 struct uvma_mm *uvma_fork(struct uvma_mm *parent, int *errp)
 {
 	MM_WRITE_GUARD(parent);
+	mm_first_run(parent);
 	struct uvma_mm *mm = uvma_mm_create(parent->sys);
 	struct tree_cursor cur;
 	struct uvma_vma *mpnt;
@@ -164,6 +203,10 @@ struct uvma_mm *uvma_fork(struct uvma_mm *parent, int *errp)
 		return NULL;
 	}
 	fork_write_stack(parent);
+	/* the child has not run yet: uvma_mm_run(), or its first call */
+	__atomic_store_n(&mm->first_run_pending, true, __ATOMIC_RELAXED);
+	mm->parent_page_pending = parent->child_folio.flags & FOLIO_LRU_ADD_PENDING;
+	mm->fork_lru_moves = parent->sys->lru_moves;
 	mm_debug_validate(parent);
 	mm_debug_validate(mm);
 	vma_end_write_all(mm);

@@ -114,6 +114,7 @@ struct uvma_sys {
 	/* new folios wait here before they are on an LRU list */
 	struct uvma_folio *lru_add[31];
 	unsigned int nlru_add;
+	unsigned long lru_moves;	/* times the lru_add batch was emptied */
 	/*
 	 * mlock and munlock of a small folio go through this batch, which
 	 * holds a reference until it drains: a write fault that could reuse
@@ -522,6 +523,15 @@ struct uvma_mm {
 	 * fork_write_stack().  Only its flags are used.
 	 */
 	struct uvma_folio stack_folio;
+	/*
+	 * The page a forked child writes when it first runs (its own copy),
+	 * and, until then, whether the parent's copy it shares was in the
+	 * lru_add batch at the fork (see uvma_mm_run()).
+	 */
+	struct uvma_folio child_folio;
+	bool first_run_pending;
+	bool parent_page_pending;
+	unsigned long fork_lru_moves;	/* sys->lru_moves at the fork */
 #ifdef UVMA_MT
 	pthread_rwlock_t mmap_lock;
 	/* every reader reads it, every writer bumps it twice: a line of its own */
@@ -758,8 +768,16 @@ uint64_t calc_vm_prot_bits(int prot, int pkey);
 void mm_event(struct uvma_mm *mm, struct uvma_event *ev);
 void split_event(struct uvma_mm *mm, uint64_t start, uint64_t end, uint64_t addr,
 		 const struct uvma_vma *new, enum uvma_reason why);
-/* Name the system call an entry point runs, for the events it causes. */
-#define MM_CALL(mm, name) ((mm)->call = (name))
+/*
+ * Name the system call an entry point runs, for the events it causes; a
+ * forked child that has not run yet runs first (uvma_mm_run()).
+ */
+#define MM_CALL(mm, name) (mm_first_run(mm), (mm)->call = (name))
+static inline void mm_first_run(struct uvma_mm *mm)
+{
+	if (__atomic_load_n(&mm->first_run_pending, __ATOMIC_RELAXED))
+		uvma_mm_run(mm);
+}
 
 /* Validation hook run after each call in debug builds. */
 void mm_debug_validate(struct uvma_mm *mm);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "trace.h"
@@ -216,16 +217,14 @@ static void shrink(const struct trace *t, bool *drop, char *buf, size_t size)
 
 int cmd_fuzz(int argc, char **argv)
 {
-	unsigned long seed = 1, programs = 100, ops = 30, nlines = 0;
+	unsigned long seed = 1, programs = 100, ops = 30, first = 0, nlines = 0;
 	const char *outdir = ".";
 	unsigned long mismatches = 0, failures = 0, flaky = 0;
 	size_t size = 1 << 20;
-	char *buf = malloc(size), *buf2 = malloc(size);
+	char *buf = NULL, *buf2 = NULL;
+	struct stat st;
+	int ret = 1;
 
-	if (!buf || !buf2) {
-		fprintf(stderr, "uvma fuzz: out of memory\n");
-		return 1;
-	}
 	for (int i = 0; i < argc; i++) {
 		unsigned long *dst = NULL;
 		char *end;
@@ -236,6 +235,8 @@ int cmd_fuzz(int argc, char **argv)
 			dst = &programs;
 		else if (!strcmp(argv[i], "--ops"))
 			dst = &ops;
+		else if (!strcmp(argv[i], "--first"))
+			dst = &first;
 		else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
 			outdir = argv[++i];
 			continue;
@@ -249,12 +250,25 @@ int cmd_fuzz(int argc, char **argv)
 		}
 		errno = 0;
 		*dst = strtoul(argv[++i], &end, 0);
-		if (errno || *end || (dst != &seed && (!*dst || *dst > 1000000))) {
+		if (errno || *end ||
+		    (dst != &seed && dst != &first && (!*dst || *dst > 1000000))) {
 			fprintf(stderr, "uvma fuzz: bad number '%s' for %s\n", argv[i], argv[i - 1]);
 			return 2;
 		}
 	}
-	for (unsigned long p = 0; p < programs; p++) {
+	/* a mismatch found after an hour must have somewhere to go */
+	if (stat(outdir, &st) || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "uvma fuzz: --out %s: not a directory\n", outdir);
+		return 2;
+	}
+	buf = malloc(size);
+	buf2 = malloc(size);
+	if (!buf || !buf2) {
+		fprintf(stderr, "uvma fuzz: out of memory\n");
+		goto out;
+	}
+	/* --first N: programs N to N + programs - 1 of the seed (to rerun one) */
+	for (unsigned long p = first; p < first + programs; p++) {
 		struct rng r = { .s = (seed * 1000003ULL + p) * 0x9e3779b97f4a7c15ULL | 1 };
 		struct trace t;
 		char err[512], name[64];
@@ -264,7 +278,7 @@ int cmd_fuzz(int argc, char **argv)
 		snprintf(name, sizeof(name), "fuzz-%lu-%lu", seed, p);
 		if (trace_parse(name, buf, &t, err, sizeof(err))) {
 			fprintf(stderr, "uvma fuzz: generated an invalid program: %s\n", err);
-			return 1;
+			goto out;
 		}
 		res = diff_trace(&t, 1, 1, &nlines);
 		/* per-CPU page batches are shared: the kernel must repeat it, twice */
@@ -284,25 +298,31 @@ int cmd_fuzz(int argc, char **argv)
 			FILE *f;
 
 			mismatches++;
-			if (!drop)
-				return 1;
+			if (!drop) {
+				trace_free(&t);
+				fprintf(stderr, "uvma fuzz: out of memory\n");
+				goto out;
+			}
 			shrink(&t, drop, buf2, size);
 			emit_without(&t, drop, buf2, size);
+			free(drop);
 			snprintf(path, sizeof(path), "%s/%s.utrace", outdir, name);
 			f = fopen(path, "w");
 			if (!f || fputs(buf2, f) < 0 || fclose(f)) {
-				fprintf(stderr, "uvma fuzz: cannot write %s\n", path);
-				return 1;
+				fprintf(stderr, "uvma fuzz: cannot write %s: %s\n", path, strerror(errno));
+				trace_free(&t);
+				goto out;
 			}
 			printf("mismatch in program %lu, minimised to %s:\n%s", p, path, buf2);
-			free(drop);
 		}
 		trace_free(&t);
 	}
 	printf("fuzz seed %lu: %lu programs, %lu operations compared, %lu mismatches, %lu only once "
 	       "(the kernel did not repeat them)%s\n", seed, programs, nlines, mismatches, flaky,
 	       failures ? "; some programs could not run" : "");
+	ret = mismatches || failures ? 1 : 0;
+out:
 	free(buf);
 	free(buf2);
-	return mismatches || failures ? 1 : 0;
+	return ret;
 }

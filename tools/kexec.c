@@ -130,6 +130,26 @@ static void warn_no_fifo(void)
 			"the child may run first\n", strerror(WEXITSTATUS(status)));
 }
 
+/*
+ * The per-CPU page batches are per CPU, not per process: the pages uvma
+ * itself faults in or writes to files (a golden file being recorded) would
+ * join the agent CPU's lru_add batch and move it early, so that a drain the
+ * agents' own writes would cause does not happen (seen: a child's first run
+ * drained the batch under `uvma diff`, never under `uvma diff --record`).
+ * uvma keeps to the other CPUs when there are any.
+ */
+static void keep_off_agent_cpu(void)
+{
+	const char *env = getenv("UVMA_AGENT_CPU");
+	int agent = env ? atoi(env) : 0;
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) || !CPU_ISSET(agent, &set) || CPU_COUNT(&set) < 2)
+		return;
+	CPU_CLR(agent, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 int kexec_start(struct kexec *k, const struct trace *t, char *initial, char *err, size_t errsize)
 {
 	char agent_path[4096];
@@ -198,6 +218,7 @@ int kexec_start(struct kexec *k, const struct trace *t, char *initial, char *err
 	k->pid[0] = pid;
 	k->sock[0] = sv[0];
 	k->nprocs = 1;
+	keep_off_agent_cpu();
 	q.addr = k->base;
 	q.len = k->size;
 	if (write_full(k->sock[0], &q, sizeof(q)) || recv_reply(k, 0, &r, NULL, initial, err, errsize)) {

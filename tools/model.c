@@ -437,6 +437,8 @@ long model_step(struct model *m, const struct trace *t, const struct op *op)
 		return model_touch(mm, a, op->len, op->arg);
 	case OP_FORK:
 		m->mm[op->arg] = uvma_fork(mm, &err);
+		if (m->mm[op->arg] && !m->defer_child_run)
+			uvma_mm_run(m->mm[op->arg]);
 		return m->mm[op->arg] ? 0 : err;
 	case OP_EXIT:
 		uvma_mm_exit(mm);

@@ -25,6 +25,12 @@ struct model {
 	size_t npins, cappins;
 	long *migrations;
 	size_t nmigrations, capmigrations;
+	/*
+	 * A forked child runs at once (uvma_mm_run()), as the agent's does;
+	 * uvma diff sets this to run it only after the parent's state is
+	 * compared, as the kernel's parent is snapshotted before its child runs.
+	 */
+	bool defer_child_run;
 };
 
 /*

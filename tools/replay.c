@@ -886,6 +886,8 @@ static int do_clone(struct replay *r, struct proc *p, struct call *c)
 		uint64_t t = ticks();
 
 		mm = uvma_fork(p->sp->mm, &err);
+		if (mm)
+			uvma_mm_run(mm);	/* the child runs as soon as it exists */
 		r->tk_model += ticks() - t;
 		if (!mm) {
 			diverge(r, c, "fork failed in the model (%s)", uvma_errno_name(-err));

@@ -589,6 +589,8 @@ int diff_trace_mode(struct trace *tp, enum oracle_mode mode, int quiet, int sile
 			golden_finish(o.rec);
 		return 2;
 	}
+	m.defer_child_run = true;
+
 	if (silent) {
 		stdout = fopen("/dev/null", "w");
 		if (!stdout)
@@ -669,6 +671,9 @@ int diff_trace_mode(struct trace *tp, enum oracle_mode mode, int quiet, int sile
 				failed = 1;
 		}
 		if (op->kind == OP_FORK && (!failed || keep_going)) {
+			/* the kernel's child has run by the time its state is read */
+			if (m.mm[op->arg])
+				uvma_mm_run(m.mm[op->arg]);
 			if (oracle_state(&o, &t, op, op->arg, kr, NULL) ||
 			    compare_proc(&t, op, op->arg, &m, quiet))
 				failed = 1;
