@@ -416,14 +416,15 @@ static void flush_touch(struct recorder *rec, int proc, uint64_t *start, uint64_
 	*start = end;
 }
 
-/* The pagemap entries of [x, to), at most 512 from x: how many were read (0 at an error). */
-static size_t pagemap_chunk(const struct rproc *p, uint64_t x, uint64_t to, uint64_t *pm)
+/* The pagemap entries of [x, to), at most @max from x: how many were read (0 at an error). */
+static size_t pagemap_chunk(const struct rproc *p, uint64_t x, uint64_t to, uint64_t *pm,
+			    size_t max)
 {
 	size_t n = (size_t)((to - x) / PAGE);
 	ssize_t got;
 
-	if (n > 512)
-		n = 512;
+	if (n > max)
+		n = max;
 	got = pread(p->pagemap, pm, n * 8, (off_t)(x / PAGE * 8));
 	return got > 0 ? (size_t)got / 8 : 0;
 }
@@ -443,7 +444,7 @@ static void sync_range(struct recorder *rec, int proc, const struct uvma_vma_inf
 	static uint64_t pm[512];
 
 	for (uint64_t x = from; x < to;) {
-		size_t n = pagemap_chunk(p, x, to, pm);
+		size_t n = pagemap_chunk(p, x, to, pm, 512);
 		uint64_t run = x;
 		int run_w = -1;
 
@@ -526,6 +527,7 @@ static void sync_pages(struct recorder *rec, int proc, uint64_t lo, uint64_t hi)
  * lowest such page, touched in the model, grows it the same way.
  */
 #define STACK_SCAN (8ULL << 20)
+#define STACK_SCAN_PAGES (STACK_SCAN / PAGE)
 
 static void sync_stack(struct recorder *rec, int proc)
 {
@@ -533,7 +535,8 @@ static void sync_stack(struct recorder *rec, int proc)
 	struct rproc *p = &rec->procs[proc];
 	struct uvma_vma_info vi, prev;
 	uint64_t a = 0, lo, start = 0, prev_end = 0;
-	static uint64_t pm[512];
+	/* the whole scan in one read: it runs before every call */
+	static uint64_t pm[STACK_SCAN_PAGES];
 
 	if (!mm || p->pagemap < 0)
 		return;
@@ -552,7 +555,7 @@ static void sync_stack(struct recorder *rec, int proc)
 	if (lo < prev_end)
 		lo = prev_end;
 	for (uint64_t x = lo; x < start;) {
-		size_t n = pagemap_chunk(p, x, start, pm);
+		size_t n = pagemap_chunk(p, x, start, pm, STACK_SCAN_PAGES);
 
 		if (!n)
 			return;
