@@ -52,7 +52,7 @@ $(O)/dbg/libuvma.a: $(patsubst lib/%.c,$(O)/dbg/lib/%.o,$(LIB_SRC))
 	$(AR) rcs $@ $^
 $(O)/dbg/uvma: $(patsubst tools/%.c,$(O)/dbg/tools/%.o,$(TOOL_SRC)) $(O)/dbg/libuvma.a
 	$(CC) $(DBG_CFLAGS) -o $@ $^ $(TOOL_LIBS)
-$(O)/dbg/test_%: tests/unit/test_%.c tests/unit/*.h $(O)/dbg/libuvma.a | $(O)/dbg
+$(O)/dbg/test_%: tests/unit/test_%.c tests/unit/*.h lib/*.h include/uvma.h $(O)/dbg/libuvma.a | $(O)/dbg
 	$(CC) $(DBG_CFLAGS) -Itests/unit -Ilib -o $@ $< $(O)/dbg/libuvma.a -lcmocka
 # the trace reader is tested on its own
 $(O)/dbg/test_trace: tests/unit/test_trace.c tools/trace.c tools/trace.h $(O)/dbg/libuvma.a | $(O)/dbg
@@ -93,11 +93,11 @@ $(O)/dbg-mt/uvma: $(patsubst tools/%.c,$(O)/dbg-mt/tools/%.o,$(TOOL_SRC)) $(O)/d
 # the unit tests that drive the library alone run on the MT build as well
 MT_UNIT := alloc limits memory merge policy tree
 MT_TESTS := $(addprefix $(O)/dbg-mt/test_,$(MT_UNIT) mt)
-$(O)/dbg-mt/test_%: tests/unit/test_%.c tests/unit/*.h $(O)/dbg-mt/libuvma.a | $(O)/dbg-mt
+$(O)/dbg-mt/test_%: tests/unit/test_%.c tests/unit/*.h lib/*.h include/uvma.h $(O)/dbg-mt/libuvma.a | $(O)/dbg-mt
 	$(CC) $(DBG_MT_CFLAGS) -Itests/unit -o $@ $< $(O)/dbg-mt/libuvma.a -lcmocka $(MT_LIBS)
-$(O)/dbg-mt/test_mt: tests/mt/test_mt.c tests/unit/*.h $(O)/dbg-mt/libuvma.a | $(O)/dbg-mt
+$(O)/dbg-mt/test_mt: tests/mt/test_mt.c tests/unit/*.h lib/*.h include/uvma.h $(O)/dbg-mt/libuvma.a | $(O)/dbg-mt
 	$(CC) $(DBG_MT_CFLAGS) -Itests/unit -o $@ $< $(O)/dbg-mt/libuvma.a -lcmocka $(MT_LIBS)
-$(O)/tsan/test_mt: tests/mt/test_mt.c tests/unit/*.h $(O)/tsan/libuvma.a | $(O)/tsan
+$(O)/tsan/test_mt: tests/mt/test_mt.c tests/unit/*.h lib/*.h include/uvma.h $(O)/tsan/libuvma.a | $(O)/tsan
 	$(CC) $(TSAN_CFLAGS) -Itests/unit -o $@ $< $(O)/tsan/libuvma.a -lcmocka $(MT_LIBS)
 
 # libFuzzer targets (Debian's clang): the strace and .utrace readers

@@ -125,7 +125,7 @@ int anon_vma_prepare(struct uvma_vma *vma)
 	vma->anon_vma = av;
 	avc_link(vma, avc, av);
 	av->num_active_vmas++;
-	vma->mm->stats.anon_vmas += allocated != NULL;
+	vma->mm->pstats.anon_vmas += allocated != NULL;
 	return 0;
 }
 
@@ -194,7 +194,7 @@ int anon_vma_fork(struct uvma_vma *vma, struct uvma_vma *pvma)
 	vma->anon_vma = av;
 	avc_link(vma, avc, av);
 	av->parent->num_children++;
-	vma->mm->stats.anon_vmas++;
+	vma->mm->pstats.anon_vmas++;
 	return 0;
 
 out_unlink:

@@ -329,7 +329,7 @@ static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte,
 	f->mapcount = 1;
 	*pte = mk_pte(f, true);
 	folio_add_lru(vma->mm->sys, f);
-	vma->mm->stats.folios++;
+	vma->mm->pstats.folios++;
 	return 0;
 }
 
@@ -1144,7 +1144,7 @@ static void copy_pinned_page(struct copy_ctx *c, uint64_t addr, struct uvma_foli
 	g->mapcount = 1;
 	*dpte = mk_pte(g, true);
 	folio_add_lru(sys, g);
-	c->dst->mm->stats.folios++;
+	c->dst->mm->pstats.folios++;
 }
 
 static void copy_one(void *ctx, uint64_t addr, pte_t *pte)

@@ -139,7 +139,8 @@ struct uvma_sys {
 #ifdef UVMA_MT
 		pthread_mutex_t lock;
 #endif
-	} __attribute__((aligned(64))) cache[6];
+		MT_PAD(pad)
+	} cache[6];
 	/*
 	 * Swap (off unless the config gives it pages).  A slot counts the
 	 * PTEs that hold its entry and remembers what the page was; the swap
@@ -158,9 +159,17 @@ struct uvma_sys {
 	bool checks_paused;
 	char violation[256];
 #ifdef UVMA_MT
+	/*
+	 * Each lock on lines of its own, and apart from what only the calls
+	 * (under big) change: faults take the page lock and, when the folio
+	 * cache is empty, the allocator's.
+	 */
 	struct rlock big;		/* lock.h: one changing call at a time */
+	MT_PAD(pad0)
 	struct rlock page_lock;
+	MT_PAD(pad1)
 	pthread_mutex_t alloc_lock;
+	MT_PAD(pad2)
 	/* typesafe VMA cache (mt.c): freed VMAs are reused, never unmapped */
 	struct uvma_vma *vma_free_list;
 	void *vma_slabs;		/* chained through their first word */
@@ -514,8 +523,18 @@ struct uvma_mm {
 	bool has_pinned;		/* MMF_HAS_PINNED: fork copies pinned folios */
 	int exec_pkey;			/* -1 until allocated */
 	uint64_t total_vm, locked_vm, data_vm, exec_vm, stack_vm;
-	struct uvma_stats stats;
+	struct uvma_stats stats;	/* its page-level counts are in pstats */
 	struct uvma_event_counts events;
+	/*
+	 * What faults count (under the page lock), away from the counters the
+	 * calls change: in the multi-threaded build a shared line would move
+	 * between a faulting CPU and a mapping one at every fault.
+	 */
+	MT_PAD(pad0)
+	struct page_stats {
+		unsigned long anon_vmas, avcs, folios, folios_relocated, folios_split;
+	} pstats;
+	MT_PAD(pad1)
 	const char *call;		/* the system call in progress, for events */
 	/*
 	 * The page of the process's own stack that fork() returns on, outside
@@ -535,12 +554,14 @@ struct uvma_mm {
 #ifdef UVMA_MT
 	pthread_rwlock_t mmap_lock;
 	/* every reader reads it, every writer bumps it twice: a line of its own */
-	uint32_t mm_lock_seq __attribute__((aligned(64))); /* atomic: odd while write-locked */
+	MT_PAD(pad2)
+	uint32_t mm_lock_seq;		/* atomic: odd while write-locked */
+	MT_PAD(pad3)
 	/*
 	 * Which path the faults took (debug builds: a shared counter would
 	 * bounce between the faulting CPUs).
 	 */
-	unsigned long faults_vma_lock __attribute__((aligned(64)));
+	unsigned long faults_vma_lock;
 	unsigned long faults_mmap_lock, vma_lock_misses;
 #endif
 };

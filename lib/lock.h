@@ -32,6 +32,17 @@ struct uvma_sys;
 struct uvma_mm;
 struct uvma_vma;
 
+/*
+ * Keep what one CPU writes off the cache line another CPU writes: 64 bytes
+ * of padding (not an alignment, which malloc's 16 bytes would not honour:
+ * the machine and its address spaces come from the caller's allocator).
+ */
+#ifdef UVMA_MT
+#define MT_PAD(name) char name[64];
+#else
+#define MT_PAD(name)
+#endif
+
 #ifdef UVMA_MT
 #include <pthread.h>
 
@@ -42,7 +53,8 @@ struct rlock {
 	 * Who holds it, on a line of its own: waiters spin on the mutex word,
 	 * the owner bumps depth at every nested page-level call.
 	 */
-	pthread_t owner __attribute__((aligned(64)));
+	MT_PAD(pad)
+	pthread_t owner;
 	unsigned long owned;	/* atomic: non-zero while someone holds it */
 	unsigned int depth;
 };

@@ -107,7 +107,7 @@ static void reconnect_folio(struct reconnect_ctx *c, struct uvma_folio *f)
 		return;
 	/* folio_move_anon_rmap, and the index its pages have at their new place */
 	if (f->mapping != c->vma->anon_vma || c->shift)
-		c->vma->mm->stats.folios_relocated++;
+		c->vma->mm->pstats.folios_relocated++;
 	f->mapping = c->vma->anon_vma;
 	f->index -= c->shift;
 	c->last = f;

@@ -290,7 +290,7 @@ int do_swap_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte, bool write)
 		f->swap = (uint32_t)slot + 1;
 		s->cache = f;
 		folio_add_lru(sys, f);
-		vma->mm->stats.folios++;
+		vma->mm->pstats.folios++;
 	}
 	/* Nothing fails from here. */
 	f->refcount++;		/* the new mapping's */

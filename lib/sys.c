@@ -572,6 +572,11 @@ void uvma_mm_stats(const struct uvma_mm *mm, struct uvma_stats *stats)
 {
 	MM_READ_GUARD(mm);
 	*stats = mm->stats;
+	stats->anon_vmas = mm->pstats.anon_vmas;
+	stats->avcs = mm->pstats.avcs;
+	stats->folios = mm->pstats.folios;
+	stats->folios_relocated = mm->pstats.folios_relocated;
+	stats->folios_split = mm->pstats.folios_split;
 }
 
 /* ---- queries ------------------------------------------------------------------- */

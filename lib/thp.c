@@ -121,7 +121,7 @@ int thp_fault(struct uvma_vma *vma, uint64_t addr, bool write)
 	for (int i = 0; i < HPAGE_PMD_NR; i++)
 		ptes[i] = (pte_t)f | PTE_YOUNG | PTE_DIRTY | PTE_PMD;
 	folio_add_lru(sys, f);
-	vma->mm->stats.folios++;
+	vma->mm->pstats.folios++;
 	return 1;
 }
 
@@ -178,7 +178,7 @@ int mthp_fault(struct uvma_vma *vma, uint64_t addr)
 			ptes[i] = (pte_t)f | PTE_YOUNG | PTE_DIRTY;
 		}
 		folio_add_lru(sys, f);
-		vma->mm->stats.folios++;
+		vma->mm->pstats.folios++;
 		return 1;
 	}
 	return 0;
@@ -400,7 +400,7 @@ void thp_split_partial_folios(struct uvma_vma *vma, uint64_t start, uint64_t end
 				continue;	/* covered whole: worked on as one */
 			if (folio_large_maybe_shared(f) || split_folio(mm->sys, f))
 				continue;	/* (a folio that cannot split stays whole) */
-			mm->stats.folios_split++;
+			mm->pstats.folios_split++;
 		}
 	}
 }
