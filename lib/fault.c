@@ -272,9 +272,31 @@ static void pcache_remove(struct uvma_sys *sys, struct uvma_file *file, uint64_t
 		pcache_drop(sys, 0, slot);
 }
 
-void pcache_destroy(struct uvma_sys *sys, struct pcache *pc)
+static void pcache_count(void *ctx, uint64_t addr, pte_t *pte)
+{
+	(void)addr;
+	(void)pte;
+	++*(unsigned long *)ctx;
+}
+
+/*
+ * The last reference to a file is gone.  For shmem (shared anonymous memory,
+ * memfd) the inode goes too, and truncating its pages releases them through
+ * a folio batch, which drains this CPU's LRU batches first: pending lazyfree
+ * pages lose SwapBacked (fuzz seed 99, program 270: a shared anonymous
+ * mapping unmapped in two steps, MADV_FREE between).  A regular file keeps
+ * its page cache in the kernel; the model's goes without a trace.
+ */
+void pcache_destroy(struct uvma_sys *sys, struct pcache *pc, bool shmem)
 {
 	PAGE_LOCK_SCOPE(sys);
+	if (shmem) {
+		unsigned long n = 0;
+
+		pt_walk(&pc->pt, 0, 1ULL << 48, pcache_count, &n);
+		if (n)
+			lru_add_drain(sys);
+	}
 	pt_walk(&pc->pt, 0, 1ULL << 48, pcache_drop, sys);
 	pt_destroy(sys, &pc->pt);
 	uvma_free(sys, pc, sizeof(*pc));

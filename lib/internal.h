@@ -750,7 +750,8 @@ void mlock_range_pages(struct uvma_vma *vma, uint64_t start, uint64_t end, bool 
 /* GUP's FOLL_TOUCH on the page mapped at @addr: mark_page_accessed. */
 void gup_touch(struct uvma_vma *vma, uint64_t addr);
 int gup_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force) __must_check;
-void pcache_destroy(struct uvma_sys *sys, struct pcache *pc);
+/* The last reference to a file went; @shmem: its inode goes too (truncation drains). */
+void pcache_destroy(struct uvma_sys *sys, struct pcache *pc, bool shmem);
 int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force) __must_check;
 /* A user fault inside a call holding the mmap_lock for writing (stacks may grow). */
 int fault_in_call(struct uvma_mm *mm, uint64_t addr, bool write) __must_check;

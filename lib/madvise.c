@@ -133,9 +133,16 @@ static int madvise_pages(struct uvma_vma *vma, struct uvma_vma **prev, uint64_t 
 		if (!is_valid_guard_vma(vma, false))
 			return -EINVAL;
 		vma_set_flags(vma, vma->flags | UVMA_VM_MAYBE_GUARD);
-		err = anon_vma_prepare(vma);
-		if (err)
-			return err;
+		/*
+		 * Only anonymous memory gets an anon_vma for its markers: a file
+		 * mapping's page tables are copied at fork because of the flag
+		 * (the host's VM_MAYBE_GUARD backport; fuzz seed 100, program 59).
+		 */
+		if (vma_is_anonymous(vma)) {
+			err = anon_vma_prepare(vma);
+			if (err)
+				return err;
+		}
 		return guard_install_range(vma, start, end);
 	}
 	case UVMA_MADV_GUARD_REMOVE:

@@ -390,7 +390,7 @@ void file_put(struct uvma_file *f)
 		return;
 	list_del(&f->node);
 	if (f->pages)
-		pcache_destroy(sys, f->pages);
+		pcache_destroy(sys, f->pages, f->shmem);
 	uvma_free(sys, f->path, strlen(f->path) + 1);
 	uvma_free(sys, f, sizeof(*f));
 }
