@@ -272,11 +272,20 @@ static void pcache_remove(struct uvma_sys *sys, struct uvma_file *file, uint64_t
 		pcache_drop(sys, 0, slot);
 }
 
-static void pcache_count(void *ctx, uint64_t addr, pte_t *pte)
+struct evict_ctx {
+	struct uvma_sys *sys;
+	bool drain;	/* before the first page goes (shmem) */
+};
+
+static void pcache_evict_one(void *ctx, uint64_t addr, pte_t *pte)
 {
-	(void)addr;
-	(void)pte;
-	++*(unsigned long *)ctx;
+	struct evict_ctx *e = ctx;
+
+	if (e->drain) {
+		lru_add_drain(e->sys);
+		e->drain = false;
+	}
+	pcache_drop(e->sys, addr, pte);
 }
 
 /*
@@ -290,14 +299,9 @@ static void pcache_count(void *ctx, uint64_t addr, pte_t *pte)
 void pcache_destroy(struct uvma_sys *sys, struct pcache *pc, bool shmem)
 {
 	PAGE_LOCK_SCOPE(sys);
-	if (shmem) {
-		unsigned long n = 0;
+	struct evict_ctx e = { sys, shmem };
 
-		pt_walk(&pc->pt, 0, 1ULL << 48, pcache_count, &n);
-		if (n)
-			lru_add_drain(sys);
-	}
-	pt_walk(&pc->pt, 0, 1ULL << 48, pcache_drop, sys);
+	pt_walk(&pc->pt, 0, 1ULL << 48, pcache_evict_one, &e);
 	pt_destroy(sys, &pc->pt);
 	uvma_free(sys, pc, sizeof(*pc));
 }
@@ -711,7 +715,8 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
  * A VMA without an anon_vma is left to the mmap_lock path, as the kernel's
  * vmf_anon_prepare() does: preparing one looks at the neighbours.
  */
-static __attribute__((unused)) int fault_vma_locked(struct uvma_mm *mm, uint64_t addr, bool write, bool *done)
+#ifndef UVMA_MT_LOCK_ONLY	/* the benchmark's baseline: the mmap_lock alone */
+static int fault_vma_locked(struct uvma_mm *mm, uint64_t addr, bool write, bool *done)
 {
 	struct uvma_vma *vma = lock_vma_under_rcu(mm, addr);
 	int err = 0;
@@ -734,6 +739,7 @@ static __attribute__((unused)) int fault_vma_locked(struct uvma_mm *mm, uint64_t
 	mt_count(*done ? &mm->faults_vma_lock : &mm->vma_lock_misses);
 	return err;
 }
+#endif
 
 static int fault_mmap_read(struct uvma_mm *mm, uint64_t addr, bool write, bool *done)
 {
@@ -782,7 +788,7 @@ int uvma_fault(struct uvma_mm *mm, uint64_t addr, bool write)
 	bool done;
 	int err;
 
-#ifndef UVMA_MT_LOCK_ONLY	/* the benchmark's baseline: the mmap_lock alone */
+#ifndef UVMA_MT_LOCK_ONLY
 	err = fault_vma_locked(mm, addr, write, &done);
 	if (done)
 		return err;

@@ -584,6 +584,9 @@ struct uvma_vma *vma_find(const struct uvma_mm *mm, uint64_t addr); /* first end
 struct uvma_vma *vma_lookup(const struct uvma_mm *mm, uint64_t addr); /* containing */
 struct uvma_vma *vma_prev_of(const struct uvma_mm *mm, const struct uvma_vma *vma);
 struct uvma_vma *vma_next_of(const struct uvma_mm *mm, const struct uvma_vma *vma);
+/* vma_find(), and in *prev the VMA before @addr, with one descent; *prev NULL if none found. */
+struct uvma_vma *vma_find_and_prev(const struct uvma_mm *mm, uint64_t addr,
+				   struct uvma_vma **prev);
 /* The last VMA starting below @addr (the one before a gap at @addr). */
 struct uvma_vma *vma_find_prev(const struct uvma_mm *mm, uint64_t addr);
 

@@ -79,7 +79,14 @@ struct call_guard {
 	unsigned int how;
 };
 
-enum { GUARD_WRITE = 1, GUARD_READ = 2, GUARD_SYS = 4 };
+/*
+ * GUARD_WRITE: a call that changes an address space (machine lock, its
+ * mmap_lock for writing).  GUARD_SYS: a machine-wide call or a whole-space
+ * reader (machine lock and page lock; not the rwlock, whose recursive read
+ * lock would deadlock behind a waiting writer when a reader's callback
+ * calls another reader).
+ */
+enum { GUARD_WRITE = 1, GUARD_SYS = 2 };
 
 struct call_guard call_guard_begin(struct uvma_sys *sys, struct uvma_mm *mm, unsigned int how);
 void call_guard_end(struct call_guard *g);
@@ -89,7 +96,7 @@ void call_guard_end(struct call_guard *g);
 		call_guard_begin((mm)->sys, (struct uvma_mm *)(mm), GUARD_WRITE)
 #define MM_READ_GUARD(mm)                                                                  \
 	struct call_guard __guard __attribute__((cleanup(call_guard_end))) =                \
-		call_guard_begin((mm)->sys, (struct uvma_mm *)(mm), GUARD_READ)
+		call_guard_begin((mm)->sys, NULL, GUARD_SYS)
 /* Machine-wide calls (KSM, reclaim of other address spaces, migration). */
 #define SYS_GUARD(sys)                                                                     \
 	struct call_guard __guard __attribute__((cleanup(call_guard_end))) =                \

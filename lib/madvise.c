@@ -242,15 +242,11 @@ static int madvise_vma_behavior(struct uvma_vma *vma, struct uvma_vma **prev, ui
 static int madvise_walk_vmas(struct uvma_mm *mm, uint64_t start, uint64_t end,
 			     struct madv_state *st)
 {
-	struct uvma_vma *vma, *prev = NULL;
-	struct tree_cursor cur;
+	struct uvma_vma *vma, *prev;
 	int unmapped_error = 0;
 	int err;
 
-	/* one descent: the VMA, and by the cursor the one before it */
-	vma = tree_find_after(&mm->tree, start, &cur);
-	if (vma)
-		prev = start > vma->start ? vma : tree_cursor_prev(&cur);
+	vma = vma_find_and_prev(mm, start, &prev);
 	for (;;) {
 		uint64_t tmp;
 

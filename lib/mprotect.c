@@ -77,7 +77,6 @@ static int do_mprotect_pkey(struct uvma_mm *mm, uint64_t start, uint64_t len, in
 {
 	const int grows = prot & (UVMA_PROT_GROWSDOWN | UVMA_PROT_GROWSUP);
 	struct uvma_vma *vma, *prev;
-	struct tree_cursor cur;
 	uint64_t end, nstart, tmp;
 	int error = 0;
 
@@ -99,23 +98,24 @@ static int do_mprotect_pkey(struct uvma_mm *mm, uint64_t start, uint64_t len, in
 			   (pkey > 0 && pkey != mm->exec_pkey)))
 		return -EINVAL;
 
-	/* one descent finds the VMA and, by the cursor, the one before it */
-	vma = tree_find_after(&mm->tree, start, &cur);
+	vma = vma_find_and_prev(mm, start, &prev);
 	if (!vma)
 		return -ENOMEM;
 	if (grows & UVMA_PROT_GROWSDOWN) {
 		if (vma->start >= end)
 			return -ENOMEM;
-		start = vma->start;
 		if (!(vma->flags & UVMA_VM_GROWSDOWN))
 			return -EINVAL;
+		/* the range now starts where the VMA does: prev is the one before */
+		if (prev == vma)
+			prev = vma_prev_of(mm, vma);
+		start = vma->start;
 	} else {
 		if (vma->start > start)
 			return -ENOMEM;
 		if (grows & UVMA_PROT_GROWSUP)
 			return -EINVAL; /* x86 has no VM_GROWSUP */
 	}
-	prev = start > vma->start ? vma : tree_cursor_prev(&cur);
 
 	tmp = vma->start;
 	while (vma && vma->start < end) {

@@ -121,14 +121,8 @@ struct call_guard call_guard_begin(struct uvma_sys *sys, struct uvma_mm *mm, uns
 		return g;
 	}
 	rlock_lock(&sys->big);
-	if (how & (GUARD_READ | GUARD_SYS)) {
-		/*
-		 * A whole-space reader or a machine-wide call: no writer runs
-		 * (big), no fault changes a page under it (the page lock).  Not
-		 * the rwlock: a reader's callback (uvma_rmap_walk's) may call
-		 * another reader, and a recursive read lock would deadlock
-		 * behind a waiting writer.
-		 */
+	if (how & GUARD_SYS) {
+		/* no writer runs (big), no fault changes a page (the page lock) */
 		page_lock(sys);
 		return g;
 	}
@@ -141,7 +135,7 @@ void call_guard_end(struct call_guard *g)
 {
 	if (!g->how)
 		return;
-	if (g->how & (GUARD_READ | GUARD_SYS)) {
+	if (g->how & GUARD_SYS) {
 		page_unlock(g->sys);
 	} else if (g->mm) {
 		vma_end_write_all(g->mm);

@@ -269,28 +269,37 @@ bool uvma_sys_fail_pending(const struct uvma_sys *sys)
 	return sys->fail_nth != 0;
 }
 
+/* The allocator's counts: uncached sizes, each cache, and (MT) the VMA cache. */
+static void alloc_totals(const struct uvma_sys *sys, unsigned long *nallocs, size_t *live)
+{
+	*nallocs = __atomic_load_n(&sys->nallocs, __ATOMIC_RELAXED);
+	*live = __atomic_load_n(&sys->live_bytes, __ATOMIC_RELAXED);
+	for (unsigned int i = 0; i < sizeof(sys->cache) / sizeof(sys->cache[0]); i++) {
+		*nallocs += __atomic_load_n(&sys->cache[i].nallocs, __ATOMIC_RELAXED);
+		*live += __atomic_load_n(&sys->cache[i].live, __ATOMIC_RELAXED);
+	}
+#ifdef UVMA_MT
+	*nallocs += __atomic_load_n(&sys->vma_nallocs, __ATOMIC_RELAXED);
+	*live += __atomic_load_n(&sys->vma_live, __ATOMIC_RELAXED);
+#endif
+}
+
 unsigned long uvma_sys_alloc_count(const struct uvma_sys *sys)
 {
-	unsigned long n = __atomic_load_n(&sys->nallocs, __ATOMIC_RELAXED);
+	unsigned long n;
+	size_t live;
 
-	for (unsigned int i = 0; i < sizeof(sys->cache) / sizeof(sys->cache[0]); i++)
-		n += __atomic_load_n(&sys->cache[i].nallocs, __ATOMIC_RELAXED);
-#ifdef UVMA_MT
-	n += __atomic_load_n(&sys->vma_nallocs, __ATOMIC_RELAXED);
-#endif
+	alloc_totals(sys, &n, &live);
 	return n;
 }
 
 size_t uvma_sys_live_bytes(const struct uvma_sys *sys)
 {
-	size_t n = __atomic_load_n(&sys->live_bytes, __ATOMIC_RELAXED);
+	unsigned long n;
+	size_t live;
 
-	for (unsigned int i = 0; i < sizeof(sys->cache) / sizeof(sys->cache[0]); i++)
-		n += __atomic_load_n(&sys->cache[i].live, __ATOMIC_RELAXED);
-#ifdef UVMA_MT
-	n += __atomic_load_n(&sys->vma_live, __ATOMIC_RELAXED);
-#endif
-	return n;
+	alloc_totals(sys, &n, &live);
+	return live;
 }
 
 /* ---- files -------------------------------------------------------------------- */

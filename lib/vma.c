@@ -61,6 +61,23 @@ static struct uvma_vma *vma_mem_alloc(struct uvma_sys *sys)
 #endif
 }
 
+/*
+ * The first VMA ending above @addr, and in *prev the VMA before @addr (that
+ * one if it starts below @addr, else its predecessor): one tree descent.
+ * *prev is NULL when no VMA ends above @addr.
+ */
+struct uvma_vma *vma_find_and_prev(const struct uvma_mm *mm, uint64_t addr,
+				   struct uvma_vma **prev)
+{
+	struct tree_cursor cur;
+	struct uvma_vma *v = tree_find_after(&mm->tree, addr, &cur);
+
+	*prev = NULL;
+	if (v)
+		*prev = v->start < addr ? v : tree_cursor_prev(&cur);
+	return v;
+}
+
 struct uvma_vma *vma_alloc(struct uvma_mm *mm)
 {
 	struct uvma_vma *v = vma_mem_alloc(mm->sys);
