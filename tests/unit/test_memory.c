@@ -68,6 +68,33 @@ static int rmap_count(struct uvma_mm *mm, uint64_t addr)
 
 /* ---- data ------------------------------------------------------------------------ */
 
+/* uvma_mm_stats() counts what faults made (kept apart from the call counters). */
+static void stats_count_faults(void **state)
+{
+	struct env e;
+	struct uvma_stats st;
+	struct uvma_mm *child;
+	int err;
+
+	(void)state;
+	env_setup(&e);
+	map_written(&e, 0, 4);
+	uvma_mm_stats(e.mm, &st);
+	assert_int_equal(st.folios, 4);
+	assert_int_equal(st.anon_vmas, 1);
+	child = uvma_fork(e.mm, &err);
+	assert_non_null(child);
+	/* the child's COW copy is its folio; fork gave it its own anon_vma */
+	assert_int_equal(uvma_fault(child, P(1), true), 0);
+	uvma_mm_stats(child, &st);
+	assert_int_equal(st.folios, 1);
+	assert_int_equal(st.anon_vmas, 1);
+	uvma_mm_stats(e.mm, &st);
+	assert_int_equal(st.folios, 4);
+	uvma_mm_exit(child);
+	env_teardown(&e);
+}
+
 static void values_follow_cow(void **state)
 {
 	struct env e;
@@ -724,6 +751,7 @@ static void mthp_split_and_migrate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(stats_count_faults),
 		cmocka_unit_test(values_follow_cow),
 		cmocka_unit_test(three_generations),
 		cmocka_unit_test(swap_out_and_in),
