@@ -203,6 +203,15 @@ struct uvma_sys_config {
 	 * host: thp_orders_madvise = 1 << 9, nothing "always".
 	 */
 	uint32_t thp_orders_always, thp_orders_madvise;
+	/*
+	 * The kernel forbids the shared zero page (mm_forbids_zeropage(): s390
+	 * guests with storage keys, PVM guests booted with pvm_no_zero_page=1).
+	 * A read fault on private anonymous memory then allocates a folio, as a
+	 * write does (dirty only in a writable VMA; a PMD THP always).  A THP
+	 * split still maps zero-filled pages to the zero page, as the PVM host
+	 * does.  Off by default, as stock x86.
+	 */
+	bool forbid_zero_page;
 	enum uvma_policy policy;	/* UVMA_POLICY_LINUX by default */
 	bool relocate_all;		/* RELOCATE: treat every anonymous move as flagged */
 	const struct uvma_alloc_ops *alloc; /* NULL: malloc/free */

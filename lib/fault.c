@@ -338,8 +338,8 @@ void anon_folio_init(struct uvma_folio *f, const struct uvma_vma *vma, uint64_t 
  * A new exclusive anonymous folio for @addr, mapped by @pte: zero-filled, or
  * a copy of page @idx of @src.
  */
-static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte,
-			 const struct uvma_folio *src, unsigned int idx)
+static int new_anon_page_dirty(struct uvma_vma *vma, uint64_t addr, pte_t *pte,
+			       const struct uvma_folio *src, unsigned int idx, bool dirty)
 {
 	struct uvma_folio *f;
 	int err = anon_vma_prepare(vma);
@@ -353,10 +353,16 @@ static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte,
 	if (src)
 		folio_copy_state(f, src, idx);
 	f->mapcount = 1;
-	*pte = mk_pte(f, true);
+	*pte = mk_pte(f, dirty);
 	folio_add_lru(vma->mm->sys, f);
 	vma->mm->pstats.folios++;
 	return 0;
+}
+
+static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte,
+			 const struct uvma_folio *src, unsigned int idx)
+{
+	return new_anon_page_dirty(vma, addr, pte, src, idx, true);
 }
 
 /*
@@ -683,17 +689,24 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 		}
 	}
 	if (!*pte || *pte == PTE_ZERO) {
-		if (!write) {
+		/*
+		 * do_anonymous_page: a read maps the zero page where the kernel
+		 * allows it; otherwise reads and writes alike get a folio (mTHP
+		 * too), whose PTEs are dirty only if the VMA is writable.
+		 */
+		bool dirty = write || (vma->flags & UVMA_VM_WRITE);
+
+		if (!write && !sys->cfg.forbid_zero_page) {
 			*pte = PTE_ZERO;
 			return 0;
 		}
 		if (!*pte) {
-			int r = mthp_fault(vma, addr);
+			int r = mthp_fault(vma, addr, dirty);
 
 			if (r)
 				return r < 0 ? r : 0;
 		}
-		return new_anon_page(vma, addr, pte, NULL, 0);
+		return new_anon_page_dirty(vma, addr, pte, NULL, 0, dirty);
 	}
 	if (!write) {
 		if (*pte & PTE_PMD)
@@ -1243,6 +1256,35 @@ int copy_page_range(struct uvma_vma *dst, struct uvma_vma *src)
 	return c.err;
 }
 
+/*
+ * The PTEs of one page table are contiguous: the source side of a move is
+ * walked a table at a time, and a table that does not exist (nothing was
+ * ever faulted in those 2 MiB) is skipped whole.  pte_run: pages from @addr
+ * to the end of its table, at most @len bytes; pte_run_back: pages from the
+ * start of the table holding @end - 1 up to @end, at most @len bytes.
+ */
+static uint64_t pte_run(uint64_t addr, uint64_t len)
+{
+	uint64_t to_end = PMD_SIZE - (addr & (PMD_SIZE - 1));
+
+	return (to_end < len ? to_end : len) >> PAGE_SHIFT;
+}
+
+static uint64_t pte_run_back(uint64_t end, uint64_t len)
+{
+	uint64_t from_start = ((end - 1) & (PMD_SIZE - 1)) + PAGE_SIZE;
+
+	return (from_start < len ? from_start : len) >> PAGE_SHIFT;
+}
+
+static void move_pte(struct page_table *pt, pte_t *s, uint64_t to)
+{
+	if (*s) {
+		*pt_lookup(pt, to) = *s;
+		*s = 0;
+	}
+}
+
 int move_page_tables(struct uvma_vma *dst, uint64_t new_addr, struct uvma_vma *src,
 		     uint64_t old_addr, uint64_t len)
 {
@@ -1257,30 +1299,34 @@ int move_page_tables(struct uvma_vma *dst, uint64_t new_addr, struct uvma_vma *s
 	else
 		thp_split_boundaries(src->mm, old_addr, old_addr + len);
 	/* Make every destination table exist first, so the move cannot fail half-way. */
-	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+	for (uint64_t off = 0; off < len;) {
+		uint64_t n = pte_run(old_addr + off, len - off);
 		pte_t *s = pt_lookup(pt, old_addr + off);
 
-		if (s && *s && !pt_get(sys, pt, new_addr + off))
-			return -ENOMEM;
+		for (uint64_t k = 0; s && k < n; k++)
+			if (s[k] && !pt_get(sys, pt, new_addr + off + k * PAGE_SIZE))
+				return -ENOMEM;
+		off += n * PAGE_SIZE;
 	}
-	/* Nothing fails from here. */
+	/* Nothing fails from here.  An overlapping move upwards copies from the top. */
 	if (new_addr > old_addr) {
-		for (uint64_t off = len; off; off -= PAGE_SIZE) {
-			pte_t *s = pt_lookup(pt, old_addr + off - PAGE_SIZE);
-
-			if (s && *s) {
-				*pt_lookup(pt, new_addr + off - PAGE_SIZE) = *s;
-				*s = 0;
-			}
-		}
-	} else {
-		for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+		for (uint64_t end = len; end;) {
+			uint64_t n = pte_run_back(old_addr + end, end);
+			uint64_t off = end - n * PAGE_SIZE;
 			pte_t *s = pt_lookup(pt, old_addr + off);
 
-			if (s && *s) {
-				*pt_lookup(pt, new_addr + off) = *s;
-				*s = 0;
-			}
+			for (uint64_t k = n; s && k--;)
+				move_pte(pt, &s[k], new_addr + off + k * PAGE_SIZE);
+			end = off;
+		}
+	} else {
+		for (uint64_t off = 0; off < len;) {
+			uint64_t n = pte_run(old_addr + off, len - off);
+			pte_t *s = pt_lookup(pt, old_addr + off);
+
+			for (uint64_t k = 0; s && k < n; k++)
+				move_pte(pt, &s[k], new_addr + off + k * PAGE_SIZE);
+			off += n * PAGE_SIZE;
 		}
 	}
 	return 0;

@@ -729,7 +729,7 @@ void mlock_batch_add(struct uvma_sys *sys, struct uvma_folio *folio);
 void mlock_batch_drain(struct uvma_sys *sys);
 /* THP (thp.c) */
 int thp_fault(struct uvma_vma *vma, uint64_t addr, bool write) __must_check;
-int mthp_fault(struct uvma_vma *vma, uint64_t addr) __must_check;
+int mthp_fault(struct uvma_vma *vma, uint64_t addr, bool dirty) __must_check;
 /* The THP orders (bit masks) @vma allows (thp_vma_allowable_orders). */
 uint32_t thp_vma_orders(const struct uvma_vma *vma);
 void thp_split_at(struct uvma_mm *mm, uint64_t addr);

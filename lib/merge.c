@@ -204,9 +204,8 @@ static void vma_set_range(struct uvma_mm *mm, struct uvma_vma *vma, uint64_t sta
 {
 	anon_vma_pre_update(vma);
 	if (vma->end != end) {
-		tree_erase(&mm->tree, vma->end, vma);
+		tree_rekey(&mm->tree, vma->end, end, vma);
 		vma->end = end;
-		tree_insert(&mm->tree, end, vma);
 	}
 	vma->start = start;
 	vma->pgoff = pgoff;

@@ -100,7 +100,8 @@ int thp_fault(struct uvma_vma *vma, uint64_t addr, bool write)
 	err = anon_vma_prepare(vma);
 	if (err)
 		return err;
-	if (!write) {
+	/* without the huge zero page a read gets the THP a write would (dirty too) */
+	if (!write && !sys->cfg.forbid_zero_page) {
 		for (int i = 0; i < HPAGE_PMD_NR; i++)
 			ptes[i] = PTE_HUGE_ZERO;
 		return 1;
@@ -126,13 +127,14 @@ int thp_fault(struct uvma_vma *vma, uint64_t addr, bool write)
 }
 
 /*
- * A write fault on an empty PTE in memory that allows mTHP (folios of order
- * 2 to 8, always mapped by PTEs): the largest allowed order whose aligned
- * range lies inside the VMA and has nothing mapped gets one folio, all of
- * its PTEs young and dirty, as do_anonymous_page() maps them.  Returns 1
- * when it did, 0 to fall back to an order-0 page.
+ * A write fault (or, without the zero page, any fault) on an empty PTE in
+ * memory that allows mTHP (folios of order 2 to 8, always mapped by PTEs):
+ * the largest allowed order whose aligned range lies inside the VMA and has
+ * nothing mapped gets one folio, all of its PTEs young (and @dirty), as
+ * do_anonymous_page() maps them.  Returns 1 when it did, 0 to fall back to
+ * an order-0 page.
  */
-int mthp_fault(struct uvma_vma *vma, uint64_t addr)
+int mthp_fault(struct uvma_vma *vma, uint64_t addr, bool dirty)
 {
 	struct uvma_sys *sys = vma->mm->sys;
 	uint32_t orders = thp_vma_orders(vma) & ((1U << HPAGE_PMD_ORDER) - 4);
@@ -175,7 +177,7 @@ int mthp_fault(struct uvma_vma *vma, uint64_t addr)
 		f->refcount = nr;
 		for (int i = 0; i < nr; i++) {
 			f->pmap[i] = 1;
-			ptes[i] = (pte_t)f | PTE_YOUNG | PTE_DIRTY;
+			ptes[i] = (pte_t)f | PTE_YOUNG | (dirty ? PTE_DIRTY : 0);
 		}
 		folio_add_lru(sys, f);
 		vma->mm->pstats.folios++;
@@ -286,6 +288,10 @@ static bool remap_one(struct uvma_vma *vma, uint64_t addr, pte_t *pte, void *ctx
 	return true;
 }
 
+/*
+ * Not even a kernel that forbids the zero page to faults keeps the pages:
+ * this host (pvm_no_zero_page=1) remaps them to it all the same.
+ */
 static bool folio_page_zero_remappable(const struct uvma_folio *f, int i)
 {
 	return (f->flags & FOLIO_ANON) && !(f->flags & FOLIO_MLOCKED) && !folio_page_content(f, (unsigned int)i);

@@ -252,17 +252,25 @@ void *tree_last(const struct tree *t, struct tree_cursor *cur)
 void *tree_lookup_after(const struct tree *t, uint64_t addr)
 {
 	const struct tree_node *n = load_ptr((void *const *)&t->root);
+	bool rightmost = true;
 	unsigned int i;
 
 	if (!n)
 		return NULL;
 	while (!n->leaf) {
 		i = count_upto(n, addr);
-		n = load_ptr(&n->slot[i < n->n ? i : n->n - 1u]);
+		if (i + 1u < n->n)
+			rightmost = false;
+		else
+			i = n->n - 1u;
+		n = load_ptr(&n->slot[i]);
 	}
 	i = count_upto(n, addr);
 	if (i < n->n)
 		return load_ptr(&n->slot[i]);
+	/* nothing ends above addr: the last leaf has no separator to be stale */
+	if (rightmost)
+		return NULL;
 	/* a stale separator sent us to a leaf that ends below addr */
 	return tree_find_after(t, addr, NULL);
 }
@@ -490,6 +498,55 @@ void tree_replace(struct tree *t, uint64_t key, void *entry)
 			break;
 	UVMA_BUG_ON(i == leaf->n);
 	store_ptr(&leaf->slot[i], entry);
+}
+
+/*
+ * A key that moves without passing another keeps its place in its leaf, so
+ * without lock-free readers it is rewritten there.  Only the first and last
+ * key of a leaf can meet a separator above it: the nearest ancestor in which
+ * the leaf's subtree has a left (right) sibling holds the bound.
+ *
+ *            [ s0 | s1 | -- ]          old was the last key under s1 and
+ *             /     |     \             new > s1: s1 = new.  Every key of
+ *      [..]   [.. old]   [..]          the next child is > new, so the
+ *                                      raised separator still divides.
+ *
+ * Moving down, a stale separator left of the leaf (one that only bounds,
+ * after an erase) may be >= new: it becomes new - 1, still >= every key of
+ * its child since the key before new is smaller.  Readers in cow mode may be
+ * reading the nodes: erase and insert.
+ */
+void tree_rekey(struct tree *t, uint64_t old, uint64_t new, void *entry)
+{
+	struct tree_path p;
+	struct tree_node *leaf;
+	unsigned int pos, level;
+
+	if (t->cow) {
+		tree_erase(t, old, entry);
+		tree_insert(t, new, entry);
+		return;
+	}
+	leaf = descend(t, old, &p);
+	pos = leaf_find(leaf, old, entry);
+	leaf->key[pos] = new;
+	if (new > old ? pos + 1u < leaf->n : pos > 0)
+		return;
+	for (level = p.depth; level > 0; level--) {
+		struct tree_node *parent = p.node[level - 1];
+		unsigned int idx = p.idx[level - 1];
+
+		if (new > old && idx + 1u < parent->n) {
+			if (parent->key[idx] < new)
+				parent->key[idx] = new;
+			return;
+		}
+		if (new < old && idx > 0) {
+			if (parent->key[idx - 1] >= new)
+				parent->key[idx - 1] = new - 1;
+			return;
+		}
+	}
 }
 
 /* Merge nodes @a and @b (b right of a, separated by @sep) into a fresh node. */

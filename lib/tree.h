@@ -87,6 +87,11 @@ void tree_insert(struct tree *t, uint64_t key, void *entry);
 void tree_erase(struct tree *t, uint64_t key, void *entry);
 /* Replace the entry under @key by @entry (same key, same place). */
 void tree_replace(struct tree *t, uint64_t key, void *entry);
+/*
+ * File @entry, stored under @old, under @new instead.  No other key may lie
+ * between the two (a range whose end moves without crossing a neighbour).
+ */
+void tree_rekey(struct tree *t, uint64_t old, uint64_t new, void *entry);
 
 /* Structural checks: order, counts, separators.  0 or -EUCLEAN. */
 int tree_check(const struct tree *t, char *why, size_t size);

@@ -59,8 +59,8 @@ static void gz_puts(struct golden_writer *w, const char *s)
 		w->err = 1;
 }
 
-struct golden_writer *golden_create(const char *path, const char *kernel, uint64_t hash,
-				    const char *initial)
+struct golden_writer *golden_create(const char *path, const char *kernel, bool forbids_zero_page,
+				    uint64_t hash, const char *initial)
 {
 	struct golden_writer *w = calloc(1, sizeof(*w));
 	char head[512];
@@ -72,8 +72,10 @@ struct golden_writer *golden_create(const char *path, const char *kernel, uint64
 		free(w);
 		return NULL;
 	}
-	snprintf(head, sizeof(head), "uvma-golden 1\nkernel %s\ntrace %016llx\ninitial %d\n",
-		 kernel, (unsigned long long)hash, count_lines(initial));
+	/* a kernel without the zero page says so; files from before the line lack it */
+	snprintf(head, sizeof(head), "uvma-golden 1\nkernel %s\n%strace %016llx\ninitial %d\n",
+		 kernel, forbids_zero_page ? "zeropage off\n" : "", (unsigned long long)hash,
+		 count_lines(initial));
 	gz_puts(w, head);
 	gz_puts(w, initial);
 	return w;
@@ -188,13 +190,23 @@ int golden_load(const char *path, struct golden *g, char *err, size_t errsize)
 	if (!next_line(&pos, line, sizeof(line)) || strncmp(line, "kernel ", 7))
 		BAD("%s:2: expected 'kernel RELEASE'", path);
 	snprintf(g->kernel, sizeof(g->kernel), "%s", line + 7);
-	if (!next_line(&pos, line, sizeof(line)) || sscanf(line, "trace %llx", &hash) != 1)
+	lineno = 3;
+	if (!next_line(&pos, line, sizeof(line)))
 		BAD("%s:3: expected 'trace HASH'", path);
+	if (!strcmp(line, "zeropage off")) {
+		g->forbids_zero_page = true;
+		lineno++;
+		if (!next_line(&pos, line, sizeof(line)))
+			BAD("%s:%d: expected 'trace HASH'", path, lineno);
+	}
+	if (sscanf(line, "trace %llx", &hash) != 1)
+		BAD("%s:%d: expected 'trace HASH'", path, lineno);
 	g->hash = hash;
+	lineno++;
 	if (!next_line(&pos, line, sizeof(line)) || sscanf(line, "initial %d", &n) != 1 || n < 0 ||
 	    !(g->initial = take_lines(&pos, n)))
-		BAD("%s:4: bad initial section", path);
-	lineno = 4 + n;
+		BAD("%s:%d: bad initial section", path, lineno);
+	lineno += n;
 	for (;;) {
 		struct golden_step st;
 

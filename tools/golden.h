@@ -16,6 +16,7 @@
 #ifndef UVMA_GOLDEN_H
 #define UVMA_GOLDEN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -27,6 +28,7 @@ struct golden_step {
 
 struct golden {
 	char kernel[256];
+	bool forbids_zero_page;	/* the "zeropage off" line: the kernel had no zero page */
 	uint64_t hash;
 	char *initial;
 	struct golden_step *steps;
@@ -42,8 +44,8 @@ void golden_free(struct golden *g);
 
 /* Writing, step by step, while the kernel runs (gzip-compressed). */
 struct golden_writer;
-struct golden_writer *golden_create(const char *path, const char *kernel, uint64_t hash,
-				    const char *initial);
+struct golden_writer *golden_create(const char *path, const char *kernel, bool forbids_zero_page,
+				    uint64_t hash, const char *initial);
 void golden_add(struct golden_writer *w, int line, int proc, long result, const char *text);
 int golden_finish(struct golden_writer *w);
 

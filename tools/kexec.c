@@ -381,6 +381,58 @@ void kexec_stop(struct kexec *k)
 	k->nprocs = 0;
 }
 
+/* ---- the host's zero page ------------------------------------------------------------- */
+
+/*
+ * One page, read and never written, between two PROT_NONE pages (so that
+ * it merges with nothing): smaps counts it as Anonymous only if the read
+ * fault allocated a page instead of mapping the zero page.  The kernel
+ * command line does not say it reliably (pvm_no_zero_page=1 is one vendor's
+ * switch; s390 decides per process): the fault does.
+ */
+static int probe_zero_page(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *r = mmap(NULL, (size_t)(3 * pg), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char line[512], want[64];
+	unsigned long kb = 0;
+	int found = 0, ret = -1;
+	FILE *f;
+
+	if (r == MAP_FAILED)
+		return -1;
+	if (mprotect(r + pg, (size_t)pg, PROT_READ)) {
+		munmap(r, (size_t)(3 * pg));
+		return -1;
+	}
+	(void)*(volatile char *)(r + pg);
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)(r + pg));
+	f = fopen("/proc/self/smaps", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!found) {
+			found = !strncmp(line, want, strlen(want));
+			continue;
+		}
+		if (sscanf(line, "Anonymous: %lu kB", &kb) == 1) {
+			ret = kb > 0;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	munmap(r, (size_t)(3 * pg));
+	return ret;
+}
+
+int kexec_host_forbids_zero_page(void)
+{
+	static int cached = -2;
+
+	if (cached == -2)
+		cached = probe_zero_page();
+	return cached;
+}
+
 /* ---- the host's THP settings ---------------------------------------------------------- */
 
 /* The bracketed word of a sysfs "always [madvise] never" file. */

@@ -60,4 +60,12 @@ void kexec_stop(struct kexec *k);
  */
 int kexec_host_thp(struct uvma_sys_config *cfg);
 
+/*
+ * Does this kernel forbid the shared zero page (a read fault on private
+ * anonymous memory allocating a page, as mm_forbids_zeropage() makes it)?
+ * Probed once, by reading a page of our own: 1 forbidden, 0 allowed, -1 the
+ * probe failed (smaps unreadable).
+ */
+int kexec_host_forbids_zero_page(void);
+
 #endif

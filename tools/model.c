@@ -224,6 +224,8 @@ int model_start(struct model *m, const struct trace *t, uint64_t base, const cha
 	}
 	if (t->swap_pages)
 		cfg.swap_pages = t->swap_pages;
+	if (t->zero_page)
+		cfg.forbid_zero_page = t->zero_page < 0;
 	m->sys = uvma_sys_create(&cfg);
 	if (!m->sys) {
 		snprintf(err, errsize, "out of memory");
@@ -362,6 +364,7 @@ long model_step(struct model *m, const struct trace *t, const struct op *op)
 	switch (op->kind) {
 	case OP_CARVEOUT:
 	case OP_THP:
+	case OP_ZEROPAGE:
 	case OP_SWAP:
 	case OP_EXPECT_VMAS:
 	case OP_EXPECT_VMA:

@@ -34,6 +34,7 @@
 
 #include "array.h"
 #include "cli.h"
+#include "kexec.h"
 #include "model.h"
 #include "record.h"
 #include "seccomp_filter.h"
@@ -1200,10 +1201,17 @@ int record_run(struct record_opts *o, char **argv, FILE *out, unsigned long *div
 	rec->t->nprocs = 1;
 	strcpy(rec->t->procs[0], "main");
 	rec->t->carveout = 1ULL << 30;
+	/*
+	 * A kernel without the zero page gives a read fault a page of its own:
+	 * the model does the same, the trace says so for its replays, and no
+	 * PFN stands for the zero page.
+	 */
+	if (kexec_host_forbids_zero_page() == 1)
+		rec->t->zero_page = -1;
 	uvma_sys_config_default(&cfg);
 	if (model_start(&rec->m, rec->t, 0, NULL, &cfg, rec->err, sizeof(rec->err)))
 		goto out;
-	rec->zero_pfn = find_zero_pfn();
+	rec->zero_pfn = rec->t->zero_page < 0 ? 0 : find_zero_pfn();
 	fprintf(out, "uvma-trace 1\n# uvma record:");
 	for (char **a = argv; *a; a++) {
 		char esc[1024];
@@ -1213,6 +1221,8 @@ int record_run(struct record_opts *o, char **argv, FILE *out, unsigned long *div
 		fprintf(out, " %s", esc);
 	}
 	fprintf(out, "\n");
+	if (rec->t->zero_page < 0)
+		fprintf(out, "zeropage off\n");
 	child = fork();
 	if (child < 0)
 		goto out;

@@ -1242,7 +1242,8 @@ static void utrace_step(struct replay *r, struct trace *t, struct model *m, int 
 
 static bool machine_line(const struct op *op)
 {
-	return op->kind == OP_CARVEOUT || op->kind == OP_THP || op->kind == OP_SWAP;
+	return op->kind == OP_CARVEOUT || op->kind == OP_THP || op->kind == OP_ZEROPAGE ||
+	       op->kind == OP_SWAP;
 }
 
 /*

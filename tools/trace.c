@@ -97,6 +97,7 @@ static const char *const policies[] = { "linux", "matena", "relocate", "auto", "
 
 static const char *const kind_names[OP_NKINDS] = {
 	[OP_CARVEOUT] = "carveout",	  [OP_THP] = "thp",	  [OP_FILE] = "file",
+	[OP_ZEROPAGE] = "zeropage",
 	[OP_MMAP] = "mmap",		  [OP_MUNMAP] = "munmap",
 	[OP_MPROTECT] = "mprotect",	  [OP_PKEY_MPROTECT] = "pkey_mprotect",
 	[OP_MADVISE] = "madvise",	  [OP_MLOCK] = "mlock",
@@ -566,6 +567,13 @@ static int parse_line(struct parser *p, char *line)
 			if (parse_thp(p, argv[i], t))
 				return -1;
 		t->has_thp = 1;
+	} else if (cmd_is(cmd, "zeropage")) {
+		op->kind = OP_ZEROPAGE;
+		if (argc != 2 || (strcmp(argv[1], "on") && strcmp(argv[1], "off")))
+			return perr(p, "usage: zeropage on|off");
+		if (t->zero_page)
+			return perr(p, "a second zeropage line");
+		t->zero_page = strcmp(argv[1], "on") ? -1 : 1;
 	} else if (cmd_is(cmd, "file")) {
 		op->kind = OP_FILE;
 		if (argc < 3 || argc > 5 || parse_size(p, argv[2], &op->len, "size"))
@@ -847,7 +855,7 @@ static int parse_line(struct parser *p, char *line)
 	}
 	if (op->policies && op->kind != OP_EXPECT_VMAS && op->kind != OP_EXPECT_VMA)
 		return perr(p, "only expect lines take a policy list");
-	if (op->has_result && (op->kind == OP_CARVEOUT || op->kind == OP_THP ||
+	if (op->has_result && (op->kind == OP_CARVEOUT || op->kind == OP_THP || op->kind == OP_ZEROPAGE ||
 			       op->kind == OP_FILE || op->kind == OP_SWAP))
 		return perr(p, "%s takes no result", cmd);
 	if (op->kind >= OP_SWAP && !t->model_only)
@@ -1201,6 +1209,9 @@ int op_format(const struct trace *t, const struct op *op, char *buf, size_t size
 		break;
 	case OP_SWAP:
 		n += (size_t)snprintf(buf + n, size - n, "swap %s", l1);
+		break;
+	case OP_ZEROPAGE:
+		n += (size_t)snprintf(buf + n, size - n, "zeropage %s", t->zero_page < 0 ? "off" : "on");
 		break;
 	case OP_KSM_SCAN:
 	case OP_UNPIN:

@@ -12,6 +12,7 @@
 enum op_kind {
 	OP_CARVEOUT,
 	OP_THP,
+	OP_ZEROPAGE,	/* zeropage on|off: may read faults map the zero page */
 	OP_FILE,
 	OP_MMAP,
 	OP_MUNMAP,
@@ -84,6 +85,8 @@ struct trace {
 	int has_thp;
 	uint32_t thp_always, thp_madvise;
 	uint64_t swap_pages;	/* the "swap" line; 0: none, as on the host */
+	/* the "zeropage" line: 1 on, -1 off (mm_forbids_zeropage), 0 not said */
+	int zero_page;
 	int model_only;		/* the first model-only line (swap, ksm_scan, pin, ...), or 0 */
 	int nprocs;
 	char procs[TRACE_MAX_PROCS][TRACE_NAME_MAX];

@@ -509,6 +509,7 @@ int diff_trace_mode(struct trace *tp, enum oracle_mode mode, int quiet, int sile
 	FILE *saved = stdout;
 	struct utsname u;
 	struct uvma_sys_config machine;
+	bool forbids_zero_page = false;
 
 	for (int i = 0; i < t.nops; i++) {
 		if (t.ops[i].kind == OP_BRK && mode != ORACLE_GOLDEN) {
@@ -523,11 +524,19 @@ int diff_trace_mode(struct trace *tp, enum oracle_mode mode, int quiet, int sile
 	err[0] = 0;
 	uname(&u);
 	golden_path(path, gpath, sizeof(gpath));
+	if (mode != ORACLE_GOLDEN)
+		forbids_zero_page = kexec_host_forbids_zero_page() == 1;
+	if (mode != ORACLE_GOLDEN && t.zero_page && (t.zero_page < 0) != forbids_zero_page) {
+		printf("%s: skipped: it needs a kernel %s the zero page, unlike this host's\n", path,
+		       t.zero_page < 0 ? "without" : "with");
+		return 3;
+	}
 	if (mode == ORACLE_GOLDEN) {
 		if (golden_load(gpath, &o.g, err, sizeof(err))) {
 			fprintf(stderr, "uvma: %s\n", err);
 			return 2;
 		}
+		forbids_zero_page = o.g.forbids_zero_page;
 		if (o.g.hash != golden_hash_file(path)) {
 			fprintf(stderr, "uvma: %s: the trace changed since %s was recorded "
 				"(uvma diff --record)\n", path, gpath);
@@ -548,7 +557,8 @@ int diff_trace_mode(struct trace *tp, enum oracle_mode mode, int quiet, int sile
 		filter_initial(text_a, text_b, TEXT_MAX);
 		memcpy(text_a, text_b, strlen(text_b) + 1);
 		if (mode == ORACLE_RECORD) {
-			o.rec = golden_create(gpath, u.release, golden_hash_file(path), text_a);
+			o.rec = golden_create(gpath, u.release, forbids_zero_page,
+					      golden_hash_file(path), text_a);
 			if (!o.rec) {
 				fprintf(stderr, "uvma: cannot write %s\n", gpath);
 				kexec_stop(&o.k);
@@ -560,13 +570,16 @@ int diff_trace_mode(struct trace *tp, enum oracle_mode mode, int quiet, int sile
 	 * The machine: the THP sizes of the trace's thp line, else the host's
 	 * defaults.  A live run needs the host set up the same way; a trace
 	 * that asks for other sizes is skipped there (golden answers, recorded
-	 * on a host set up as the trace asks, still check it).
+	 * on a host set up as the trace asks, still check it).  The zero page
+	 * is the kernel's: the golden file's, or the host's, probed; a trace
+	 * that asks for the other is skipped on a live run.
 	 */
 	uvma_sys_config_default(&machine);
 	if (t.has_thp) {
 		machine.thp_orders_always = t.thp_always;
 		machine.thp_orders_madvise = t.thp_madvise;
 	}
+	machine.forbid_zero_page = forbids_zero_page;
 	if (mode != ORACLE_GOLDEN) {
 		struct uvma_sys_config host = machine;
 
@@ -601,7 +614,7 @@ int diff_trace_mode(struct trace *tp, enum oracle_mode mode, int quiet, int sile
 		long kr, mr;
 		const char *why;
 
-		if (op->kind == OP_CARVEOUT || op->kind == OP_THP)
+		if (op->kind == OP_CARVEOUT || op->kind == OP_THP || op->kind == OP_ZEROPAGE)
 			continue;
 		if (op->kind == OP_EXPECT_VMAS || op->kind == OP_EXPECT_VMA) {
 			if (!expect_applies(op, 0))

@@ -726,6 +726,59 @@ static void mthp_faults(void **state)
 	env_teardown(&e);
 }
 
+/*
+ * A kernel that forbids the zero page: reads allocate as writes do (mTHP
+ * too), dirty only where the VMA is writable; the VMA gets its anon_vma.
+ * The host of the live checks has 2 MiB THP only: mTHP reads are checked
+ * here.
+ */
+static void zero_page_forbidden(void **state)
+{
+	struct uvma_sys_config cfg;
+	struct uvma_vma_info vi;
+	struct env e;
+
+	(void)state;
+	uvma_sys_config_default(&cfg);
+	cfg.thp_orders_always = 1U << 4;
+	cfg.forbid_zero_page = true;
+	env_setup_cfg(&e, &cfg);
+	map(&e, 0, 16, RW);
+	map(&e, 20, 2, UVMA_PROT_READ);
+	map(&e, 24, 2, RW);
+	assert_int_equal(value_at(e.mm, P(3)), 0);
+	/* one 16-page folio for a read, young and dirty in writable memory */
+	for (unsigned int i = 0; i < 16; i++) {
+		assert_int_equal(page(e.mm, P(i)).state, UVMA_PAGE_PRESENT);
+		assert_true(page(e.mm, P(i)).large);
+		assert_true(page(e.mm, P(i)).anon);
+		assert_true(page(e.mm, P(i)).dirty);
+	}
+	assert_int_equal(uvma_find_vma(e.mm, P(0), &vi), 0);
+	assert_true(vi.anon_vma_id != 0);
+	/* read-only memory: an order-0 page (no room for 16), clean */
+	assert_int_equal(value_at(e.mm, P(20)), 0);
+	assert_int_equal(page(e.mm, P(20)).state, UVMA_PAGE_PRESENT);
+	assert_false(page(e.mm, P(20)).large);
+	assert_false(page(e.mm, P(20)).dirty);
+	assert_int_equal(usage(e.mm, P(20)).rss, PG(1));
+	/* a write over a page a read gave reuses it: nothing is copied */
+	assert_int_equal(value_at(e.mm, P(24)), 0);
+	assert_int_equal(uvma_write_value(e.mm, P(24), 7), 0);
+	assert_int_equal(usage(e.mm, P(24)).rss, PG(1));
+	assert_int_equal(value_at(e.mm, P(24)), 7);
+	env_teardown(&e);
+	/* the same reads with the zero page: nothing allocated, no anon_vma */
+	uvma_sys_config_default(&cfg);
+	env_setup_cfg(&e, &cfg);
+	map(&e, 0, 16, RW);
+	assert_int_equal(value_at(e.mm, P(3)), 0);
+	assert_int_equal(page(e.mm, P(3)).state, UVMA_PAGE_ZERO);
+	assert_int_equal(uvma_find_vma(e.mm, P(0), &vi), 0);
+	assert_int_equal(vi.anon_vma_id, 0);
+	env_teardown(&e);
+}
+
 static void mthp_split_and_migrate(void **state)
 {
 	struct env e;
@@ -771,6 +824,7 @@ int main(void)
 		cmocka_unit_test(thp_split_maps_zero_pages),
 		cmocka_unit_test(mthp_faults),
 		cmocka_unit_test(mthp_split_and_migrate),
+		cmocka_unit_test(zero_page_forbidden),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

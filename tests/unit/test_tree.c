@@ -234,12 +234,93 @@ static void sequential(void **state)
 	uvma_sys_destroy(sys);
 }
 
+/*
+ * Keys that move between their neighbours (a VMA's end moving): entries keep
+ * their identity while their keys move, so the reference holds both.  Erases
+ * in between leave stale separators for the moves to pass.
+ */
+static void rekey_ops(bool cow, uint64_t seed)
+{
+	struct uvma_sys *sys = uvma_sys_create(NULL);
+	static uint64_t key[MAXK], ent[MAXK];
+	static struct retired ret;
+	struct tree_cursor cur;
+	struct tree t;
+	char why[256];
+	int n = 0;
+
+	tree_init(&t, sys);
+	ret.sys = sys;
+	ret.n = 0;
+	if (cow) {
+		t.cow = true;
+		t.retire = retire_later;
+		t.retire_ctx = &ret;
+	}
+	for (uint64_t k = 1; k <= 3000; k++) {
+		assert_int_equal(tree_preallocate(&t, 1), 0);
+		tree_insert(&t, k * 32, E(k));
+		key[n] = k * 32;
+		ent[n++] = k;
+	}
+	for (int step = 0; step < 20000; step++) {
+		int j = (int)(rnd(&seed) % (uint64_t)n);
+		uint64_t lo = j ? key[j - 1] : 0, hi = j + 1 < n ? key[j + 1] : key[j] + 64;
+		uint64_t nk = lo + 1 + rnd(&seed) % (hi - lo - 1);
+
+		assert_int_equal(tree_preallocate(&t, 2), 0);
+		if (rnd(&seed) % 8 == 0 && n > 100) {
+			tree_erase(&t, key[j], E(ent[j]));
+			memmove(&key[j], &key[j + 1], (size_t)(n - j - 1) * sizeof(key[0]));
+			memmove(&ent[j], &ent[j + 1], (size_t)(n - j - 1) * sizeof(ent[0]));
+			n--;
+			continue;
+		}
+		tree_rekey(&t, key[j], nk, E(ent[j]));
+		key[j] = nk;
+		if (step % 499 == 0) {
+			if (tree_check(&t, why, sizeof(why)))
+				fail_msg("tree_check after %d moves: %s", step, why);
+			assert_int_equal(t.count, n);
+			for (int i = 0; i < n; i++) {
+				/* the entry is found from any address of its range */
+				uint64_t a = (i ? key[i - 1] : 0) + rnd(&seed) % (key[i] - (i ? key[i - 1] : 0));
+
+				assert_ptr_equal(tree_find_after(&t, a, &cur), E(ent[i]));
+				assert_ptr_equal(tree_lookup_after(&t, a), E(ent[i]));
+			}
+			assert_null(tree_lookup_after(&t, key[n - 1]));
+			grace_period(&ret);
+		}
+	}
+	while (n) {
+		assert_int_equal(tree_preallocate(&t, 1), 0);
+		n--;
+		tree_erase(&t, key[n], E(ent[n]));
+	}
+	assert_null(t.root);
+	grace_period(&ret);
+	tree_destroy(&t);
+	assert_int_equal(uvma_sys_live_bytes(sys), 0);
+	uvma_sys_destroy(sys);
+}
+
+static void rekey(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		rekey_ops(false, seed * 6151);
+		rekey_ops(true, seed * 3571);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(in_place),
 		cmocka_unit_test(copy_on_write),
 		cmocka_unit_test(sequential),
+		cmocka_unit_test(rekey),
 	};
 
 	return cmocka_run_group_tests_name("tree", tests, NULL, NULL);
