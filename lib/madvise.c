@@ -85,8 +85,11 @@ static int madvise_pages(struct uvma_vma *vma, struct uvma_vma **prev, uint64_t 
 	*prev = vma;
 	switch (behavior) {
 	case UVMA_MADV_WILLNEED:
-		/* anonymous memory: a swap-in walk, then lru_add_drain() */
-		if (vma_is_anonymous(vma))
+		/*
+		 * Anonymous memory and shmem: a swap-in walk, then
+		 * lru_add_drain().  Other files only read ahead.
+		 */
+		if (vma_is_anonymous(vma) || (vma->file && vma->file->shmem))
 			lru_add_drain(vma->mm->sys);
 		return 0;
 	case UVMA_MADV_DONTNEED:

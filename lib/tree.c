@@ -354,7 +354,7 @@ static void node_insert_at(struct tree_node *n, unsigned int pos, uint64_t key, 
 	n->key[pos] = key;
 	n->slot[pos] = slot;
 	n->n++;
-	node_pad(n);
+	/* the shift moved a padding key (or, at the end, the last bound) into place */
 }
 
 static void node_remove_at(struct tree_node *n, unsigned int pos)
@@ -362,7 +362,8 @@ static void node_remove_at(struct tree_node *n, unsigned int pos)
 	memmove(&n->key[pos], &n->key[pos + 1], (n->n - pos - 1) * sizeof(n->key[0]));
 	memmove(&n->slot[pos], &n->slot[pos + 1], (n->n - pos - 1) * sizeof(n->slot[0]));
 	n->n--;
-	node_pad(n);
+	/* a leaf's old last key is left behind; an internal node's slot there is padding already */
+	n->key[n->n] = UINT64_MAX;
 }
 
 /*
@@ -478,12 +479,9 @@ void tree_insert(struct tree *t, uint64_t key, void *entry)
 
 static unsigned int leaf_find(const struct tree_node *leaf, uint64_t key, void *entry)
 {
-	unsigned int i;
+	unsigned int i = count_below(leaf, key);
 
-	for (i = 0; i < leaf->n; i++)
-		if (leaf->key[i] == key)
-			break;
-	UVMA_BUG_ON(i == leaf->n || leaf->slot[i] != entry);
+	UVMA_BUG_ON(i >= leaf->n || leaf->key[i] != key || leaf->slot[i] != entry);
 	return i;
 }
 
@@ -491,12 +489,9 @@ void tree_replace(struct tree *t, uint64_t key, void *entry)
 {
 	struct tree_path p;
 	struct tree_node *leaf = descend(t, key, &p);
-	unsigned int i;
+	unsigned int i = count_below(leaf, key);
 
-	for (i = 0; i < leaf->n; i++)
-		if (leaf->key[i] == key)
-			break;
-	UVMA_BUG_ON(i == leaf->n);
+	UVMA_BUG_ON(i >= leaf->n || leaf->key[i] != key);
 	store_ptr(&leaf->slot[i], entry);
 }
 
