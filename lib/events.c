@@ -51,6 +51,9 @@ const char *uvma_reason_name(enum uvma_reason r)
 
 void uvma_sys_set_event_hook(struct uvma_sys *sys, uvma_event_fn fn, void *ctx)
 {
+	/* never in the middle of a call: a merge looks at the hook when it starts and ends */
+	SYS_GUARD(sys);
+
 	sys->event_fn = fn;
 	sys->event_ctx = ctx;
 }
@@ -66,15 +69,21 @@ static struct uvma_range range_of(const struct uvma_vma *v)
 	return v ? (struct uvma_range){ v->start, v->end } : (struct uvma_range){ 0, 0 };
 }
 
+static void event_count(struct uvma_mm *mm, enum uvma_event_kind kind, bool ok,
+			enum uvma_reason reason)
+{
+	if (ok)
+		mm->events.done[kind]++;
+	else
+		mm->events.refused[kind]++;
+	mm->events.reasons[reason]++;
+}
+
 void mm_event(struct uvma_mm *mm, struct uvma_event *ev)
 {
 	if (!ev->call)
 		ev->call = mm->call ? mm->call : "?";
-	if (ev->ok)
-		mm->events.done[ev->kind]++;
-	else
-		mm->events.refused[ev->kind]++;
-	mm->events.reasons[ev->reason]++;
+	event_count(mm, ev->kind, ev->ok, ev->reason);
 	if (mm->sys->event_fn)
 		mm->sys->event_fn(mm->sys->event_ctx, mm, ev);
 }
@@ -83,10 +92,14 @@ void vmg_event_begin(const struct vma_merge *vmg, struct uvma_event *ev, enum uv
 {
 	const struct uvma_vma *next = vmg->next;
 
-	*ev = (struct uvma_event){ .kind = kind };
-	/* the ranges are for the hook alone: without one, only the counts are kept */
+	/*
+	 * The event is for the hook alone: without one only its kind is kept,
+	 * for the counts (merges are on every mmap's path; so is this).
+	 */
+	ev->kind = kind;
 	if (!vmg->mm->sys->event_fn)
 		return;
+	*ev = (struct uvma_event){ .kind = kind };
 	if (!next && vmg->middle)
 		next = vma_next_of(vmg->mm, vmg->middle);
 	ev->range = (struct uvma_range){ vmg->start, vmg->end };
@@ -97,11 +110,18 @@ void vmg_event_begin(const struct vma_merge *vmg, struct uvma_event *ev, enum uv
 
 void vmg_event_end(struct vma_merge *vmg, struct uvma_event *ev)
 {
-	ev->ok = vmg->state == VMG_SUCCESS;
-	ev->reason = ev->ok ? UVMA_REASON_NONE : vmg->reason;
-	if (!ev->ok && ev->reason == UVMA_REASON_NONE)
-		ev->reason = UVMA_REASON_NO_NEIGHBOUR;
-	ev->target = ev->ok ? range_of(vmg->target) : (struct uvma_range){ 0, 0 };
+	bool ok = vmg->state == VMG_SUCCESS;
+	enum uvma_reason reason = ok ? UVMA_REASON_NONE : vmg->reason;
+
+	if (!ok && reason == UVMA_REASON_NONE)
+		reason = UVMA_REASON_NO_NEIGHBOUR;
+	if (!vmg->mm->sys->event_fn) {
+		event_count(vmg->mm, ev->kind, ok, reason);
+		return;
+	}
+	ev->ok = ok;
+	ev->reason = reason;
+	ev->target = ok ? range_of(vmg->target) : (struct uvma_range){ 0, 0 };
 	mm_event(vmg->mm, ev);
 }
 

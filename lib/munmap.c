@@ -73,7 +73,11 @@ int do_vmi_align_munmap(struct uvma_mm *mm, struct uvma_vma *vma, uint64_t start
 		if (err)
 			return err;
 	}
-	for (v = tree_find_after(&mm->tree, start, &cur); v && v->start < end;) {
+	/*
+	 * After the split at start, @vma is still the first VMA of the range;
+	 * the tree is walked only when the range goes on past it.
+	 */
+	for (v = vma; v && v->start < end;) {
 		if (v->end > end) {
 			err = __split_vma(v, end, 0);
 			if (err)
@@ -84,7 +88,7 @@ int do_vmi_align_munmap(struct uvma_mm *mm, struct uvma_vma *vma, uint64_t start
 		n++;
 		if (v->end >= end)
 			break;
-		v = tree_cursor_next(&cur);
+		v = n == 1 ? tree_find_after(&mm->tree, v->end, &cur) : tree_cursor_next(&cur);
 	}
 	err = tree_preallocate(&mm->tree, n);
 	if (err)
