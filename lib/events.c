@@ -128,7 +128,13 @@ void vmg_event_end(struct vma_merge *vmg, struct uvma_event *ev)
 void split_event(struct uvma_mm *mm, uint64_t start, uint64_t end, uint64_t addr,
 		 const struct uvma_vma *new, enum uvma_reason why)
 {
-	struct uvma_event ev = {
+	struct uvma_event ev;
+
+	if (!mm->sys->event_fn) {
+		event_count(mm, UVMA_EVENT_SPLIT, why == UVMA_REASON_NONE, why);
+		return;
+	}
+	ev = (struct uvma_event){
 		.kind = UVMA_EVENT_SPLIT,
 		.range = { start, end },
 		.at = addr,

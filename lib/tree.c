@@ -544,6 +544,26 @@ void tree_rekey(struct tree *t, uint64_t old, uint64_t new, void *entry)
 	}
 }
 
+void tree_replace_insert_before(struct tree *t, uint64_t key, void *entry, uint64_t lo_key,
+				void *lo_entry)
+{
+	struct tree_path p;
+	struct tree_node *leaf = descend(t, key, &p);
+	unsigned int pos = count_below(leaf, key);
+
+	UVMA_BUG_ON(pos >= leaf->n || leaf->key[pos] != key || lo_key >= key ||
+		    (pos && leaf->key[pos - 1] >= lo_key));
+	/* one aligned store, as tree_replace: readers see the old entry or the new */
+	store_ptr(&leaf->slot[pos], entry);
+	if (!pos) {
+		/* a stale separator on the left may claim lo_key: let the descent decide */
+		tree_insert(t, lo_key, lo_entry);
+		return;
+	}
+	insert_level(t, &p, p.depth, pos, lo_key, lo_entry, NULL);
+	t->count++;
+}
+
 /* Merge nodes @a and @b (b right of a, separated by @sep) into a fresh node. */
 static struct tree_node *node_merge(struct tree *t, struct tree_node *a, struct tree_node *b,
 				    uint64_t sep)

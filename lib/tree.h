@@ -88,6 +88,13 @@ void tree_erase(struct tree *t, uint64_t key, void *entry);
 /* Replace the entry under @key by @entry (same key, same place). */
 void tree_replace(struct tree *t, uint64_t key, void *entry);
 /*
+ * Replace the entry under @key by @entry and insert @lo_entry under @lo_key,
+ * which must sort just before @key (no key between): a split whose upper
+ * part keeps the key, in one descent.
+ */
+void tree_replace_insert_before(struct tree *t, uint64_t key, void *entry, uint64_t lo_key,
+				void *lo_entry);
+/*
  * File @entry, stored under @old, under @new instead.  No other key may lie
  * between the two (a range whose end moves without crossing a neighbour).
  */

@@ -192,10 +192,9 @@ int __split_vma(struct uvma_vma *vma, uint64_t addr, int new_below)
 	} else {
 		new->start = addr;
 		new->pgoff += (addr - vma->start) >> PAGE_SHIFT;
-		/* new takes vma's key; vma is filed again under addr */
-		tree_replace(&mm->tree, old_end, new);
+		/* new takes vma's key; vma is filed again under addr, just before */
 		vma->end = addr;
-		tree_insert(&mm->tree, vma->end, vma);
+		tree_replace_insert_before(&mm->tree, old_end, new, addr, vma);
 	}
 	anon_vma_post_update(vma);
 	anon_vma_post_update(new);

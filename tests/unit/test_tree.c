@@ -237,7 +237,8 @@ static void sequential(void **state)
 /*
  * Keys that move between their neighbours (a VMA's end moving): entries keep
  * their identity while their keys move, so the reference holds both.  Erases
- * in between leave stale separators for the moves to pass.
+ * in between leave stale separators for the moves to pass; splits (a new
+ * entry takes a key, the old one is filed just below it) fill the gaps.
  */
 static void rekey_ops(bool cow, uint64_t seed)
 {
@@ -248,6 +249,7 @@ static void rekey_ops(bool cow, uint64_t seed)
 	struct tree t;
 	char why[256];
 	int n = 0;
+	uint64_t next_ent = 100000;
 
 	tree_init(&t, sys);
 	ret.sys = sys;
@@ -264,23 +266,12 @@ static void rekey_ops(bool cow, uint64_t seed)
 		ent[n++] = k;
 	}
 	for (int step = 0; step < 20000; step++) {
-		int j = (int)(rnd(&seed) % (uint64_t)n);
-		uint64_t lo = j ? key[j - 1] : 0, hi = j + 1 < n ? key[j + 1] : key[j] + 64;
-		uint64_t nk = lo + 1 + rnd(&seed) % (hi - lo - 1);
+		uint64_t lo, hi, nk;
+		int j;
 
-		assert_int_equal(tree_preallocate(&t, 2), 0);
-		if (rnd(&seed) % 8 == 0 && n > 100) {
-			tree_erase(&t, key[j], E(ent[j]));
-			memmove(&key[j], &key[j + 1], (size_t)(n - j - 1) * sizeof(key[0]));
-			memmove(&ent[j], &ent[j + 1], (size_t)(n - j - 1) * sizeof(ent[0]));
-			n--;
-			continue;
-		}
-		tree_rekey(&t, key[j], nk, E(ent[j]));
-		key[j] = nk;
 		if (step % 499 == 0) {
 			if (tree_check(&t, why, sizeof(why)))
-				fail_msg("tree_check after %d moves: %s", step, why);
+				fail_msg("tree_check after %d steps: %s", step, why);
 			assert_int_equal(t.count, n);
 			for (int i = 0; i < n; i++) {
 				/* the entry is found from any address of its range */
@@ -292,6 +283,30 @@ static void rekey_ops(bool cow, uint64_t seed)
 			assert_null(tree_lookup_after(&t, key[n - 1]));
 			grace_period(&ret);
 		}
+		j = (int)(rnd(&seed) % (uint64_t)n);
+		lo = j ? key[j - 1] : 0;
+		hi = j + 1 < n ? key[j + 1] : key[j] + 64;
+		nk = lo + 1 + rnd(&seed) % (hi - lo - 1);
+		assert_int_equal(tree_preallocate(&t, 2), 0);
+		if (rnd(&seed) % 8 == 0 && n > 100) {
+			tree_erase(&t, key[j], E(ent[j]));
+			memmove(&key[j], &key[j + 1], (size_t)(n - j - 1) * sizeof(key[0]));
+			memmove(&ent[j], &ent[j + 1], (size_t)(n - j - 1) * sizeof(ent[0]));
+			n--;
+			continue;
+		}
+		if (rnd(&seed) % 8 == 1 && n < MAXK && nk < key[j]) {
+			/* split: a new entry takes key[j], ent[j] moves down to nk */
+			tree_replace_insert_before(&t, key[j], E(next_ent), nk, E(ent[j]));
+			memmove(&key[j + 1], &key[j], (size_t)(n - j) * sizeof(key[0]));
+			memmove(&ent[j + 1], &ent[j], (size_t)(n - j) * sizeof(ent[0]));
+			key[j] = nk;
+			ent[j + 1] = next_ent++;
+			n++;
+			continue;
+		}
+		tree_rekey(&t, key[j], nk, E(ent[j]));
+		key[j] = nk;
 	}
 	while (n) {
 		assert_int_equal(tree_preallocate(&t, 1), 0);
