@@ -29,10 +29,15 @@ static int mlock_fixup(struct uvma_vma *vma, struct uvma_vma **prev, uint64_t st
 		nr_pages = 0;
 	mm->locked_vm += nr_pages;
 	vma_set_flags(vma, newflags);
-	/* mlock_vma_pages_range: drain the LRU batches, walk the pages */
+	/*
+	 * mlock_vma_pages_range: drain the LRU batches, walk the pages, drain
+	 * again, so that the mlock batch the walk filled holds no reference
+	 * after the call (a write that follows can reuse the folio).
+	 */
 	if (!((newflags & oldflags) & UVMA_VM_LOCKED)) {
 		lru_add_drain(mm->sys);
 		mlock_range_pages(vma, start, end, newflags & UVMA_VM_LOCKED);
+		lru_add_drain(mm->sys);
 	}
 	*prev = vma;
 	return 0;
