@@ -313,6 +313,13 @@ struct uvma_mm *uvma_fork(struct uvma_mm *parent, int *err);
  * child has run (uvma diff: after the parent's state is compared).
  */
 void uvma_mm_run(struct uvma_mm *mm);
+/*
+ * The process takes a signal that it handles (a fault the caller answered
+ * with SIGSEGV or SIGBUS, say): the kernel writes a signal frame on its
+ * stack.  Shared with a fork's other side, that page is copied, and the
+ * copy may drain the per-CPU LRU batches as fork's own stack write does.
+ */
+void uvma_mm_signal(struct uvma_mm *mm);
 
 unsigned long uvma_mm_map_count(const struct uvma_mm *mm);
 struct uvma_sys *uvma_mm_sys(const struct uvma_mm *mm);

@@ -43,6 +43,7 @@ void uvma_mm_exit(struct uvma_mm *mm)
 	}
 	lru_add_forget(mm->sys, &mm->stack_folio);
 	lru_add_forget(mm->sys, &mm->child_folio);
+	lru_add_forget(mm->sys, &mm->signal_folio);
 	ksm_mm_exit(mm);
 	tree_destroy(&mm->tree);
 	pt_destroy(mm->sys, &mm->pt);
@@ -160,6 +161,36 @@ void uvma_mm_run(struct uvma_mm *mm)
 	folio_add_lru(sys, &mm->child_folio);
 }
 
+/*
+ * A handled signal writes its frame below the stack pointer, on a page that
+ * fork's own return does not touch.  After a fork that page is shared, and
+ * the write copies it; if the page is a copy still in the lru_add batch
+ * (the previous signal's, or for a child the parent's), the reuse check
+ * drains the batches first, as at fork_write_stack().  Probes on the host
+ * (6.18.44, the checker's agent taking SIGSEGV on a failed touch):
+ *
+ *   MADV_FREE(child)  SIGSEGV  fork  SIGSEGV  -> drained at the second signal
+ *   MADV_FREE(child)  SIGSEGV  fork           -> not drained
+ *   MADV_FREE(child)           fork  SIGSEGV  -> not drained (the page copied
+ *                                                 is the old one, on the LRU)
+ */
+void uvma_mm_signal(struct uvma_mm *mm)
+{
+	struct uvma_sys *sys = mm->sys;
+
+	MM_WRITE_GUARD(mm);
+	mm_first_run(mm);
+	PAGE_LOCK_SCOPE(sys);
+	if (!mm->signal_page_shared)
+		return;	/* the page is this process's alone: written in place */
+	mm->signal_page_shared = false;
+	if ((mm->signal_folio.flags & FOLIO_LRU_ADD_PENDING) ||
+	    (mm->signal_parent_pending && sys->lru_moves == mm->fork_lru_moves))
+		lru_add_drain(sys);
+	mm->signal_parent_pending = false;
+	folio_add_lru(sys, &mm->signal_folio);
+}
+
 struct uvma_mm *uvma_fork(struct uvma_mm *parent, int *errp)
 {
 	MM_WRITE_GUARD(parent);
@@ -207,6 +238,10 @@ struct uvma_mm *uvma_fork(struct uvma_mm *parent, int *errp)
 	__atomic_store_n(&mm->first_run_pending, true, __ATOMIC_RELAXED);
 	mm->parent_page_pending = parent->child_folio.flags & FOLIO_LRU_ADD_PENDING;
 	mm->fork_lru_moves = parent->sys->lru_moves;
+	/* both sides now map the signal page the parent last wrote */
+	parent->signal_page_shared = true;
+	mm->signal_page_shared = true;
+	mm->signal_parent_pending = parent->signal_folio.flags & FOLIO_LRU_ADD_PENDING;
 	mm_debug_validate(parent);
 	mm_debug_validate(mm);
 	vma_end_write_all(mm);

@@ -551,6 +551,14 @@ struct uvma_mm {
 	bool first_run_pending;
 	bool parent_page_pending;
 	unsigned long fork_lru_moves;	/* sys->lru_moves at the fork */
+	/*
+	 * The stack page signal frames go to (uvma_mm_signal()): shared with
+	 * the other side of a fork until a frame copies it; a child's is its
+	 * parent's copy, which may have been in the lru_add batch at the fork.
+	 */
+	struct uvma_folio signal_folio;
+	bool signal_page_shared;
+	bool signal_parent_pending;
 #ifdef UVMA_MT
 	pthread_rwlock_t mmap_lock;
 	/* every reader reads it, every writer bumps it twice: a line of its own */

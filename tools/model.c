@@ -264,15 +264,16 @@ static long model_touch(struct uvma_mm *mm, uint64_t addr, uint64_t len, int wri
 {
 	uint64_t end = (addr + len + 4095) & ~4095ULL;
 
-	if (!write)
-		return uvma_touch(mm, addr, len, false);
-	for (uint64_t a = addr & ~4095ULL; a < end; a += 4096) {
-		int err = uvma_write_value(mm, a, TOUCH_VALUE);
+	long err = 0;
 
-		if (err)
-			return err;
-	}
-	return 0;
+	if (!write)
+		err = uvma_touch(mm, addr, len, false);
+	for (uint64_t a = addr & ~4095ULL; write && !err && a < end; a += 4096)
+		err = uvma_write_value(mm, a, TOUCH_VALUE);
+	/* the agent survives the fault in a SIGSEGV (SIGBUS) handler */
+	if (err == -EFAULT)
+		uvma_mm_signal(mm);
+	return err;
 }
 
 /* pin ADDR LEN: the pins stay with the model until unpin (or the end). */
