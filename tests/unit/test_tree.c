@@ -100,6 +100,29 @@ static void check_against(struct tree *t, const struct ref *r, uint64_t *seed)
 	}
 }
 
+/* A tree on @sys; in cow mode, retired nodes wait in @ret for a grace period. */
+static void tree_setup(struct tree *t, struct uvma_sys *sys, struct retired *ret, bool cow)
+{
+	tree_init(t, sys);
+	ret->sys = sys;
+	ret->n = 0;
+	if (cow) {
+		t->cow = true;
+		t->retire = retire_later;
+		t->retire_ctx = ret;
+	}
+}
+
+/* The emptied tree is gone and nothing of it is left. */
+static void tree_teardown(struct tree *t, struct uvma_sys *sys, struct retired *ret)
+{
+	assert_null(t->root);
+	grace_period(ret);
+	tree_destroy(t);
+	assert_int_equal(uvma_sys_live_bytes(sys), 0);
+	uvma_sys_destroy(sys);
+}
+
 static void random_ops(bool cow, uint64_t seed)
 {
 	struct uvma_sys *sys = uvma_sys_create(NULL);
@@ -108,14 +131,7 @@ static void random_ops(bool cow, uint64_t seed)
 	struct tree t;
 
 	r.n = 0;
-	tree_init(&t, sys);
-	ret.sys = sys;
-	ret.n = 0;
-	if (cow) {
-		t.cow = true;
-		t.retire = retire_later;
-		t.retire_ctx = &ret;
-	}
+	tree_setup(&t, sys, &ret, cow);
 	for (int step = 0; step < 20000; step++) {
 		uint64_t k = 1 + rnd(&seed) % 100000;
 		int j = ref_find(&r, k);
@@ -185,11 +201,7 @@ static void random_ops(bool cow, uint64_t seed)
 		r.n--;
 	}
 	check_against(&t, &r, &seed);
-	assert_null(t.root);
-	grace_period(&ret);
-	tree_destroy(&t);
-	assert_int_equal(uvma_sys_live_bytes(sys), 0);
-	uvma_sys_destroy(sys);
+	tree_teardown(&t, sys, &ret);
 }
 
 static void in_place(void **state)
@@ -251,14 +263,7 @@ static void rekey_ops(bool cow, uint64_t seed)
 	int n = 0;
 	uint64_t next_ent = 100000;
 
-	tree_init(&t, sys);
-	ret.sys = sys;
-	ret.n = 0;
-	if (cow) {
-		t.cow = true;
-		t.retire = retire_later;
-		t.retire_ctx = &ret;
-	}
+	tree_setup(&t, sys, &ret, cow);
 	for (uint64_t k = 1; k <= 3000; k++) {
 		assert_int_equal(tree_preallocate(&t, 1), 0);
 		tree_insert(&t, k * 32, E(k));
@@ -313,11 +318,7 @@ static void rekey_ops(bool cow, uint64_t seed)
 		n--;
 		tree_erase(&t, key[n], E(ent[n]));
 	}
-	assert_null(t.root);
-	grace_period(&ret);
-	tree_destroy(&t);
-	assert_int_equal(uvma_sys_live_bytes(sys), 0);
-	uvma_sys_destroy(sys);
+	tree_teardown(&t, sys, &ret);
 }
 
 static void rekey(void **state)
