@@ -49,6 +49,9 @@ struct uvma_vma;
 /* A recursive mutex that knows its owner (for the deadlock check). */
 struct rlock {
 	pthread_mutex_t mutex;
+	/* a spinning lock (rlock_init_spin) takes this word instead of the mutex */
+	uint32_t word;
+	bool spin;
 	/*
 	 * Who holds it, on a line of its own: waiters spin on the mutex word,
 	 * the owner bumps depth at every nested page-level call.
@@ -60,6 +63,7 @@ struct rlock {
 };
 
 void rlock_init(struct rlock *l);
+void rlock_init_spin(struct rlock *l);
 void rlock_destroy(struct rlock *l);
 void rlock_lock(struct rlock *l);
 void rlock_unlock(struct rlock *l);

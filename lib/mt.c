@@ -28,12 +28,17 @@
 #ifdef UVMA_TSAN
 void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
-static const char rcu_tsan_sync;
+static const char rcu_tsan_sync, rcu_tsan_barrier;
 #define rcu_annotate_release() __tsan_release((void *)&rcu_tsan_sync)
 #define rcu_annotate_grace_over() __tsan_acquire((void *)&rcu_tsan_sync)
+/* and the other way: a callback's work happens before urcu_bp_barrier() returns */
+#define rcu_annotate_callback_done() __tsan_release((void *)&rcu_tsan_barrier)
+#define rcu_annotate_barrier_over() __tsan_acquire((void *)&rcu_tsan_barrier)
 #else
 #define rcu_annotate_release() ((void)0)
 #define rcu_annotate_grace_over() ((void)0)
+#define rcu_annotate_callback_done() ((void)0)
+#define rcu_annotate_barrier_over() ((void)0)
 #endif
 
 /* ---- a recursive lock that knows its owner --------------------------------------- */
@@ -59,6 +64,35 @@ void rlock_init(struct rlock *l)
 	l->depth = 0;
 }
 
+/*
+ * The page lock is taken for every fault and held for tens of nanoseconds:
+ * a waiter that goes to sleep in the kernel (a futex wait, then a wake-up
+ * from the holder) costs microseconds, far more than the wait it avoids.
+ * Spin, then yield the CPU: a holder preempted on a busy machine runs again.
+ */
+void rlock_init_spin(struct rlock *l)
+{
+	rlock_init(l);
+	l->word = 0;
+	l->spin = true;
+}
+
+static void spin_acquire(uint32_t *word)
+{
+	for (unsigned int n = 0;; n++) {
+		if (!__atomic_load_n(word, __ATOMIC_RELAXED) &&
+		    !__atomic_exchange_n(word, 1, __ATOMIC_ACQUIRE))
+			return;
+		if (n < 128) {
+#if defined(__x86_64__) || defined(__i386__)
+			__builtin_ia32_pause();
+#endif
+		} else {
+			sched_yield();
+		}
+	}
+}
+
 void rlock_destroy(struct rlock *l)
 {
 	pthread_mutex_destroy(&l->mutex);
@@ -77,7 +111,10 @@ void rlock_lock(struct rlock *l)
 		l->depth++;
 		return;
 	}
-	pthread_mutex_lock(&l->mutex);
+	if (l->spin)
+		spin_acquire(&l->word);
+	else
+		pthread_mutex_lock(&l->mutex);
 	__atomic_store_n(&l->owner, pthread_self(), __ATOMIC_RELAXED);
 	__atomic_store_n(&l->owned, 1, __ATOMIC_RELAXED);
 	l->depth = 1;
@@ -89,7 +126,10 @@ void rlock_unlock(struct rlock *l)
 	if (--l->depth)
 		return;
 	__atomic_store_n(&l->owned, 0, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&l->mutex);
+	if (l->spin)
+		__atomic_store_n(&l->word, 0, __ATOMIC_RELEASE);
+	else
+		pthread_mutex_unlock(&l->mutex);
 }
 
 void page_lock(struct uvma_sys *sys)
@@ -172,6 +212,7 @@ static void tree_batch_free_rcu(struct rcu_head *head)
 		uvma_free(n->sys, n, sizeof(*n));
 		n = next;
 	}
+	rcu_annotate_callback_done();
 }
 
 /*
@@ -283,7 +324,7 @@ void mt_sys_init(struct uvma_sys *sys)
 	adaptive_mutex_init(&sys->alloc_lock);
 	for (unsigned int i = 0; i < sizeof(sys->cache) / sizeof(sys->cache[0]); i++)
 		adaptive_mutex_init(&sys->cache[i].lock);
-	rlock_init(&sys->page_lock);
+	rlock_init_spin(&sys->page_lock);
 }
 
 /* No RCU callback of this machine is left; the VMA slabs are freed. */
@@ -291,6 +332,7 @@ void mt_sys_quiesce(struct uvma_sys *sys)
 {
 	retire_submit(sys, true);
 	urcu_bp_barrier();
+	rcu_annotate_barrier_over();
 	while (sys->vma_slabs) {
 		void *slab = sys->vma_slabs;
 

@@ -48,8 +48,9 @@ static int cache_index(const struct uvma_sys *sys, size_t size)
 }
 
 /*
- * Locks of the multi-threaded build: the allocator hooks and the counters of
- * uncached sizes under alloc_lock, each cache under its own.
+ * Locks of the multi-threaded build: the embedder's allocator hooks (malloc
+ * needs none) and the failure countdown under alloc_lock, each cache under
+ * its own; the counters are atomic.
  */
 #ifdef UVMA_MT
 #define alloc_lock(sys) pthread_mutex_lock(&(sys)->alloc_lock)
@@ -77,23 +78,39 @@ bool alloc_should_fail(struct uvma_sys *sys)
 	return fail;
 }
 
+/*
+ * Counters that every allocation and free moves: atomic in the
+ * multi-threaded build, where faults allocate without the machine's lock.
+ */
+#ifdef UVMA_MT
+#define count_add(var, v) __atomic_fetch_add(&(var), (v), __ATOMIC_RELAXED)
+#define count_sub(var, v) __atomic_fetch_sub(&(var), (v), __ATOMIC_RELAXED)
+#else
+#define count_add(var, v) ((var) += (v))
+#define count_sub(var, v) ((var) -= (v))
+#endif
+
+/* malloc is thread-safe; hooks an embedder plugs in are called one at a time */
 static void *hook_alloc(struct uvma_sys *sys, size_t size)
 {
 	void *p;
 
+	if (!sys->alloc.alloc)
+		return malloc(size);
 	alloc_lock(sys);
-	p = sys->alloc.alloc ? sys->alloc.alloc(sys->alloc.ctx, size) : malloc(size);
+	p = sys->alloc.alloc(sys->alloc.ctx, size);
 	alloc_unlock(sys);
 	return p;
 }
 
 static void really_free(struct uvma_sys *sys, void *ptr, size_t size)
 {
-	alloc_lock(sys);
-	if (sys->alloc.free)
-		sys->alloc.free(sys->alloc.ctx, ptr, size);
-	else
+	if (!sys->alloc.free) {
 		free(ptr);
+		return;
+	}
+	alloc_lock(sys);
+	sys->alloc.free(sys->alloc.ctx, ptr, size);
 	alloc_unlock(sys);
 }
 
@@ -107,10 +124,8 @@ void *uvma_alloc(struct uvma_sys *sys, size_t size)
 	if (c < 0) {
 		p = hook_alloc(sys, size);
 		if (p) {
-			alloc_lock(sys);
-			sys->nallocs++;
-			sys->live_bytes += size;
-			alloc_unlock(sys);
+			count_add(sys->nallocs, 1);
+			count_add(sys->live_bytes, size);
 		}
 		return p;
 	}
@@ -125,10 +140,8 @@ void *uvma_alloc(struct uvma_sys *sys, size_t size)
 	cache_unlock(k);
 	if (!p && !(p = hook_alloc(sys, size)))
 		return NULL;
-	cache_lock(k);
-	k->nallocs++;
-	k->live += size;
-	cache_unlock(k);
+	count_add(k->nallocs, 1);
+	count_add(k->live, size);
 	return p;
 }
 
@@ -149,17 +162,15 @@ void uvma_free(struct uvma_sys *sys, void *ptr, size_t size)
 		return;
 	c = cache_index(sys, size);
 	if (c < 0) {
-		alloc_lock(sys);
-		sys->live_bytes -= size;
-		alloc_unlock(sys);
+		count_sub(sys->live_bytes, size);
 		really_free(sys, ptr, size);
 		return;
 	}
 	struct alloc_cache *k = &sys->cache[c];
 	bool kept = false;
 
+	count_sub(k->live, size);
 	cache_lock(k);
-	k->live -= size;
 	if ((unsigned long)k->count + 1 <= (unsigned long)CACHE_MAX) {
 		*(void **)ptr = k->head;
 		k->head = ptr;
