@@ -538,6 +538,22 @@ static int expand_downwards(struct uvma_vma *vma, uint64_t addr)
 	return 0;
 }
 
+/*
+ * A small file folio mapped into a VM_LOCKED VMA is mlocked there and then
+ * (folio_add_file_rmap -> mlock_vma_folio), through the mlock batch: it is
+ * unevictable from then on, and folio_mark_accessed leaves it alone.
+ */
+static void map_file_folio(struct uvma_vma *vma, pte_t *pte, struct uvma_folio *f, bool dirty)
+{
+	f->refcount++;
+	f->mapcount++;
+	*pte = mk_pte(f, dirty);
+	if ((vma->flags & (UVMA_VM_LOCKED | VM_SPECIAL)) == UVMA_VM_LOCKED && !folio_large(f)) {
+		f->flags |= FOLIO_MLOCKED;
+		mlock_batch_add(vma->mm->sys, f);
+	}
+}
+
 #define FAULT_AROUND_PAGES 16	/* fault_around_bytes: 64 KiB */
 
 /*
@@ -568,17 +584,13 @@ static void do_fault_around(struct uvma_vma *vma, uint64_t addr)
 		uint64_t index = linear_page_index(vma, a);
 		pte_t *cached = pt_lookup(&file->pages->pt, index << PAGE_SHIFT);
 		pte_t *pte;
-		struct uvma_folio *f;
 
 		if (!cached || !*cached || index >= (file->size + PAGE_SIZE - 1) >> PAGE_SHIFT)
 			continue;
 		pte = pt_lookup(&vma->mm->pt, a);
 		if (!pte || *pte)
 			continue;
-		f = pte_folio(*cached);
-		f->refcount++;
-		f->mapcount++;
-		*pte = mk_pte(f, false);
+		map_file_folio(vma, pte, pte_folio(*cached), false);
 	}
 	(void)sys;
 }
@@ -667,11 +679,9 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 		f = pcache_get(sys, vma->file, index);
 		if (!f)
 			return -ENOMEM;
-		f->refcount++;
-		f->mapcount++;
 		if (write)
 			f->flags |= FOLIO_DIRTY;
-		*pte = mk_pte(f, write);
+		map_file_folio(vma, pte, f, write);
 		return 0;
 	}
 	/* private anonymous: a whole THP first, where the VMA allows it */
