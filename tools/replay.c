@@ -910,17 +910,25 @@ static int do_clone(struct replay *r, struct proc *p, struct call *c)
 		if (!child->fds)
 			return errorf(r->err, r->errsize, "out of memory");
 	}
-	/* the child's lines that came before this return (do_event may move the array) */
-	for (;;) {
-		struct call *h;
+	/*
+	 * The child's lines that came before this return, each once: a line
+	 * after the child's own exit is held again (for a later clone that
+	 * reuses the pid), and must not be taken up again here.
+	 */
+	struct call *h = child->held;
 
-		child = find_proc(r, child_pid);
-		h = child->held;
-		if (!h)
-			break;
-		child->held = h->next;
-		if (do_event(r, h))
+	child->held = child->held_last = NULL;
+	while (h) {
+		struct call *next = h->next;
+
+		if (do_event(r, h)) {
+			for (h = next; h; h = next) {
+				next = h->next;
+				call_free(h);
+			}
 			return -1;
+		}
+		h = next;
 	}
 	return 0;
 }
