@@ -563,7 +563,6 @@ static void map_file_folio(struct uvma_vma *vma, pte_t *pte, struct uvma_folio *
  */
 static void do_fault_around(struct uvma_vma *vma, uint64_t addr)
 {
-	struct uvma_sys *sys = vma->mm->sys;
 	struct uvma_file *file = vma->file;
 	uint64_t pte_off = (addr >> PAGE_SHIFT) & (PT_ENTRIES - 1);
 	uint64_t vma_off = (addr - vma->start) >> PAGE_SHIFT;
@@ -592,7 +591,6 @@ static void do_fault_around(struct uvma_vma *vma, uint64_t addr)
 			continue;
 		map_file_folio(vma, pte, pte_folio(*cached), false);
 	}
-	(void)sys;
 }
 
 int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)

@@ -116,14 +116,35 @@ out_free:
  * already on the LRU.  No real program forks without writing its stack, so
  * the model does it for every caller; the page has no VMA in the model.
  */
-static void fork_write_stack(struct uvma_mm *parent)
+/*
+ * The one mechanism behind the parent's stack write, the child's first run
+ * and a signal frame: a process writes a VMA-less page it shares since a
+ * fork, the write copies it into the lru_add batch as @copy, and if the page
+ * written was a copy still in the batch (@old_pending) the reuse check
+ * drains the batches first.
+ */
+static void write_shared_page(struct uvma_sys *sys, struct uvma_folio *copy, bool old_pending)
 {
-	struct uvma_sys *sys = parent->sys;
 	PAGE_LOCK_SCOPE(sys);
 
-	if (parent->stack_folio.flags & FOLIO_LRU_ADD_PENDING)
+	if (old_pending)
 		lru_add_drain(sys);
-	folio_add_lru(sys, &parent->stack_folio);
+	folio_add_lru(sys, copy);
+}
+
+/*
+ * A child's page is the parent's copy, which was in the batch at the fork
+ * (@pending_at_fork) and is still there if no batch move happened since.
+ */
+static bool parent_copy_pending(const struct uvma_mm *child, bool pending_at_fork)
+{
+	return pending_at_fork && child->sys->lru_moves == child->fork_lru_moves;
+}
+
+static void fork_write_stack(struct uvma_mm *parent)
+{
+	write_shared_page(parent->sys, &parent->stack_folio,
+			  parent->stack_folio.flags & FOLIO_LRU_ADD_PENDING);
 }
 
 /*
@@ -155,10 +176,7 @@ void uvma_mm_run(struct uvma_mm *mm)
 	if (!__atomic_load_n(&mm->first_run_pending, __ATOMIC_RELAXED))
 		return;	/* another thread ran it first */
 	__atomic_store_n(&mm->first_run_pending, false, __ATOMIC_RELAXED);
-	/* the parent's copy is still pending if no batch move happened since */
-	if (mm->parent_page_pending && sys->lru_moves == mm->fork_lru_moves)
-		lru_add_drain(sys);
-	folio_add_lru(sys, &mm->child_folio);
+	write_shared_page(sys, &mm->child_folio, parent_copy_pending(mm, mm->parent_page_pending));
 }
 
 /*
@@ -184,11 +202,10 @@ void uvma_mm_signal(struct uvma_mm *mm)
 	if (!mm->signal_page_shared)
 		return;	/* the page is this process's alone: written in place */
 	mm->signal_page_shared = false;
-	if ((mm->signal_folio.flags & FOLIO_LRU_ADD_PENDING) ||
-	    (mm->signal_parent_pending && sys->lru_moves == mm->fork_lru_moves))
-		lru_add_drain(sys);
+	write_shared_page(sys, &mm->signal_folio,
+			  (mm->signal_folio.flags & FOLIO_LRU_ADD_PENDING) ||
+				  parent_copy_pending(mm, mm->signal_parent_pending));
 	mm->signal_parent_pending = false;
-	folio_add_lru(sys, &mm->signal_folio);
 }
 
 struct uvma_mm *uvma_fork(struct uvma_mm *parent, int *errp)

@@ -289,8 +289,9 @@ static bool remap_one(struct uvma_vma *vma, uint64_t addr, pte_t *pte, void *ctx
 }
 
 /*
- * Not even a kernel that forbids the zero page to faults keeps the pages:
- * this host (pvm_no_zero_page=1) remaps them to it all the same.
+ * Whether or not faults may map the zero page (forbid_zero_page), a split
+ * remaps zero-filled pages to it: probed on the pvm_no_zero_page=1 host
+ * (scenario thp-pageout-split).
  */
 static bool folio_page_zero_remappable(const struct uvma_folio *f, int i)
 {
