@@ -938,26 +938,28 @@ static bool vma_has_recency(const struct uvma_vma *vma)
 	return !(vma->flags & (UVMA_VM_SEQ_READ | UVMA_VM_RAND_READ));
 }
 
-void zap_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
+/* The zap itself, page lock held: partly covered PMD mappings are split first. */
+static void zap_range_locked(struct uvma_vma *vma, uint64_t start, uint64_t end, bool keep_guards)
 {
-	PAGE_LOCK_SCOPE(vma->mm->sys);
-	struct zap_ctx z = { .sys = vma->mm->sys, .vma = vma, .recency = vma_has_recency(vma),
+	struct zap_ctx z = { .sys = vma->mm->sys, .vma = vma, .keep_guards = keep_guards,
+			     .recency = vma_has_recency(vma),
 			     .locked = vma->flags & UVMA_VM_LOCKED };
 
 	thp_split_boundaries(vma->mm, start, end);
 	pt_walk(&vma->mm->pt, start, end, zap_one, &z);
 }
 
+void zap_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
+{
+	PAGE_LOCK_SCOPE(vma->mm->sys);
+	zap_range_locked(vma, start, end, false);
+}
+
 /* MADV_DONTNEED: guard markers stay; no LRU drain (observed: pending lazyfree stays). */
 void zap_range_keep_guards(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
 	PAGE_LOCK_SCOPE(vma->mm->sys);
-	struct zap_ctx z = { .sys = vma->mm->sys, .vma = vma, .keep_guards = true,
-			     .recency = vma_has_recency(vma),
-			     .locked = vma->flags & UVMA_VM_LOCKED };
-
-	thp_split_boundaries(vma->mm, start, end);
-	pt_walk(&vma->mm->pt, start, end, zap_one, &z);
+	zap_range_locked(vma, start, end, true);
 }
 
 static void free_one(void *ctx, uint64_t addr, pte_t *pte)
@@ -1132,21 +1134,23 @@ void shmem_punch_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 		pcache_remove(sys, file, i);
 }
 
+/*
+ * MADV_GUARD_INSTALL zaps the range first, as MADV_DONTNEED does (a file
+ * page's dirty PTE marks its folio dirty, a young one marks it accessed; a
+ * whole PMD mapping goes at once), then puts a marker in every PTE.
+ */
 int guard_install_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
 	PAGE_LOCK_SCOPE(vma->mm->sys);
 	struct uvma_sys *sys = vma->mm->sys;
 
-	thp_split_range(vma->mm, start, end);
+	zap_range_locked(vma, start, end, true);
 	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
 		pte_t *pte = pt_get(sys, &vma->mm->pt, a);
 
 		if (!pte)
 			return -ENOMEM;
-		if (pte_is_folio(*pte))
-			folio_unmap_page(sys, pte_folio(*pte), folio_idx(vma, pte_folio(*pte), a), false);
-		else if (pte_is_swap(*pte))
-			swap_entry_free(sys, *pte);
+		UVMA_BUG_ON(*pte != 0 && *pte != PTE_GUARD);
 		*pte = PTE_GUARD;
 	}
 	return 0;
