@@ -55,11 +55,13 @@ $(O)/dbg/uvma: $(patsubst tools/%.c,$(O)/dbg/tools/%.o,$(TOOL_SRC)) $(O)/dbg/lib
 $(O)/dbg/test_%: tests/unit/test_%.c tests/unit/*.h lib/*.h include/uvma.h $(O)/dbg/libuvma.a | $(O)/dbg
 	$(CC) $(DBG_CFLAGS) -Itests/unit -Ilib -o $@ $< $(O)/dbg/libuvma.a -lcmocka
 # the trace reader is tested on its own
-$(O)/dbg/test_trace: tests/unit/test_trace.c tools/trace.c tools/trace.h $(O)/dbg/libuvma.a | $(O)/dbg
-	$(CC) $(DBG_CFLAGS) -Itests/unit -Itools -o $@ $< tools/trace.c $(O)/dbg/libuvma.a -lcmocka
+$(O)/dbg/test_trace: tests/unit/test_trace.c tools/trace.c tools/trace.h tools/mapsum.c tools/mapsum.h \
+		$(O)/dbg/libuvma.a | $(O)/dbg
+	$(CC) $(DBG_CFLAGS) -Itests/unit -Itools -o $@ $< tools/trace.c tools/mapsum.c \
+		$(O)/dbg/libuvma.a -lcmocka
 
 # the strace reader and the replay, with the tools they stand on
-REPLAY_SRC := tools/strace.c tools/input.c tools/replay.c tools/model.c tools/trace.c
+REPLAY_SRC := tools/strace.c tools/input.c tools/replay.c tools/model.c tools/trace.c tools/mapsum.c
 $(O)/dbg/test_strace: tests/unit/test_strace.c $(REPLAY_SRC) tools/*.h $(O)/dbg/libuvma.a | $(O)/dbg
 	$(CC) $(DBG_CFLAGS) -Itests/unit -Itools -o $@ $< $(REPLAY_SRC) $(O)/dbg/libuvma.a -lcmocka $(TOOL_LIBS)
 
@@ -107,9 +109,10 @@ FUZZ_TARGETS := $(O)/fuzz/fuzz_strace $(O)/fuzz/fuzz_utrace
 $(O)/fuzz/fuzz_strace: tests/fuzz/fuzz_strace.c $(REPLAY_SRC) $(LIB_SRC) tools/*.h lib/*.h include/uvma.h
 	@mkdir -p $(O)/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(REPLAY_SRC) $(LIB_SRC) $(TOOL_LIBS)
-$(O)/fuzz/fuzz_utrace: tests/fuzz/fuzz_utrace.c tools/model.c tools/trace.c $(LIB_SRC) tools/*.h lib/*.h include/uvma.h
+$(O)/fuzz/fuzz_utrace: tests/fuzz/fuzz_utrace.c tools/model.c tools/trace.c tools/mapsum.c $(LIB_SRC) \
+		tools/*.h lib/*.h include/uvma.h
 	@mkdir -p $(O)/fuzz
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< tools/model.c tools/trace.c $(LIB_SRC)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< tools/model.c tools/trace.c tools/mapsum.c $(LIB_SRC)
 # a short run in make check; FUZZ_SECONDS per target for make fuzz
 FUZZ_SECONDS ?= 600
 fuzz: $(FUZZ_TARGETS)

@@ -16,13 +16,23 @@ fi
 
 run() {
 	local name=$1; shift
-	if ! "$uvma" record --verify -o "$out/$name.utrace" -- "$@" >"$out/$name.out" 2>"$out/$name.err"; then
+	# a checksum of the kernel's maps every 16 calls: the replay checks the model against them
+	if ! "$uvma" record --verify --maps-every 16 -o "$out/$name.utrace" -- "$@" >"$out/$name.out" \
+		2>"$out/$name.err"; then
 		echo "record-check: $name: divergences or failure:"; tail -n 20 "$out/$name.err"; exit 1
 	fi
 	grep -q '; 0 divergences' "$out/$name.err" || { cat "$out/$name.err"; exit 1; }
-	"$uvma" replay --policy all --relocate-all "$out/$name.utrace" >"$out/$name.report"
+	if ! "$uvma" replay --divergences --policy all --relocate-all "$out/$name.utrace" \
+		>"$out/$name.report" 2>"$out/$name.replay.err"; then
+		echo "record-check: $name: the replay failed or left the kernel's maps:"
+		head -n 20 "$out/$name.replay.err"; exit 1
+	fi
 	grep -q '^  divergences 0 ' "$out/$name.report" || { cat "$out/$name.report"; exit 1; }
-	echo "record-check: $name: $(grep -c . "$out/$name.utrace") lines, no divergence; replayed under every policy"
+	grep -q "^  the kernel's maps, recorded at [0-9]* points: the model's differ at 0$" \
+		"$out/$name.report" || { cat "$out/$name.report"; exit 1; }
+	echo "record-check: $name: $(grep -c . "$out/$name.utrace") lines, no divergence;" \
+		"$(grep -c '^\(\[[^]]*\] \)\?maps ' "$out/$name.utrace") maps checksums agree on replay;" \
+		"replayed under every policy"
 }
 
 gcc -O1 -pthread -o "$out/mmwalk" tests/programs/mmwalk.c

@@ -204,6 +204,17 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "uvma replay: %s\n", err);
 		status = 2;
 	}
+	for (int i = 0; i < n; i++) {
+		/* the model under the linux policy left the kernel's path: its figures are suspect */
+		if (res[i].maps_differ) {
+			fprintf(stderr, "uvma replay: %s: the model's maps differ from the kernel's at %lu "
+				"of the trace's %lu maps lines, the first at line %lu (--divergences "
+				"lists them)\n", o.paths[0], res[i].maps_differ, res[i].maps_checked,
+				res[i].maps_first_line);
+			if (!status)
+				status = 1;
+		}
+	}
 	for (int i = 0; i < n; i++)
 		replay_result_free(&res[i]);
 	opts_free(&o);
@@ -252,7 +263,7 @@ int cmd_maps(int argc, char **argv)
 
 int cmd_record(int argc, char **argv)
 {
-	struct record_opts ro = { 0 };
+	struct record_opts ro = { .maps_every = 256 };
 	const char *outpath = NULL, *policy = NULL;
 	char tmp[] = "/tmp/uvma-record-XXXXXX.utrace";
 	unsigned long divergences = 0;
@@ -262,6 +273,16 @@ int cmd_record(int argc, char **argv)
 	for (i = 0; i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "--verify")) {
 			ro.verify = true;
+		} else if (!strcmp(argv[i], "--maps-every") && i + 1 < argc) {
+			char *end;
+
+			errno = 0;
+			ro.maps_every = strtoul(argv[++i], &end, 10);
+			if (errno || end == argv[i] || *end || argv[i][0] == '-') {
+				fprintf(stderr, "uvma record: --maps-every '%s': a number of calls "
+					"(0: no maps lines)\n", argv[i]);
+				return 2;
+			}
 		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
 			outpath = argv[++i];
 		} else if (!strcmp(argv[i], "--policy") && i + 1 < argc) {
@@ -272,14 +293,14 @@ int cmd_record(int argc, char **argv)
 			}
 		} else {
 			fprintf(stderr, "uvma record: unknown option '%s'\nusage: uvma record "
-				"[--policy P|all] [-o FILE.utrace] [--verify] -- COMMAND ARGS...\n",
+				"[--policy P|all] [-o FILE.utrace] [--verify] [--maps-every N] -- COMMAND ARGS...\n",
 				argv[i]);
 			return 2;
 		}
 	}
 	if (i + 1 >= argc) {
-		fprintf(stderr, "usage: uvma record [--policy P|all] [-o FILE.utrace] [--verify] -- "
-			"COMMAND ARGS...\n");
+		fprintf(stderr, "usage: uvma record [--policy P|all] [-o FILE.utrace] [--verify] "
+			"[--maps-every N] -- COMMAND ARGS...\n");
 		return 2;
 	}
 	if (outpath) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mapsum.h"
 #include "model.h"
 
 #define NO_RANDOMIZE_MMAP_BASE 0x7ffff7fff000ULL
@@ -369,6 +370,7 @@ long model_step(struct model *m, const struct trace *t, const struct op *op)
 	case OP_SWAP:
 	case OP_EXPECT_VMAS:
 	case OP_EXPECT_VMA:
+	case OP_MAPS:		/* checked by the caller: model_maps_sum() */
 		return 0;
 	case OP_FILE:
 		if (t->file_mode[op->file] & FILE_MEMFD)
@@ -503,4 +505,34 @@ void model_stop(struct model *m)
 	free(m->migrations);
 	uvma_sys_destroy(m->sys);
 	m->sys = NULL;
+}
+
+int model_maps_sum(struct model *m, int proc, struct maps_sum *sum)
+{
+	size_t size = 1 << 16;
+	char *buf = NULL;
+	long need;
+
+	if (!m->mm[proc])
+		return -ESRCH;
+	for (;;) {
+		char *bigger = realloc(buf, size);
+
+		if (!bigger) {
+			free(buf);
+			return -ENOMEM;
+		}
+		buf = bigger;
+		need = uvma_render_maps(m->mm[proc], 0, 1ULL << 47, buf, size);
+		if (need < 0) {
+			free(buf);
+			return (int)need;
+		}
+		if ((size_t)need < size)
+			break;
+		size = (size_t)need + 1;
+	}
+	maps_sum(buf, sum);
+	free(buf);
+	return 0;
 }

@@ -35,6 +35,7 @@
 #include "array.h"
 #include "cli.h"
 #include "kexec.h"
+#include "mapsum.h"
 #include "model.h"
 #include "record.h"
 #include "seccomp_filter.h"
@@ -69,6 +70,7 @@ struct rproc {
 	int pagemap;	/* /proc/TGID/pagemap, or -1 */
 	struct fdent *fds;
 	int nfds, capfds;
+	unsigned long since_maps;	/* calls since its last "maps" line */
 	bool alive;
 };
 
@@ -300,6 +302,26 @@ static uint64_t start_brk(pid_t pid)
 	return v;
 }
 
+/*
+ * A "maps" line: the kernel's maps of @proc now, as a count and a checksum,
+ * so that a replay of the trace can check the model's (docs/replay.md).
+ */
+static void record_maps(struct recorder *rec, int proc)
+{
+	char *kernel = slurp_proc(rec->procs[proc].tgid, "maps");
+	struct op op = new_op(proc, OP_MAPS);
+	struct maps_sum sum;
+
+	rec->procs[proc].since_maps = 0;
+	if (!kernel)
+		return;
+	maps_sum(kernel, &sum);
+	free(kernel);
+	op.len = sum.count;
+	op.len2 = sum.hash;
+	emit(rec, &op);
+}
+
 /* exec: the image the kernel built, from /proc/PID/smaps, as "exec" and "vma" lines. */
 static int record_exec(struct recorder *rec, int proc, pid_t pid)
 {
@@ -392,6 +414,8 @@ static int record_exec(struct recorder *rec, int proc, pid_t pid)
 		line = nl ? nl + 1 : line + strlen(line);
 	}
 	free(smaps);
+	if (rec->o->maps_every)
+		record_maps(rec, proc);
 	return 0;
 }
 
@@ -759,59 +783,61 @@ static void call_entry(struct recorder *rec, struct thread *th)
 	}
 }
 
+/* One maps line as the divergence message shows it. */
+static void show_line(char *buf, size_t size, const struct maps_line *l)
+{
+	snprintf(buf, size, "%llx-%llx %s %08llx %.*s", (unsigned long long)l->start,
+		 (unsigned long long)l->end, l->perms, (unsigned long long)l->off,
+		 (int)(l->namelen < 400 ? l->namelen : 400), l->name);
+}
+
+static bool same_line(const struct maps_line *a, const struct maps_line *b)
+{
+	return a->start == b->start && a->end == b->end && a->off == b->off &&
+	       !strcmp(a->perms, b->perms) && a->namelen == b->namelen &&
+	       !memcmp(a->name, b->name, a->namelen);
+}
+
 /* Compare the model's maps of @proc with the kernel's (--verify). */
 static void verify(struct recorder *rec, int proc, pid_t tgid)
 {
 	static char model[1 << 22];
 	char *kernel = slurp_proc(tgid, "maps");
 	const char *k, *m = model;
+	struct maps_line kl, ml;
+	bool kin, min;
 	unsigned long n = 0;
 
 	if (!kernel)
 		return;
 	uvma_render_maps(rec->m.mm[proc], 0, 1ULL << 47, model, sizeof(model));
 	k = kernel;
-	for (;;) {
-		char kl[600], ml[600];
-		unsigned long long ks = 0, ke = 0, ko = 0, ms = 0, me = 0, mo = 0;
-		char kp[8] = "", mp[8] = "", kn[512] = "", mn[512] = "";
-		int kpos = 0, mpos = 0;
-		const char *knl = strchr(k, '\n'), *mnl = strchr(m, '\n');
+	kin = maps_next(&k, &kl);
+	min = maps_next(&m, &ml);
+	while (kin || min) {
+		char ks[500] = "(end)", ms[500] = "(end)";
 
-		/* the gate page is not a VMA */
-		if (*k && strstr(k, "[vsyscall]") && (!knl || strstr(k, "[vsyscall]") < knl)) {
-			k = knl ? knl + 1 : k + strlen(k);
+		if (kin && min && same_line(&kl, &ml)) {
+			kin = maps_next(&k, &kl);
+			min = maps_next(&m, &ml);
 			continue;
 		}
-		if (!*k && !*m)
-			break;
-		snprintf(kl, sizeof(kl), "%.*s", (int)(knl ? knl - k : (long)strlen(k)), k);
-		snprintf(ml, sizeof(ml), "%.*s", (int)(mnl ? mnl - m : (long)strlen(m)), m);
-		if (*k)
-			sscanf(kl, "%llx-%llx %7s %llx %*s %*s%n", &ks, &ke, kp, &ko, &kpos);
-		if (*m)
-			sscanf(ml, "%llx-%llx %7s %llx %*s %*s%n", &ms, &me, mp, &mo, &mpos);
-		snprintf(kn, sizeof(kn), "%s", kpos ? kl + kpos + strspn(kl + kpos, " ") : "");
-		/* the model does not follow unlink: a name is compared without " (deleted)" */
-		if (strlen(kn) > 10 && !strcmp(kn + strlen(kn) - 10, " (deleted)") &&
-		    strncmp(kn, "/memfd:", 7))
-			kn[strlen(kn) - 10] = 0;
-		snprintf(mn, sizeof(mn), "%s", mpos ? ml + mpos + strspn(ml + mpos, " ") : "");
-		if (ks != ms || ke != me || strcmp(kp, mp) || ko != mo || strcmp(kn, mn)) {
-			rec->divergences++;
-			if (n++ < 3 && rec->divergences <= 20)
-				fprintf(stderr, "uvma record: after line %lu, process %s: kernel '%s', "
-					"model '%s'\n", rec->lines, rec->t->procs[proc],
-					*k ? kl : "(end)", *m ? ml : "(end)");
-			/* step the lower one */
-			if (*k && (!*m || ks <= ms))
-				k = knl ? knl + 1 : k + strlen(k);
-			if (*m && (!*k || ms <= ks))
-				m = mnl ? mnl + 1 : m + strlen(m);
-			continue;
-		}
-		k = knl ? knl + 1 : k + strlen(k);
-		m = mnl ? mnl + 1 : m + strlen(m);
+		rec->divergences++;
+		if (kin)
+			show_line(ks, sizeof(ks), &kl);
+		if (min)
+			show_line(ms, sizeof(ms), &ml);
+		if (n++ < 3 && rec->divergences <= 20)
+			fprintf(stderr, "uvma record: after line %lu, process %s: kernel '%s', "
+				"model '%s'\n", rec->lines, rec->t->procs[proc], ks, ms);
+		/* step the lower one (both when they start together) */
+		bool stepk = kin && (!min || kl.start <= ml.start);
+		bool stepm = min && (!kin || ml.start <= kl.start);
+
+		if (stepk)
+			kin = maps_next(&k, &kl);
+		if (stepm)
+			min = maps_next(&m, &ml);
 	}
 	free(kernel);
 }
@@ -947,6 +973,8 @@ static void call_exit(struct recorder *rec, struct thread *th)
 	/* no other call of the process is in flight (must_wait): the maps are comparable */
 	if (rec->o->verify)
 		verify(rec, proc, rec->procs[proc].tgid);
+	if (rec->o->maps_every && ++rec->procs[proc].since_maps >= rec->o->maps_every)
+		record_maps(rec, proc);
 }
 
 /* ---- the ptrace loop -------------------------------------------------------------------- */

@@ -11,6 +11,8 @@
 
 struct record_opts {
 	bool verify;	/* compare the model's maps with the kernel's after every call */
+	/* a "maps" line (the kernel's maps checksum) after every this many calls; 0 never */
+	unsigned long maps_every;
 };
 
 /*

@@ -19,6 +19,7 @@
 
 #include "array.h"
 #include "input.h"
+#include "mapsum.h"
 #include "model.h"
 #include "replay.h"
 #include "strace.h"
@@ -1198,6 +1199,31 @@ static int replay_strace(struct replay *r, char *const *paths, int npaths)
 	return ret;
 }
 
+/*
+ * A "maps" line of a recorded trace: the kernel's maps at that point, as a
+ * checksum.  Only the linux policy must reproduce them; the others differ
+ * by design.
+ */
+static void check_maps(struct replay *r, const struct trace *t, struct model *m,
+		       const struct op *op)
+{
+	struct maps_sum sum;
+
+	if (r->cfg->policy != UVMA_POLICY_LINUX || !m->mm[op->proc] ||
+	    model_maps_sum(m, op->proc, &sum))
+		return;
+	r->res->maps_checked++;
+	if (sum.count == op->len && sum.hash == op->len2)
+		return;
+	if (!r->res->maps_differ++)
+		r->res->maps_first_line = (unsigned long)op->line;
+	if (r->cfg->log)
+		fprintf(r->cfg->log, "%s:%d: process %s: the model's maps differ from the kernel's "
+			"(kernel %llu lines, checksum %#llx; model %lu lines, checksum %#llx)\n",
+			t->path, op->line, t->procs[op->proc], (unsigned long long)op->len,
+			(unsigned long long)op->len2, sum.count, (unsigned long long)sum.hash);
+}
+
 /* One op of a .utrace on the model, with what the report counts. */
 static void utrace_step(struct replay *r, struct trace *t, struct model *m, int *spaces,
 			const struct op *op)
@@ -1209,6 +1235,10 @@ static void utrace_step(struct replay *r, struct trace *t, struct model *m, int 
 
 	if (op->kind == OP_EXPECT_VMAS || op->kind == OP_EXPECT_VMA)
 		return;
+	if (op->kind == OP_MAPS) {
+		check_maps(r, t, m, op);
+		return;
+	}
 	if (op->kind == OP_EXIT && mm && r->cfg->maps_pid > 0 && op->proc == r->cfg->maps_pid - 1)
 		keep_maps(r->res, mm);	/* the process as it was just before it went */
 	if (op->kind == OP_EXIT && mm)

@@ -46,6 +46,8 @@ struct replay_result {
 	bool relocate_all;		/* relocate: every anonymous move counted as flagged */
 	const char *format;		/* "strace" or "utrace" */
 	unsigned long lines, events, calls, divergences, implied, skipped;
+	/* a recorded trace's "maps" lines, checked under the linux policy only */
+	unsigned long maps_checked, maps_differ, maps_first_line;
 	double model_seconds, total_seconds;
 	struct space_report *spaces;
 	int nspaces, capspaces;

@@ -82,7 +82,11 @@ void report_text(FILE *out, const char *trace, const struct replay_result *res, 
 		fprintf(out, "; faults: %s", fault_model_name(faults));
 	fprintf(out, ")\n");
 	fprintf(out, "  divergences %lu (calls the model answered unlike the kernel), implied ranges %lu,"
-		" lines skipped %lu\n\n", res[base].divergences, res[base].implied, res[base].skipped);
+		" lines skipped %lu\n", res[base].divergences, res[base].implied, res[base].skipped);
+	if (res[base].policy == UVMA_POLICY_LINUX && res[base].maps_checked)
+		fprintf(out, "  the kernel's maps, recorded at %lu points: the model's differ at %lu\n",
+			res[base].maps_checked, res[base].maps_differ);
+	fputc('\n', out);
 	fprintf(out, "  %-30s", "");
 	for (int i = 0; i < n; i++)
 		fprintf(out, " %10s", policy_name((int)res[i].policy));
@@ -228,11 +232,13 @@ void report_json(FILE *out, const char *trace, const struct replay_result *res, 
 		fprintf(out, "},\"refused_total\":%lu,\"folios_relocated\":%lu,\"folios_split\":%lu},"
 			"\"anon_vmas_end\":%lu,\"avcs_end\":%lu,\"kernel_bytes_end\":%llu,"
 			"\"model_seconds\":%.6f,\"time_vs_linux\":%.4f,\"divergences\":%lu,"
+			"\"maps_checked\":%lu,\"maps_differ\":%lu,"
 			"\"implied\":%lu,\"skipped\":%lu,\"series\":{\"stride\":%lu,\"values\":[",
 			t.reloc_refused, t.folios_relocated, t.folios_split, t.anon_vmas, t.avcs, t.kbytes,
 			res[i].model_seconds,
 			res[base].model_seconds > 0 ? res[i].model_seconds / res[base].model_seconds : 1.0,
-			res[i].divergences, res[i].implied, res[i].skipped, res[i].stride);
+			res[i].divergences, res[i].maps_checked, res[i].maps_differ, res[i].implied,
+			res[i].skipped, res[i].stride);
 		for (size_t k = 0; k < res[i].nseries; k++)
 			fprintf(out, "%s%u", k ? "," : "", res[i].series[k]);
 		fprintf(out, "]},\"spaces\":[");

@@ -113,7 +113,7 @@ static const char *const kind_names[OP_NKINDS] = {
 	[OP_UNPIN] = "unpin",		  [OP_MIGRATE] = "migrate",
 	[OP_MIGRATE_FINISH] = "migrate_finish",
 	[OP_EXEC] = "exec",		  [OP_VMA] = "vma",
-	[OP_SPAWN] = "spawn",
+	[OP_SPAWN] = "spawn",		  [OP_MAPS] = "maps",
 };
 
 static const char *const vma_specials[] = { "none", "vdso", "vvar", "vvar_vclock", "stack", "heap" };
@@ -758,6 +758,11 @@ static int parse_line(struct parser *p, char *line)
 		if (argc > 2 || (argc == 2 && (strncmp(argv[1], "brk=", 4) ||
 					       parse_addr(p, argv[1] + 4, &op->addr))))
 			return perr(p, "expected 'exec [brk=ADDR]'");
+	} else if (cmd_is(cmd, "maps")) {
+		op->kind = OP_MAPS;
+		if (argc != 3 || parse_u64(argv[1], &op->len) || parse_u64(argv[2], &op->len2))
+			return perr(p, "expected 'maps COUNT HASH' (the kernel's maps: lines and "
+				    "checksum)");
 	} else if (cmd_is(cmd, "vma")) {
 		uint64_t v;
 
@@ -856,7 +861,7 @@ static int parse_line(struct parser *p, char *line)
 	if (op->policies && op->kind != OP_EXPECT_VMAS && op->kind != OP_EXPECT_VMA)
 		return perr(p, "only expect lines take a policy list");
 	if (op->has_result && (op->kind == OP_CARVEOUT || op->kind == OP_THP || op->kind == OP_ZEROPAGE ||
-			       op->kind == OP_FILE || op->kind == OP_SWAP))
+			       op->kind == OP_FILE || op->kind == OP_SWAP || op->kind == OP_MAPS))
 		return perr(p, "%s takes no result", cmd);
 	if (op->kind >= OP_SWAP && !t->model_only)
 		t->model_only = p->line;
@@ -1118,6 +1123,10 @@ int op_format(const struct trace *t, const struct op *op, char *buf, size_t size
 		break;
 	case OP_SPAWN:
 		n += (size_t)snprintf(buf + n, size - n, "spawn %s", t->procs[op->arg]);
+		break;
+	case OP_MAPS:
+		n += (size_t)snprintf(buf + n, size - n, "maps %llu %#018llx",
+				      (unsigned long long)op->len, (unsigned long long)op->len2);
 		break;
 	case OP_VMA:
 		n += (size_t)snprintf(buf + n, size - n, "vma %s %s %#llx", a, b,

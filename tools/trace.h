@@ -45,6 +45,7 @@ enum op_kind {
 	OP_EXEC,		/* exec [brk=ADDR]: the process starts an empty address space */
 	OP_VMA,			/* vma START END FLAGS [pgoff=N] [fd=NAME] [special=S] [faulted] */
 	OP_SPAWN,		/* spawn NAME: a new process with an empty address space */
+	OP_MAPS,		/* maps COUNT HASH: the kernel's maps here (mapsum.h) */
 	OP_NKINDS,
 };
 
@@ -65,7 +66,7 @@ struct op {
 	int line;
 	int proc;		/* index into trace.procs */
 	struct taddr addr, addr2;	/* mremap: addr2 = new address */
-	uint64_t len, len2;
+	uint64_t len, len2;	/* maps: len = lines, len2 = checksum */
 	int prot;
 	int flags;
 	int arg;		/* advice, pkey, child proc, file, r/w, enable */

@@ -12,6 +12,7 @@
 #include "golden.h"
 #include "kexec.h"
 #include "events.h"
+#include "mapsum.h"
 #include "model.h"
 #include "trace.h"
 #include "uvma.h"
@@ -288,6 +289,22 @@ static int run_one(const char *path, int pol, int show_maps, enum event_format e
 			model_smaps(&m, op->proc, text_a, TEXT_MAX);
 			if (check_expect(&t, op, text_a, m.base, "model"))
 				failed = 1;
+			continue;
+		}
+		if (op->kind == OP_MAPS) {
+			struct maps_sum sum;
+
+			/* a recorded checksum of the kernel's maps: the linux policy must match it */
+			if (pol != UVMA_POLICY_LINUX || model_maps_sum(&m, op->proc, &sum))
+				continue;
+			if (sum.count != op->len || sum.hash != op->len2) {
+				printf("%s:%d: process %s: the model's maps differ from the kernel's "
+				       "(kernel %llu lines, checksum %#llx; model %lu lines, checksum "
+				       "%#llx)\n", path, op->line, t.procs[op->proc],
+				       (unsigned long long)op->len, (unsigned long long)op->len2,
+				       sum.count, (unsigned long long)sum.hash);
+				failed = 1;
+			}
 			continue;
 		}
 		r = model_step(&m, &t, op);

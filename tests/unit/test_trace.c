@@ -4,6 +4,7 @@
  * input the FILE:LINE: message and a trace left empty.
  */
 #include "helpers.h"
+#include "mapsum.h"
 #include "trace.h"
 
 static void accepts_the_design_example(void **state)
@@ -137,12 +138,14 @@ static void recorded_lines(void **state)
 		"vma 0x7ffffffde000 0x7ffffffff000 0x100173 special=stack faulted\n"
 		"spawn p2\n"
 		"[p2] exec\n"
-		"file m1 1p memfd=buf%231 mode=rw\n";
+		"file m1 1p memfd=buf%231 mode=rw\n"
+		"[p2] maps 12 0x00c0ffee12345678\n";
 	static const char *const back[] = { "exec brk=0x555555559000",
 					     "file f0 0x3fb8 path=/tmp/a%20b%23c mode=r",
 					     "vma 0x555555554000 0x555555555000 0x71 pgoff=0x1 fd=f0",
 					     "vma 0x7ffffffde000 0x7ffffffff000 0x100173 special=stack faulted",
-					     "spawn p2", "[p2] exec", "file m1 1p memfd=buf%231 mode=rw" };
+					     "spawn p2", "[p2] exec", "file m1 1p memfd=buf%231 mode=rw",
+					     "[p2] maps 12 0x00c0ffee12345678" };
 	static const struct {
 		const char *text, *message;
 	} bad_rec[] = {
@@ -153,6 +156,10 @@ static void recorded_lines(void **state)
 		{ "uvma-trace 1\nvma 0x1000 0x2000 0x73 fd=nope\n", "no file 'nope'" },
 		{ "uvma-trace 1\nexec now\n", "expected 'exec [brk=ADDR]'" },
 		{ "uvma-trace 1\nspawn main\n", "process 'main' exists already" },
+		{ "uvma-trace 1\nmaps 12\n", "expected 'maps COUNT HASH'" },
+		{ "uvma-trace 1\nmaps 12 0xg\n", "expected 'maps COUNT HASH'" },
+		{ "uvma-trace 1\nmaps 1 2 3\n", "expected 'maps COUNT HASH'" },
+		{ "uvma-trace 1\nmaps 1 2 = 0\n", "maps takes no result" },
 	};
 	struct trace t;
 	char err[256], line[256];
@@ -161,10 +168,14 @@ static void recorded_lines(void **state)
 	assert_int_equal(trace_parse("r", text, &t, err, sizeof(err)), 0);
 	assert_string_equal(t.file_path[0], "/tmp/a b#c");
 	assert_int_equal(t.model_only, 2);	/* exec is the model's too */
-	for (int i = 0; i < 7; i++) {
+	for (int i = 0; i < 8; i++) {
 		op_format(&t, &t.ops[i], line, sizeof(line));
 		assert_string_equal(line, back[i]);
 	}
+	assert_int_equal(t.ops[7].kind, OP_MAPS);
+	assert_int_equal(t.ops[7].proc, 1);
+	assert_int_equal(t.ops[7].len, 12);
+	assert_true(t.ops[7].len2 == 0x00c0ffee12345678ULL);
 	assert_true(t.file_mode[1] & FILE_MEMFD);
 	assert_string_equal(t.file_path[1], "buf#1");
 	trace_free(&t);
@@ -250,6 +261,50 @@ static void not_plain_text_anywhere(void **state)
 	}
 }
 
+/*
+ * The maps checksum compares what the model can know: addresses, permissions,
+ * offset and name; not device and inode, not the gate page, not " (deleted)"
+ * after a file (a memfd keeps it).
+ */
+static void maps_checksum(void **state)
+{
+	static const char kernel[] =
+		"555555554000-555555556000 r--p 00000000 fd:01 1234              /usr/bin/x\n"
+		"7f0000000000-7f0000001000 rw-s 00000000 00:01 77                /memfd:buf (deleted)\n"
+		"7f0000001000-7f0000002000 r--p 00001000 fd:01 99                /tmp/gone (deleted)\n"
+		"7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                 [stack]\n"
+		"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0         [vsyscall]\n";
+	static const char model[] =
+		"555555554000-555555556000 r--p 00000000 00:00 5 /usr/bin/x\n"
+		"7f0000000000-7f0000001000 rw-s 00000000 00:00 6 /memfd:buf (deleted)\n"
+		"7f0000001000-7f0000002000 r--p 00001000 00:00 7 /tmp/gone\n"
+		"7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]\n";
+	static const char other[] =
+		"555555554000-555555556000 r--p 00000000 00:00 5 /usr/bin/x\n"
+		"7f0000000000-7f0000001000 rw-s 00000000 00:00 6 /memfd:buf\n"
+		"7f0000001000-7f0000002000 r--p 00001000 00:00 7 /tmp/gone\n"
+		"7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]\n";
+	struct maps_sum k, m, o;
+	struct maps_line l;
+	const char *p = kernel;
+
+	(void)state;
+	maps_sum(kernel, &k);
+	maps_sum(model, &m);
+	maps_sum(other, &o);
+	assert_int_equal(k.count, 4);
+	assert_int_equal(m.count, 4);
+	assert_true(k.hash == m.hash);
+	assert_true(k.hash != o.hash);	/* the memfd's " (deleted)" counts */
+	assert_true(maps_next(&p, &l));
+	assert_true(l.start == 0x555555554000ULL && l.end == 0x555555556000ULL && l.off == 0);
+	assert_string_equal(l.perms, "r--p");
+	assert_int_equal(l.namelen, strlen("/usr/bin/x"));
+	assert_memory_equal(l.name, "/usr/bin/x", l.namelen);
+	p = "not a maps line\n";
+	assert_false(maps_next(&p, &l));
+}
+
 static void rejects_malformed_lines(void **state)
 {
 	(void)state;
@@ -326,6 +381,7 @@ int main(void)
 		cmocka_unit_test(thp_line),
 		cmocka_unit_test(model_only_lines),
 		cmocka_unit_test(recorded_lines),
+		cmocka_unit_test(maps_checksum),
 	};
 
 	return cmocka_run_group_tests_name("trace reader", tests, NULL, NULL);
