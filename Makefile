@@ -210,7 +210,7 @@ bench: $(O)/bench $(O)/bench-memory $(O)/bare-trace $(O)/uvma $(O)/bench-faults 
 	@echo
 	$(O)/bench-faults $(O)/bench-faults-lo
 	bench/replay.sh $(O)/uvma $(O)/bare-trace $(O)/bench-replay
-$(O)/bare-trace: bench/bare_trace.c tools/seccomp_filter.h | $(O)
+$(O)/bare-trace: bench/bare_trace.c tools/seccomp_filter.h tools/sysnr.h | $(O)
 	$(CC) $(CSTD) $(WARN) -O2 -Itools -o $@ $<
 $(O)/bench: bench/bench.c bench/common.h $(O)/libuvma.a | $(O)
 	$(CC) $(CSTD) $(WARN) -O2 -g -Iinclude -Ilib -o $@ $< $(O)/libuvma.a

@@ -146,6 +146,7 @@ extern "C" {
 #define UVMA_VM_PKEY_SHIFT 32
 #define UVMA_VM_PKEY_MASK (0xfULL << UVMA_VM_PKEY_SHIFT)
 #define UVMA_VM_DROPPABLE (1ULL << 40)
+#define UVMA_VM_SEALED (1ULL << 42) /* mseal(2): "sl" */
 
 struct uvma_sys;
 struct uvma_mm;
@@ -345,6 +346,14 @@ uint64_t uvma_brk(struct uvma_mm *mm, uint64_t brk);
 int uvma_prctl_set_vma_anon_name(struct uvma_mm *mm, uint64_t start, uint64_t len,
 				 const char *name);
 int uvma_prctl_set_memory_merge(struct uvma_mm *mm, unsigned long enable);
+/*
+ * mseal(2): [addr, addr + len) must be mapped without a hole; its VMAs get
+ * VM_SEALED (split and merged as any flag).  A sealed VMA then refuses
+ * munmap, mmap(MAP_FIXED) over it, mremap of it or onto it, mprotect, and
+ * the discarding madvise advices on anonymous memory it cannot write
+ * (-EPERM).  0, -EINVAL (flags, alignment, overflow) or -ENOMEM (a hole).
+ */
+int uvma_mseal(struct uvma_mm *mm, uint64_t addr, uint64_t len, unsigned long flags);
 
 /*
  * A page fault at @addr.  Returns 0, or -EFAULT where the kernel would send

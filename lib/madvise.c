@@ -157,11 +157,38 @@ static int madvise_pages(struct uvma_vma *vma, struct uvma_vma **prev, uint64_t 
 	return -EINVAL;
 }
 
+/* The advices that throw a range's data away (or, for a fork child, its mapping). */
+static bool is_discard(int behavior)
+{
+	switch (behavior) {
+	case UVMA_MADV_FREE: case UVMA_MADV_DONTNEED: case UVMA_MADV_DONTNEED_LOCKED:
+	case UVMA_MADV_REMOVE: case UVMA_MADV_DONTFORK: case UVMA_MADV_WIPEONFORK:
+	case UVMA_MADV_GUARD_INSTALL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A sealed VMA refuses only discards, and only of anonymous memory the
+ * process could not write anyway: a discard there would be the one way to
+ * change the sealed contents (file pages come back from the file).
+ */
+static bool can_madvise_modify(const struct uvma_vma *vma, const struct madv_state *st)
+{
+	return !(vma->flags & UVMA_VM_SEALED) || st->naming || !is_discard(st->behavior) ||
+	       !vma_is_anonymous(vma) || (vma->flags & UVMA_VM_WRITE);
+}
+
 static int madvise_vma_behavior(struct uvma_vma *vma, struct uvma_vma **prev, uint64_t start,
 				uint64_t end, struct madv_state *st)
 {
 	uint64_t new_flags = vma->flags;
 	int err;
+
+	if (!can_madvise_modify(vma, st))
+		return -EPERM;
 
 	if (st->naming) {
 		/* Only anonymous memory (and shmem) can be named. */

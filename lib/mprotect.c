@@ -44,6 +44,9 @@ static int mprotect_fixup(struct uvma_vma *vma, struct uvma_vma **pprev, uint64_
 	long nrpages = (long)((end - start) >> PAGE_SHIFT);
 	int err = 0;
 
+	/* even to the protection it has; the VMAs before it in the range keep their change */
+	if (oldflags & UVMA_VM_SEALED)
+		return -EPERM;
 	if (newflags == oldflags) {
 		*pprev = vma;
 		return 0;

@@ -94,6 +94,9 @@ static int check_prep_vma(struct vma_remap *vrm)
 
 	if (!vma)
 		return -EFAULT;
+	/* a sealed VMA may not move, grow or shrink */
+	if (vma->flags & UVMA_VM_SEALED)
+		return -EPERM;
 	if (vrm->old_len == vrm->new_len) {
 		vrm->remap_type = MREMAP_NO_RESIZE;
 		vrm->delta = 0;

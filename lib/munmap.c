@@ -69,6 +69,9 @@ int do_vmi_align_munmap(struct uvma_mm *mm, struct uvma_vma *vma, uint64_t start
 		 */
 		if (end < vma->end && mm->map_count >= mm->sys->cfg.max_map_count)
 			return -ENOMEM;
+		/* no split of a VMA that cannot go anyway */
+		if (vma->flags & UVMA_VM_SEALED)
+			return -EPERM;
 		err = __split_vma(vma, start, 1);
 		if (err)
 			return err;
@@ -78,6 +81,9 @@ int do_vmi_align_munmap(struct uvma_mm *mm, struct uvma_vma *vma, uint64_t start
 	 * the tree is walked only when the range goes on past it.
 	 */
 	for (v = vma; v && v->start < end;) {
+		/* a sealed VMA stops the unmap before anything goes: only splits stay */
+		if (v->flags & UVMA_VM_SEALED)
+			return -EPERM;
 		if (v->end > end) {
 			err = __split_vma(v, end, 0);
 			if (err)

@@ -18,7 +18,7 @@ static const char *const mnemonics[64] = {
 	[12] = "uw", [13] = "lo", [14] = "io", [15] = "sr", [16] = "rr", [17] = "dc",
 	[18] = "de", [19] = "lf", [20] = "ac", [21] = "nr", [22] = "ht", [23] = "sf",
 	[24] = "ar", [25] = "wf", [26] = "dd", [28] = "mm", [29] = "hg", [30] = "nh",
-	[31] = "mg", [40] = "dp",
+	[31] = "mg", [40] = "dp", [42] = "sl",
 };
 
 const char *uvma_vm_flag_name(unsigned int bit)

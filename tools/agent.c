@@ -24,6 +24,7 @@
 
 #include "agent.h"
 #include "kexec.h"
+#include "sysnr.h"
 
 
 static char agent_buf[KEXEC_TEXT_MAX];
@@ -271,6 +272,9 @@ static int agent_main(int fd)
 			break;
 		case OP_MLOCK2:
 			r = sys_ret(syscall(SYS_mlock2, q.addr, q.len, q.flags));
+			break;
+		case OP_MSEAL:
+			r = sys_ret(syscall(SYS_mseal, q.addr, q.len, q.len2));
 			break;
 		case OP_MUNLOCK:
 			r = sys_ret(syscall(SYS_munlock, q.addr, q.len));

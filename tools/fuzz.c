@@ -117,7 +117,8 @@ static size_t gen_program(struct rng *r, unsigned int nops, char *buf, size_t si
 			/*
 			 * rarer shapes: placement without an address, THP sizes, KSM-any,
 			 * protection keys, mlockall, anon names, the relocation flags
-			 * (unknown to the host kernel: -EINVAL under the linux policy)
+			 * (unknown to the host kernel: -EINVAL under the linux policy),
+			 * mseal
 			 */
 			static const char *const lockall[] = {
 				"current", "future", "current,future", "current,onfault",
@@ -125,7 +126,7 @@ static size_t gen_program(struct rng *r, unsigned int nops, char *buf, size_t si
 			};
 			static const char *const anon_names[] = { "heap", "arena", "-" };
 
-			switch (pick(r, 10)) {
+			switch (pick(r, 11)) {
 			case 0:
 				EMIT("mmap - %up %s private,anonymous\n", len, prots[pick(r, 9)]);
 				break;
@@ -155,6 +156,9 @@ static size_t gen_program(struct rng *r, unsigned int nops, char *buf, size_t si
 			case 8:
 				EMIT("mremap @%up %up %up maymove,%s @%up\n", a, len, len,
 				     pick(r, 2) ? "relocate_anon" : "fixed,must_relocate_anon", b);
+				break;
+			case 9:
+				EMIT("mseal @%up %up\n", a, len);
 				break;
 			default:
 				EMIT("touch @%up %up w\n", a, len);

@@ -429,6 +429,8 @@ long model_step(struct model *m, const struct trace *t, const struct op *op)
 		return uvma_mlock(mm, a, op->len);
 	case OP_MLOCK2:
 		return uvma_mlock2(mm, a, op->len, op->flags);
+	case OP_MSEAL:
+		return uvma_mseal(mm, a, op->len, (unsigned long)op->len2);
 	case OP_MUNLOCK:
 		return uvma_munlock(mm, a, op->len);
 	case OP_MLOCKALL:

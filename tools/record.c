@@ -692,7 +692,8 @@ static int file_of_fd(struct recorder *rec, int proc, pid_t tid, int fd, int mod
 static bool range_call(long nr)
 {
 	return nr == SYS_munmap || nr == SYS_mprotect || nr == SYS_madvise || nr == SYS_mlock ||
-	       nr == SYS_munlock || nr == SYS_mlock2 || nr == SYS_pkey_mprotect || nr == SYS_mremap;
+	       nr == SYS_munlock || nr == SYS_mlock2 || nr == SYS_pkey_mprotect || nr == SYS_mremap ||
+	       nr == SYS_mseal;
 }
 
 /* The calls that change the address space: one at a time per process (below). */
@@ -904,6 +905,10 @@ static void call_exit(struct recorder *rec, struct thread *th)
 	case SYS_mlock2:
 		op.kind = OP_MLOCK2;
 		op.flags = (int)a[2];
+		break;
+	case SYS_mseal:
+		op.kind = OP_MSEAL;
+		op.len2 = a[2];
 		break;
 	case SYS_mlockall:
 		op.kind = OP_MLOCKALL;

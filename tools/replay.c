@@ -427,6 +427,9 @@ static struct call *decode(const struct sc_event *ev)
 	if (!c)
 		return NULL;
 	memcpy(c->name, ev->name, sizeof(c->name));
+	/* an strace older than the call prints it by number */
+	if (!strcmp(c->name, "syscall_0x1ce"))
+		snprintf(c->name, sizeof(c->name), "mseal");
 	c->pid = ev->pid;
 	c->line = ev->line;
 	c->file = ev->file;
@@ -709,7 +712,8 @@ static bool apply_mm(struct replay *r, struct proc *p, const struct call *c)
 
 	static const char *const mm_calls[] = { "mmap", "munmap", "mprotect", "pkey_mprotect",
 						"madvise", "mlock", "mlock2", "munlock", "mremap",
-						"brk", "mlockall", "munlockall", "prctl", NULL };
+						"brk", "mlockall", "munlockall", "prctl", "mseal",
+						NULL };
 	bool known = false;
 
 	for (int i = 0; mm_calls[i] && !known; i++)
@@ -735,7 +739,7 @@ static bool apply_mm(struct replay *r, struct proc *p, const struct call *c)
 		return true;
 	}
 	if (is(c, "munmap") || is(c, "mprotect") || is(c, "pkey_mprotect") || is(c, "madvise") ||
-	    is(c, "mlock") || is(c, "mlock2") || is(c, "munlock")) {
+	    is(c, "mlock") || is(c, "mlock2") || is(c, "munlock") || is(c, "mseal")) {
 		if (!is(c, "munmap"))
 			imply_if_accepted(r, p->sp, c, s, len);
 		if (written)
@@ -753,6 +757,8 @@ static bool apply_mm(struct replay *r, struct proc *p, const struct call *c)
 			ret = uvma_mlock(mm, s, len);
 		else if (is(c, "mlock2"))
 			ret = uvma_mlock2(mm, s, len, (int)c->a[2]);
+		else if (is(c, "mseal"))
+			ret = uvma_mseal(mm, s, len, (unsigned long)c->a[2]);
 		else
 			ret = uvma_munlock(mm, s, len);
 		r->tk_model += ticks() - t;

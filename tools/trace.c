@@ -104,6 +104,7 @@ static const char *const kind_names[OP_NKINDS] = {
 	[OP_MLOCK2] = "mlock2",		  [OP_MUNLOCK] = "munlock",
 	[OP_MLOCKALL] = "mlockall",	  [OP_MUNLOCKALL] = "munlockall",
 	[OP_MREMAP] = "mremap",		  [OP_BRK] = "brk",
+	[OP_MSEAL] = "mseal",
 	[OP_TOUCH] = "touch",		  [OP_FORK] = "fork",
 	[OP_EXIT] = "exit",		  [OP_PRCTL_MEMORY_MERGE] = "prctl",
 	[OP_PRCTL_ANON_NAME] = "prctl",	  [OP_EXPECT_VMAS] = "expect",
@@ -666,6 +667,12 @@ static int parse_line(struct parser *p, char *line)
 		    parse_size(p, argv[2], &op->len, "length") ||
 		    parse_flags(p, argv[3], advices, &op->arg, "advice"))
 			return -1;
+	} else if (cmd_is(cmd, "mseal")) {
+		op->kind = OP_MSEAL;
+		if ((argc != 3 && argc != 4) || parse_addr(p, argv[1], &op->addr) ||
+		    parse_size(p, argv[2], &op->len, "length") ||
+		    (argc == 4 && parse_u64(argv[3], &op->len2)))
+			return perr(p, "expected 'mseal ADDR LEN [FLAGS]'");
 	} else if (cmd_is(cmd, "mlock2")) {
 		op->kind = OP_MLOCK2;
 		if (need(p, argc, 4, "mlock2 ADDR LEN FLAGS") || parse_addr(p, argv[1], &op->addr) ||
@@ -1168,6 +1175,11 @@ int op_format(const struct trace *t, const struct op *op, char *buf, size_t size
 		if (!f[0])
 			snprintf(f, sizeof(f), "%d", op->arg);
 		n += (size_t)snprintf(buf + n, size - n, "madvise %s %s %s", a, l1, f);
+		break;
+	case OP_MSEAL:
+		n += (size_t)snprintf(buf + n, size - n, "mseal %s %s", a, l1);
+		if (op->len2)
+			n += (size_t)snprintf(buf + n, size - n, " %#llx", (unsigned long long)op->len2);
 		break;
 	case OP_MLOCK2:
 		fmt_names(f, sizeof(f), mlock2_flags, op->flags);

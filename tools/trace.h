@@ -25,6 +25,7 @@ enum op_kind {
 	OP_MLOCKALL,
 	OP_MUNLOCKALL,
 	OP_MREMAP,
+	OP_MSEAL,	/* mseal ADDR LEN [FLAGS]: flags in len2 */
 	OP_BRK,
 	OP_TOUCH,
 	OP_FORK,

@@ -106,7 +106,7 @@ static inline const char *flag_words(uint64_t f, char *buf, size_t size)
 		{ UVMA_VM_LOCKONFAULT, "lf" }, { UVMA_VM_DONTCOPY, "dc" }, { UVMA_VM_WIPEONFORK, "wf" },
 		{ UVMA_VM_MAYBE_GUARD, "gu" }, { UVMA_VM_GROWSDOWN, "gd" }, { UVMA_VM_HUGEPAGE, "hg" },
 		{ UVMA_VM_NOHUGEPAGE, "nh" }, { UVMA_VM_MERGEABLE, "mg" }, { UVMA_VM_DONTDUMP, "dd" },
-		{ UVMA_VM_SEQ_READ, "sr" }, { UVMA_VM_RAND_READ, "rr" },
+		{ UVMA_VM_SEQ_READ, "sr" }, { UVMA_VM_RAND_READ, "rr" }, { UVMA_VM_SEALED, "sl" },
 	};
 	size_t len = 0;
 

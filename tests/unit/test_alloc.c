@@ -222,6 +222,12 @@ static long op_mlock_middle(struct env *e)
 	return uvma_mlock(e->mm, P(4), PG(2));
 }
 
+/* the sealed middle of the faulted VMA: two splits */
+static long op_mseal_middle(struct env *e)
+{
+	return uvma_mseal(e->mm, P(4), PG(4), 0);
+}
+
 static long op_guard(struct env *e)
 {
 	return uvma_madvise(e->mm, P(20), PG(2), UVMA_MADV_GUARD_INSTALL);
@@ -479,6 +485,7 @@ CASE(mprotect_middle, setup_basic, op_mprotect_middle)
 CASE(mprotect_whole, setup_basic, op_mprotect_whole)
 CASE(madvise_middle, setup_basic, op_madvise_middle)
 CASE(mlock_middle, setup_basic, op_mlock_middle)
+CASE(mseal_middle, setup_basic, op_mseal_middle)
 CASE_ALLOW(guard_install, setup_basic, op_guard, GUARD_FLAG)
 CASE(mremap_faulted, setup_basic, op_mremap_faulted)
 CASE(mremap_unfaulted_merge, setup_basic, op_mremap_unfaulted_merge)
@@ -517,6 +524,7 @@ int main(void)
 		cmocka_unit_test(mprotect_whole),
 		cmocka_unit_test(madvise_middle),
 		cmocka_unit_test(mlock_middle),
+		cmocka_unit_test(mseal_middle),
 		cmocka_unit_test(guard_install),
 		cmocka_unit_test(mremap_faulted),
 		cmocka_unit_test(mremap_unfaulted_merge),

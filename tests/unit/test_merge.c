@@ -374,6 +374,54 @@ static void guard_regions(void **state)
 	env_teardown(&e);
 }
 
+static void mseal_rules(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_setup(&e);
+	map(&e, 0, 8, RW);
+	/* flags, alignment, wrap-around, a hole: nothing sealed */
+	assert_int_equal(uvma_mseal(e.mm, P(0), PG(1), 1), -EINVAL);
+	assert_int_equal(uvma_mseal(e.mm, P(0) + 1, PG(1), 0), -EINVAL);
+	assert_int_equal(uvma_mseal(e.mm, P(0), UINT64_MAX, 0), -EINVAL);
+	assert_int_equal(uvma_mseal(e.mm, P(0), 0, 0), 0);
+	assert_int_equal(uvma_mseal(e.mm, P(7), PG(2), 0), -ENOMEM);
+	assert_layout(&e, "[0,8) rw-p ac");
+	/* the sealed middle splits off; sealing it again changes nothing */
+	assert_int_equal(uvma_mseal(e.mm, P(2), PG(2), 0), 0);
+	assert_int_equal(uvma_mseal(e.mm, P(2), PG(2), 0), 0);
+	assert_layout(&e, "[0,2) rw-p ac | [2,4) rw-p ac sl | [4,8) rw-p ac");
+	/* mprotect changes the VMAs before the sealed one, then stops */
+	assert_int_equal(uvma_mprotect(e.mm, P(0), PG(8), RO), -EPERM);
+	assert_layout(&e, "[0,2) r--p | [2,4) rw-p ac sl | [4,8) rw-p ac");
+	/* munmap refuses before anything goes; a split at its start stays */
+	assert_int_equal(uvma_munmap(e.mm, P(1), PG(2)), -EPERM);
+	assert_layout(&e, "[0,1) r--p | [1,2) r--p | [2,4) rw-p ac sl | [4,8) rw-p ac");
+	assert_int_equal(uvma_mmap(e.mm, P(3), PG(2), RW, ANON_FIXED, NULL, 0), -EPERM);
+	/* mremap may neither move, grow, shrink it nor land on it */
+	assert_int_equal(uvma_mremap(e.mm, P(2), PG(2), PG(2),
+				     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(40)), -EPERM);
+	assert_int_equal(uvma_mremap(e.mm, P(2), PG(2), PG(1), 0, 0), -EPERM);
+	assert_int_equal(uvma_mremap(e.mm, P(4), PG(1), PG(1),
+				     UVMA_MREMAP_MAYMOVE | UVMA_MREMAP_FIXED, P(2)), -EPERM);
+	/* discards: allowed where the process could write anyway */
+	assert_int_equal(uvma_madvise(e.mm, P(2), PG(1), UVMA_MADV_DONTNEED), 0);
+	map(&e, 20, 2, RO);
+	assert_int_equal(uvma_mseal(e.mm, P(20), PG(2), 0), 0);
+	assert_int_equal(uvma_madvise(e.mm, P(20), PG(1), UVMA_MADV_DONTNEED), -EPERM);
+	assert_int_equal(uvma_madvise(e.mm, P(20), PG(1), UVMA_MADV_GUARD_INSTALL), -EPERM);
+	assert_int_equal(uvma_madvise(e.mm, P(20), PG(1), UVMA_MADV_COLD), 0);
+	/* sealed neighbours merge; an unsealed one does not join them */
+	map(&e, 30, 2, RW);
+	assert_int_equal(uvma_mseal(e.mm, P(30), PG(1), 0), 0);
+	assert_int_equal(uvma_mseal(e.mm, P(31), PG(1), 0), 0);
+	map(&e, 32, 1, RW);
+	assert_layout(&e, "[0,1) r--p | [1,2) r--p | [2,4) rw-p ac sl | [4,8) rw-p ac | "
+			  "[20,22) r--p sl | [30,32) rw-p ac sl | [32,33) rw-p ac");
+	env_teardown(&e);
+}
+
 static void madvise_flags_and_holes(void **state)
 {
 	struct env e;
@@ -1054,6 +1102,7 @@ int main(void)
 		cmocka_unit_test(anon_vma_reuse_on_fault),
 		cmocka_unit_test(read_fault_has_no_anon_vma),
 		cmocka_unit_test(guard_regions),
+		cmocka_unit_test(mseal_rules),
 		cmocka_unit_test(madvise_flags_and_holes),
 		cmocka_unit_test(mlock_and_mlockall),
 		cmocka_unit_test(brk_heap),

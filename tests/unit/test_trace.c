@@ -68,6 +68,9 @@ static const struct {
 	{ "uvma-trace 1\n[ghost] munmap @0p 1p\n", "bad:2: no process 'ghost'" },
 	{ "uvma-trace 1\nfork a\nfork a\n", "bad:3: process 'a' exists already" },
 	{ "uvma-trace 1\nexit\n", "bad:2: the first process cannot exit" },
+	{ "uvma-trace 1\nmseal @1p\n", "bad:2: expected 'mseal ADDR LEN [FLAGS]'" },
+	{ "uvma-trace 1\nmseal @1p 1p 1 2\n", "bad:2: expected 'mseal ADDR LEN [FLAGS]'" },
+	{ "uvma-trace 1\nmseal @1p 1p x\n", "bad:2: expected 'mseal ADDR LEN [FLAGS]'" },
 	{ "uvma-trace 1\nmmap @0p 1p r private fd=nofile\n", "bad:2: no file 'nofile'" },
 	{ "uvma-trace 1\nmadvise @0p 1p dontknow\n", "bad:2: unknown advice 'dontknow'" },
 	{ "uvma-trace 1\nmremap @0p 1p 1p teleport @4p\n", "bad:2: unknown mremap flag 'teleport'" },
@@ -344,6 +347,8 @@ static void round_trip(void **state)
 				   "fork c\n"
 				   "[c] mremap @3p 2p 4p maymove\n"
 				   "madvise @0p 1p 7\n"
+				   "mseal @1p 2p\n"
+				   "mseal @1p 2p 0x4\n"
 				   "mlockall current,future\n";
 	struct trace t, u;
 	char err[256], buf[4096], line[512];
@@ -364,7 +369,10 @@ static void round_trip(void **state)
 		assert_int_equal(u.ops[i].addr.val, t.ops[i].addr.val);
 		assert_int_equal(u.ops[i].len, t.ops[i].len);
 		assert_int_equal(u.ops[i].arg, t.ops[i].arg);
+		assert_true(u.ops[i].len2 == t.ops[i].len2);
 	}
+	assert_int_equal(t.ops[6].kind, OP_MSEAL);
+	assert_int_equal(t.ops[6].len2, 4);
 	trace_free(&t);
 	trace_free(&u);
 }
