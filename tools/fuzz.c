@@ -52,7 +52,7 @@ static size_t gen_program(struct rng *r, unsigned int nops, char *buf, size_t si
 	char names[TRACE_MAX_PROCS][16] = { "main" };
 	int nprocs = 1;
 	size_t n = 0;
-	bool file = pick(r, 3) == 0;
+	bool file = pick(r, 2) == 0;
 
 #define EMIT(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
 	EMIT("uvma-trace 1\ncarveout %up\n", PAGES + 16);
@@ -77,7 +77,7 @@ static size_t gen_program(struct rng *r, unsigned int nops, char *buf, size_t si
 			static const char *const extra[] = { "", "", "", ",noreserve", ",populate",
 							     ",locked", ",growsdown", ",stack" };
 
-			if (file && pick(r, 4) == 0)
+			if (file && pick(r, 3) == 0)
 				EMIT("mmap @%up %up %s %s,%s fd=f off=%up\n", a, len, prots[pick(r, 9)],
 				     type, place, pick(r, 8));
 			else

@@ -303,27 +303,51 @@ static int parse_prot(struct parser *p, const char *s, int *prot)
 }
 
 /* Comma-separated names from @table, or 0, or a number. */
+/*
+ * A number where a name list may stand: decimal, hex with 0x, or a negative
+ * decimal (an advice of -1 is a valid call that the kernel refuses), as the
+ * int the system call takes.
+ */
+static int parse_int_bits(const char *s, int *out)
+{
+	uint64_t num;
+
+	if (s[0] == '-') {
+		if (parse_u64(s + 1, &num) || num > 0x80000000ULL)
+			return -1;
+		*out = (int)(-(int64_t)num);
+		return 0;
+	}
+	if (parse_u64(s, &num) || num > 0xffffffffULL)
+		return -1;
+	*out = (int)(uint32_t)num;
+	return 0;
+}
+
+/*
+ * NAME{,NAME} from @table, where any item may also be a number (bits the
+ * table has no name for, as a recorder writes them).
+ */
 static int parse_flags(struct parser *p, const char *s, const struct name_val *table, int *out,
 		       const char *what)
 {
 	char buf[256], *save = NULL, *tok;
-	uint64_t num;
+	int items = 0;
 
 	*out = 0;
-	if (!strcmp(s, "0"))
-		return 0;
-	if (s[0] >= '0' && s[0] <= '9') {
-		if (parse_u64(s, &num) || num > 0x7fffffff)
-			return perr(p, "bad %s '%s'", what, s);
-		*out = (int)num;
-		return 0;
-	}
 	if (strlen(s) >= sizeof(buf))
 		return perr(p, "%s too long", what);
 	strcpy(buf, s);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), items++) {
 		const struct name_val *nv;
+		int bits;
 
+		if ((tok[0] >= '0' && tok[0] <= '9') || tok[0] == '-') {
+			if (parse_int_bits(tok, &bits))
+				return perr(p, "bad %s '%s'", what, tok);
+			*out |= bits;
+			continue;
+		}
 		for (nv = table; nv->name; nv++)
 			if (!strcmp(nv->name, tok))
 				break;
@@ -331,6 +355,8 @@ static int parse_flags(struct parser *p, const char *s, const struct name_val *t
 			return perr(p, "unknown %s '%s'", what, tok);
 		*out |= nv->val;
 	}
+	if (!items)
+		return perr(p, "bad %s '%s'", what, s);
 	return 0;
 }
 
@@ -1041,8 +1067,9 @@ static int fmt_names(char *buf, size_t size, const struct name_val *table, int v
 			v &= ~nv->val;
 		}
 	}
+	/* bits without a name: as a number, which parse_flags reads back */
 	if (v)
-		n += (size_t)snprintf(buf + n, size - n, "%s%d", n ? "," : "", v);
+		n += (size_t)snprintf(buf + n, size - n, "%s%#x", n ? "," : "", (unsigned int)v);
 	return (int)n;
 }
 

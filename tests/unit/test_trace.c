@@ -69,6 +69,9 @@ static const struct {
 	{ "uvma-trace 1\nfork a\nfork a\n", "bad:3: process 'a' exists already" },
 	{ "uvma-trace 1\nexit\n", "bad:2: the first process cannot exit" },
 	{ "uvma-trace 1\nmseal @1p\n", "bad:2: expected 'mseal ADDR LEN [FLAGS]'" },
+	{ "uvma-trace 1\nmadvise @1p 1p -x\n", "bad:2: bad advice '-x'" },
+	{ "uvma-trace 1\nmadvise @1p 1p ,\n", "bad:2: bad advice ','" },
+	{ "uvma-trace 1\nmmap @1p 1p rw private,0x100000000\n", "bad:2: bad mmap flag '0x100000000'" },
 	{ "uvma-trace 1\nmseal @1p 1p 1 2\n", "bad:2: expected 'mseal ADDR LEN [FLAGS]'" },
 	{ "uvma-trace 1\nmseal @1p 1p x\n", "bad:2: expected 'mseal ADDR LEN [FLAGS]'" },
 	{ "uvma-trace 1\nmmap @0p 1p r private fd=nofile\n", "bad:2: no file 'nofile'" },
@@ -347,6 +350,8 @@ static void round_trip(void **state)
 				   "fork c\n"
 				   "[c] mremap @3p 2p 4p maymove\n"
 				   "madvise @0p 1p 7\n"
+				   "madvise @0p 1p -1\n"
+				   "mmap @0p 1p rw private,anonymous,0x80000000\n"
 				   "mseal @1p 2p\n"
 				   "mseal @1p 2p 0x4\n"
 				   "mlockall current,future\n";
@@ -371,8 +376,12 @@ static void round_trip(void **state)
 		assert_int_equal(u.ops[i].arg, t.ops[i].arg);
 		assert_true(u.ops[i].len2 == t.ops[i].len2);
 	}
-	assert_int_equal(t.ops[6].kind, OP_MSEAL);
-	assert_int_equal(t.ops[6].len2, 4);
+	/* bits and advices without a name: numbers, written back as numbers */
+	assert_int_equal(t.ops[5].arg, -1);
+	assert_int_equal((unsigned int)t.ops[6].flags,
+			 0x80000000u | UVMA_MAP_PRIVATE | UVMA_MAP_ANONYMOUS);
+	assert_int_equal(t.ops[8].kind, OP_MSEAL);
+	assert_int_equal(t.ops[8].len2, 4);
 	trace_free(&t);
 	trace_free(&u);
 }
