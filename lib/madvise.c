@@ -70,10 +70,10 @@ static int madvise_update_vma(struct uvma_vma *vma, struct uvma_vma **prev, uint
 	return 0;
 }
 
+/* Droppable memory takes guards too (probed: spec-open-questions). */
 static bool is_valid_guard_vma(const struct uvma_vma *v, bool allow_locked)
 {
-	uint64_t disallowed = VM_SPECIAL | UVMA_VM_HUGETLB | UVMA_VM_DROPPABLE |
-			      (allow_locked ? 0 : VM_LOCKED_MASK);
+	uint64_t disallowed = VM_SPECIAL | UVMA_VM_HUGETLB | (allow_locked ? 0 : VM_LOCKED_MASK);
 
 	return !(v->flags & disallowed);
 }
