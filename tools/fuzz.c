@@ -72,7 +72,8 @@ static size_t gen_program(struct rng *r, unsigned int nops, char *buf, size_t si
 		if (p)
 			EMIT("[%s] ", names[p]);
 		if (what < 28) {
-			const char *type = pick(r, 6) == 0 ? "shared" : "private";
+			unsigned int kind = pick(r, 12);
+			const char *type = kind < 2 ? "shared" : kind == 2 ? "droppable" : "private";
 			const char *place = pick(r, 3) == 0 ? "fixed_noreplace" : "fixed";
 			static const char *const extra[] = { "", "", "", ",noreserve", ",populate",
 							     ",locked", ",growsdown", ",stack" };

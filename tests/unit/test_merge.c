@@ -371,6 +371,12 @@ static void guard_regions(void **state)
 	map(&e, 20, 2, RW);
 	assert_int_equal(uvma_mlock(e.mm, P(20), PG(2)), 0);
 	assert_int_equal(uvma_madvise(e.mm, P(20), PG(1), UVMA_MADV_GUARD_INSTALL), -EINVAL);
+	/* droppable memory takes them */
+	assert_int_equal(uvma_mmap(e.mm, P(30), PG(2), RW,
+				   UVMA_MAP_DROPPABLE | UVMA_MAP_ANONYMOUS | UVMA_MAP_FIXED, NULL, 0),
+			 (long)P(30));
+	assert_int_equal(uvma_madvise(e.mm, P(30), PG(1), UVMA_MADV_GUARD_INSTALL), 0);
+	assert_int_equal(uvma_fault(e.mm, P(30), true), -EFAULT);
 	env_teardown(&e);
 }
 
