@@ -213,6 +213,8 @@ struct uvma_sys_config {
 	 * does.  Off by default, as stock x86.
 	 */
 	bool forbid_zero_page;
+	/* NUMA nodes online (node 0 up to numa_nodes - 1), 1 to 64: what mbind may bind to */
+	unsigned int numa_nodes;
 	enum uvma_policy policy;	/* UVMA_POLICY_LINUX by default */
 	bool relocate_all;		/* RELOCATE: treat every anonymous move as flagged */
 	const struct uvma_alloc_ops *alloc; /* NULL: malloc/free */
@@ -354,6 +356,32 @@ int uvma_prctl_set_memory_merge(struct uvma_mm *mm, unsigned long enable);
  * (-EPERM).  0, -EINVAL (flags, alignment, overflow) or -ENOMEM (a hole).
  */
 int uvma_mseal(struct uvma_mm *mm, uint64_t addr, uint64_t len, unsigned long flags);
+
+/* mbind(2) modes, mode flags and flags, as <linux/mempolicy.h> numbers them */
+#define UVMA_MPOL_DEFAULT 0
+#define UVMA_MPOL_PREFERRED 1
+#define UVMA_MPOL_BIND 2
+#define UVMA_MPOL_INTERLEAVE 3
+#define UVMA_MPOL_LOCAL 4
+#define UVMA_MPOL_PREFERRED_MANY 5
+#define UVMA_MPOL_WEIGHTED_INTERLEAVE 6
+#define UVMA_MPOL_F_STATIC_NODES (1 << 15)
+#define UVMA_MPOL_F_RELATIVE_NODES (1 << 14)
+#define UVMA_MPOL_F_NUMA_BALANCING (1 << 13)
+#define UVMA_MPOL_MF_STRICT 0x1
+#define UVMA_MPOL_MF_MOVE 0x2
+#define UVMA_MPOL_MF_MOVE_ALL 0x4
+/*
+ * mbind(2): the memory policy of [start, start + len), split and merged by
+ * policy equality as the kernel's mpol_equal() sees it.  @nodes points to
+ * the first 64 bits of the node mask (NULL as the kernel's NULL; bits past
+ * them count as zero); @maxnode is the kernel's (one more than the bits
+ * read).  Nodes are those of the machine's config (numa_nodes).  0 or the
+ * kernel's -errno: -EINVAL (mode, flags, mask), -EFAULT (a hole, unless the
+ * mode is MPOL_DEFAULT), -ENOMEM.
+ */
+int uvma_mbind(struct uvma_mm *mm, uint64_t start, uint64_t len, int mode, const uint64_t *nodes,
+	       unsigned long maxnode, unsigned int flags);
 
 /*
  * A page fault at @addr.  Returns 0, or -EFAULT where the kernel would send

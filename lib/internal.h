@@ -153,6 +153,9 @@ struct uvma_sys {
 	struct list_head migrations;
 	uint64_t next_migration_id;
 	struct ksm_state *ksm;
+	/* the memory policies mbind made, interned: a VMA's policy is an index + 1 */
+	struct mpol *mpols;
+	uint32_t nmpols, capmpols;
 	uvma_event_fn event_fn;		/* merge tracing (events.c) */
 	void *event_ctx;
 	unsigned long violations;	/* debug builds: invariant failures seen */
@@ -179,6 +182,18 @@ struct uvma_sys {
 	unsigned int nretired;
 #endif
 };
+
+/*
+ * A memory policy as mpol_equal() compares it: mode, flags (mode flags and
+ * the internal ones they imply), the nodes it allows, and the mask the
+ * caller gave when the policy keeps it (static and relative nodes).
+ */
+struct mpol {
+	uint16_t mode, flags;
+	uint64_t nodes, user_nodes;
+};
+
+void mpol_destroy(struct uvma_sys *sys);
 
 void *uvma_alloc(struct uvma_sys *sys, size_t size) __must_check;
 /* Failure injection: true if this allocation is the one to fail. */

@@ -27,6 +27,7 @@ void uvma_sys_config_default(struct uvma_sys_config *cfg)
 	cfg->cap_sys_rawio = true;
 	cfg->rlimit_memlock = 8UL << 20;
 	cfg->thp_orders_madvise = 1U << 9;
+	cfg->numa_nodes = 1;
 }
 
 /*
@@ -191,7 +192,7 @@ struct uvma_sys *uvma_sys_create(const struct uvma_sys_config *cfg)
 		uvma_sys_config_default(&def);
 		cfg = &def;
 	}
-	if ((unsigned int)cfg->policy > UVMA_POLICY_IDEAL)
+	if ((unsigned int)cfg->policy > UVMA_POLICY_IDEAL || !cfg->numa_nodes || cfg->numa_nodes > 64)
 		return NULL;
 	sys = cfg->alloc && cfg->alloc->alloc ? cfg->alloc->alloc(cfg->alloc->ctx, sizeof(*sys))
 					       : malloc(sizeof(*sys));
@@ -239,6 +240,7 @@ void uvma_sys_destroy(struct uvma_sys *sys)
 	/* with every entry and cache folio gone, no slot is in use */
 	UVMA_BUG_ON(sys->swap_used);
 	swap_destroy(sys);
+	mpol_destroy(sys);
 #ifdef UVMA_MT
 	/* RCU callbacks still to run free into the caches */
 	mt_sys_quiesce(sys);

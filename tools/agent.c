@@ -276,6 +276,15 @@ static int agent_main(int fd)
 		case OP_MSEAL:
 			r = sys_ret(syscall(SYS_mseal, q.addr, q.len, q.len2));
 			break;
+		case OP_MBIND: {
+			/* the kernel may read a page of mask: the bits past the first 64 are 0 */
+			static uint64_t mask[512];
+
+			mask[0] = q.len2;
+			r = sys_ret(syscall(SYS_mbind, q.addr, q.len, q.arg, q.prot ? NULL : mask,
+					    q.off, q.flags));
+			break;
+		}
 		case OP_MUNLOCK:
 			r = sys_ret(syscall(SYS_munlock, q.addr, q.len));
 			break;

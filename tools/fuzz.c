@@ -119,7 +119,7 @@ static size_t gen_program(struct rng *r, unsigned int nops, char *buf, size_t si
 			 * rarer shapes: placement without an address, THP sizes, KSM-any,
 			 * protection keys, mlockall, anon names, the relocation flags
 			 * (unknown to the host kernel: -EINVAL under the linux policy),
-			 * mseal
+			 * mseal, mbind
 			 */
 			static const char *const lockall[] = {
 				"current", "future", "current,future", "current,onfault",
@@ -127,7 +127,7 @@ static size_t gen_program(struct rng *r, unsigned int nops, char *buf, size_t si
 			};
 			static const char *const anon_names[] = { "heap", "arena", "-" };
 
-			switch (pick(r, 11)) {
+			switch (pick(r, 12)) {
 			case 0:
 				EMIT("mmap - %up %s private,anonymous\n", len, prots[pick(r, 9)]);
 				break;
@@ -161,6 +161,19 @@ static size_t gen_program(struct rng *r, unsigned int nops, char *buf, size_t si
 			case 9:
 				EMIT("mseal @%up %up\n", a, len);
 				break;
+			case 10: {
+				static const char *const modes[] = {
+					"bind", "preferred", "interleave", "local", "default",
+					"bind,static_nodes", "preferred_many", "weighted_interleave",
+				};
+				unsigned int m = pick(r, 8);
+				bool nomask = m == 3 || m == 4;
+
+				EMIT("mbind @%up %up %s %s 64 %s\n", a, len, modes[m],
+				     nomask ? "-" : pick(r, 4) ? "0x1" : "0x3",
+				     pick(r, 4) ? "0" : pick(r, 2) ? "strict" : "move");
+				break;
+			}
 			default:
 				EMIT("touch @%up %up w\n", a, len);
 			}

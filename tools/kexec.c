@@ -483,3 +483,25 @@ int kexec_host_thp(struct uvma_sys_config *cfg)
 	cfg->thp_orders_madvise = madvise;
 	return 0;
 }
+
+unsigned int kexec_host_numa_nodes(void)
+{
+	FILE *f = fopen("/sys/devices/system/node/online", "r");
+	char line[256];
+	unsigned int highest = 0;
+
+	if (!f)
+		return 1;
+	if (fgets(line, sizeof(line), f)) {
+		/* "0", "0-3" or "0,2-3": the last number is the highest node */
+		for (char *p = line; *p; p++)
+			if (*p >= '0' && *p <= '9') {
+				unsigned long v = strtoul(p, &p, 10);
+
+				highest = v < 63 ? (unsigned int)v : 63;
+				p--;
+			}
+	}
+	fclose(f);
+	return highest + 1;
+}

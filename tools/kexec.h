@@ -68,4 +68,12 @@ int kexec_host_thp(struct uvma_sys_config *cfg);
  */
 int kexec_host_forbids_zero_page(void);
 
+/*
+ * The host's NUMA nodes online, as the model counts them (nodes 0 to N - 1:
+ * one more than the highest in /sys/devices/system/node/online, at most
+ * 64); 1 when it cannot be read.  Traces and golden files do not carry it:
+ * those of this project come from one-node hosts.
+ */
+unsigned int kexec_host_numa_nodes(void);
+
 #endif

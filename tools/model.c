@@ -431,6 +431,9 @@ long model_step(struct model *m, const struct trace *t, const struct op *op)
 		return uvma_mlock2(mm, a, op->len, op->flags);
 	case OP_MSEAL:
 		return uvma_mseal(mm, a, op->len, (unsigned long)op->len2);
+	case OP_MBIND:
+		return uvma_mbind(mm, a, op->len, op->arg, op->prot ? NULL : &op->len2,
+				  (unsigned long)op->off, (unsigned int)op->flags);
 	case OP_MUNLOCK:
 		return uvma_munlock(mm, a, op->len);
 	case OP_MLOCKALL:

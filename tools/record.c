@@ -693,7 +693,7 @@ static bool range_call(long nr)
 {
 	return nr == SYS_munmap || nr == SYS_mprotect || nr == SYS_madvise || nr == SYS_mlock ||
 	       nr == SYS_munlock || nr == SYS_mlock2 || nr == SYS_pkey_mprotect || nr == SYS_mremap ||
-	       nr == SYS_mseal;
+	       nr == SYS_mseal || nr == SYS_mbind;
 }
 
 /* The calls that change the address space: one at a time per process (below). */
@@ -909,6 +909,20 @@ static void call_exit(struct recorder *rec, struct thread *th)
 	case SYS_mseal:
 		op.kind = OP_MSEAL;
 		op.len2 = a[2];
+		break;
+	case SYS_mbind:
+		op.kind = OP_MBIND;
+		op.arg = (int)a[2];
+		op.off = a[4];
+		op.flags = (int)a[5];
+		op.prot = !a[3];	/* a NULL mask */
+		if (a[3]) {
+			/* the first 64 nodes: the model knows no more */
+			struct iovec local = { &op.len2, 8 }, remote = { (void *)(uintptr_t)a[3], 8 };
+
+			if (process_vm_readv(th->tid, &local, 1, &remote, 1, 0) != 8)
+				op.len2 = 0;
+		}
 		break;
 	case SYS_mlockall:
 		op.kind = OP_MLOCKALL;
@@ -1242,6 +1256,7 @@ int record_run(struct record_opts *o, char **argv, FILE *out, unsigned long *div
 	if (kexec_host_forbids_zero_page() == 1)
 		rec->t->zero_page = -1;
 	uvma_sys_config_default(&cfg);
+	cfg.numa_nodes = kexec_host_numa_nodes();
 	if (model_start(&rec->m, rec->t, 0, NULL, &cfg, rec->err, sizeof(rec->err)))
 		goto out;
 	rec->zero_pfn = rec->t->zero_page < 0 ? 0 : find_zero_pfn();

@@ -103,6 +103,7 @@ struct call {
 	int nargs;
 	uint64_t a[SC_MAX_ARGS];
 	bool num[SC_MAX_ARGS];
+	bool null[SC_MAX_ARGS];		/* written NULL (mbind's mask: not an empty one) */
 	char *path[SC_MAX_ARGS];	/* -y paths and string arguments */
 	bool result_known;
 	long result;
@@ -442,6 +443,7 @@ static struct call *decode(const struct sc_event *ev)
 	for (int i = 0; i < ev->nargs; i++) {
 		c->a[i] = ev->arg[i].val;
 		c->num[i] = ev->arg[i].is_num;
+		c->null[i] = !strncmp(ev->arg[i].text, "NULL", 4);
 		if (ev->arg[i].path)
 			c->path[i] = strdup(ev->arg[i].path);
 		else
@@ -713,7 +715,7 @@ static bool apply_mm(struct replay *r, struct proc *p, const struct call *c)
 	static const char *const mm_calls[] = { "mmap", "munmap", "mprotect", "pkey_mprotect",
 						"madvise", "mlock", "mlock2", "munlock", "mremap",
 						"brk", "mlockall", "munlockall", "prctl", "mseal",
-						NULL };
+						"mbind", NULL };
 	bool known = false;
 
 	for (int i = 0; mm_calls[i] && !known; i++)
@@ -739,7 +741,8 @@ static bool apply_mm(struct replay *r, struct proc *p, const struct call *c)
 		return true;
 	}
 	if (is(c, "munmap") || is(c, "mprotect") || is(c, "pkey_mprotect") || is(c, "madvise") ||
-	    is(c, "mlock") || is(c, "mlock2") || is(c, "munlock") || is(c, "mseal")) {
+	    is(c, "mlock") || is(c, "mlock2") || is(c, "munlock") || is(c, "mseal") ||
+	    is(c, "mbind")) {
 		if (!is(c, "munmap"))
 			imply_if_accepted(r, p->sp, c, s, len);
 		if (written)
@@ -759,6 +762,9 @@ static bool apply_mm(struct replay *r, struct proc *p, const struct call *c)
 			ret = uvma_mlock2(mm, s, len, (int)c->a[2]);
 		else if (is(c, "mseal"))
 			ret = uvma_mseal(mm, s, len, (unsigned long)c->a[2]);
+		else if (is(c, "mbind"))
+			ret = uvma_mbind(mm, s, len, (int)c->a[2], c->null[3] ? NULL : &c->a[3],
+					 (unsigned long)c->a[4], (unsigned int)c->a[5]);
 		else
 			ret = uvma_munlock(mm, s, len);
 		r->tk_model += ticks() - t;

@@ -23,6 +23,7 @@ static const int record_traced[] = {
 	SYS_munlock, SYS_mlockall, SYS_munlockall, SYS_mlock2, SYS_pkey_mprotect, SYS_prctl,
 	SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_execve, SYS_execveat, SYS_close,
 	SYS_dup, SYS_dup2, SYS_dup3, SYS_shmat, SYS_shmdt, SYS_remap_file_pages, SYS_mseal,
+	SYS_mbind,
 };
 
 /* In the tracee, before exec: no new privileges, then the filter.  0 or -1 (errno). */

@@ -91,6 +91,11 @@ static const struct sym syms[] = {
 	{ "PR_SET_VMA", 0x53564d41 }, { "PR_SET_VMA_ANON_NAME", 0 },
 	{ "PR_SET_MEMORY_MERGE", 67 }, { "PR_GET_MEMORY_MERGE", 68 },
 	{ "AT_FDCWD", (uint64_t)-100 },
+	{ "MPOL_DEFAULT", 0 }, { "MPOL_PREFERRED", 1 }, { "MPOL_BIND", 2 },
+	{ "MPOL_INTERLEAVE", 3 }, { "MPOL_LOCAL", 4 }, { "MPOL_PREFERRED_MANY", 5 },
+	{ "MPOL_WEIGHTED_INTERLEAVE", 6 }, { "MPOL_F_STATIC_NODES", 1 << 15 },
+	{ "MPOL_F_RELATIVE_NODES", 1 << 14 }, { "MPOL_F_NUMA_BALANCING", 1 << 13 },
+	{ "MPOL_MF_STRICT", 1 }, { "MPOL_MF_MOVE", 2 }, { "MPOL_MF_MOVE_ALL", 4 },
 	S(CLONE_VM), S(CLONE_FS), S(CLONE_FILES), S(CLONE_SIGHAND), S(CLONE_PIDFD),
 	S(CLONE_PTRACE), S(CLONE_VFORK), S(CLONE_PARENT), S(CLONE_THREAD), S(CLONE_NEWNS),
 	S(CLONE_SYSVSEM), S(CLONE_SETTLS), S(CLONE_PARENT_SETTID), S(CLONE_CHILD_CLEARTID),
@@ -172,6 +177,17 @@ static void arg_value(struct sc_arg *a)
 	if (!strncmp(s, "NULL", 4) && (!s[4] || s[4] == ' ')) {
 		a->val = 0;
 		a->is_num = true;
+		return;
+	}
+	if (s[0] == '[') {
+		/* a bitmap (mbind's node mask): its first word, which is all the model knows */
+		if (s[1] == ']') {
+			a->val = 0;
+			a->is_num = true;
+		} else if (parse_number(s + 1, &e, &v) && (*e == ']' || *e == ',' || *e == ' ')) {
+			a->val = v;
+			a->is_num = true;
+		}
 		return;
 	}
 	if (parse_number(s, &e, &v)) {

@@ -86,6 +86,27 @@ static const struct name_val mlock2_flags[] = {
 	{ NULL, 0 },
 };
 
+static const struct name_val mpol_modes[] = {
+	{ "default", UVMA_MPOL_DEFAULT },
+	{ "preferred", UVMA_MPOL_PREFERRED },
+	{ "bind", UVMA_MPOL_BIND },
+	{ "interleave", UVMA_MPOL_INTERLEAVE },
+	{ "local", UVMA_MPOL_LOCAL },
+	{ "preferred_many", UVMA_MPOL_PREFERRED_MANY },
+	{ "weighted_interleave", UVMA_MPOL_WEIGHTED_INTERLEAVE },
+	{ "static_nodes", UVMA_MPOL_F_STATIC_NODES },
+	{ "relative_nodes", UVMA_MPOL_F_RELATIVE_NODES },
+	{ "numa_balancing", UVMA_MPOL_F_NUMA_BALANCING },
+	{ NULL, 0 },
+};
+
+static const struct name_val mbind_flags[] = {
+	{ "strict", UVMA_MPOL_MF_STRICT },
+	{ "move", UVMA_MPOL_MF_MOVE },
+	{ "move_all", UVMA_MPOL_MF_MOVE_ALL },
+	{ NULL, 0 },
+};
+
 static const struct name_val mlockall_flags[] = {
 	{ "current", UVMA_MCL_CURRENT },
 	{ "future", UVMA_MCL_FUTURE },
@@ -104,7 +125,7 @@ static const char *const kind_names[OP_NKINDS] = {
 	[OP_MLOCK2] = "mlock2",		  [OP_MUNLOCK] = "munlock",
 	[OP_MLOCKALL] = "mlockall",	  [OP_MUNLOCKALL] = "munlockall",
 	[OP_MREMAP] = "mremap",		  [OP_BRK] = "brk",
-	[OP_MSEAL] = "mseal",
+	[OP_MSEAL] = "mseal",		  [OP_MBIND] = "mbind",
 	[OP_TOUCH] = "touch",		  [OP_FORK] = "fork",
 	[OP_EXIT] = "exit",		  [OP_PRCTL_MEMORY_MERGE] = "prctl",
 	[OP_PRCTL_ANON_NAME] = "prctl",	  [OP_EXPECT_VMAS] = "expect",
@@ -699,6 +720,17 @@ static int parse_line(struct parser *p, char *line)
 		    parse_size(p, argv[2], &op->len, "length") ||
 		    (argc == 4 && parse_u64(argv[3], &op->len2)))
 			return perr(p, "expected 'mseal ADDR LEN [FLAGS]'");
+	} else if (cmd_is(cmd, "mbind")) {
+		op->kind = OP_MBIND;
+		if (argc != 7 || parse_addr(p, argv[1], &op->addr) ||
+		    parse_size(p, argv[2], &op->len, "length"))
+			return perr(p, "expected 'mbind ADDR LEN MODE NODES|- MAXNODE FLAGS'");
+		if (parse_flags(p, argv[3], mpol_modes, &op->arg, "mbind mode") ||
+		    parse_flags(p, argv[6], mbind_flags, &op->flags, "mbind flag"))
+			return -1;
+		op->prot = !strcmp(argv[4], "-");
+		if ((!op->prot && parse_u64(argv[4], &op->len2)) || parse_u64(argv[5], &op->off))
+			return perr(p, "expected 'mbind ADDR LEN MODE NODES|- MAXNODE FLAGS'");
 	} else if (cmd_is(cmd, "mlock2")) {
 		op->kind = OP_MLOCK2;
 		if (need(p, argc, 4, "mlock2 ADDR LEN FLAGS") || parse_addr(p, argv[1], &op->addr) ||
@@ -1208,6 +1240,29 @@ int op_format(const struct trace *t, const struct op *op, char *buf, size_t size
 		if (op->len2)
 			n += (size_t)snprintf(buf + n, size - n, " %#llx", (unsigned long long)op->len2);
 		break;
+	case OP_MBIND: {
+		char mode[160], nodes[24];
+		int m = op->arg & 0xff;
+
+		/* the mode is a number, not a bit: its name, then the mode flags' */
+		snprintf(mode, sizeof(mode), "%d", op->arg);
+		for (const struct name_val *nv = mpol_modes; nv->name; nv++)
+			if (nv->val == m && m < 7) {
+				char rest[128];
+
+				fmt_names(rest, sizeof(rest), mpol_modes, op->arg & ~0xff);
+				snprintf(mode, sizeof(mode), "%s%s%s", nv->name,
+					 op->arg & ~0xff ? "," : "", op->arg & ~0xff ? rest : "");
+			}
+		if (op->prot)
+			snprintf(nodes, sizeof(nodes), "-");
+		else
+			snprintf(nodes, sizeof(nodes), "%#llx", (unsigned long long)op->len2);
+		fmt_names(f, sizeof(f), mbind_flags, op->flags);
+		n += (size_t)snprintf(buf + n, size - n, "mbind %s %s %s %s %llu %s", a, l1, mode, nodes,
+				      (unsigned long long)op->off, f);
+		break;
+	}
 	case OP_MLOCK2:
 		fmt_names(f, sizeof(f), mlock2_flags, op->flags);
 		n += (size_t)snprintf(buf + n, size - n, "mlock2 %s %s %s", a, l1, f);

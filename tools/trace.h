@@ -26,6 +26,8 @@ enum op_kind {
 	OP_MUNLOCKALL,
 	OP_MREMAP,
 	OP_MSEAL,	/* mseal ADDR LEN [FLAGS]: flags in len2 */
+	OP_MBIND,	/* mbind ADDR LEN MODE NODES MAXNODE FLAGS: mode in arg, nodes in len2
+			 * (prot 1: a NULL mask), maxnode in off, flags in flags */
 	OP_BRK,
 	OP_TOUCH,
 	OP_FORK,

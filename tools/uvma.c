@@ -600,6 +600,7 @@ int diff_trace_mode(struct trace *tp, enum oracle_mode mode, int quiet, int sile
 	if (mode != ORACLE_GOLDEN) {
 		struct uvma_sys_config host = machine;
 
+		machine.numa_nodes = kexec_host_numa_nodes();
 		if (!kexec_host_thp(&host) &&
 		    (host.thp_orders_always != machine.thp_orders_always ||
 		     host.thp_orders_madvise != machine.thp_orders_madvise)) {

@@ -222,6 +222,14 @@ static long op_mlock_middle(struct env *e)
 	return uvma_mlock(e->mm, P(4), PG(2));
 }
 
+/* a policy for the middle of the faulted VMA: the policy table grows, two splits */
+static long op_mbind_middle(struct env *e)
+{
+	const uint64_t n0 = 1;
+
+	return uvma_mbind(e->mm, P(4), PG(4), UVMA_MPOL_BIND, &n0, 64, 0);
+}
+
 /* the sealed middle of the faulted VMA: two splits */
 static long op_mseal_middle(struct env *e)
 {
@@ -486,6 +494,7 @@ CASE(mprotect_whole, setup_basic, op_mprotect_whole)
 CASE(madvise_middle, setup_basic, op_madvise_middle)
 CASE(mlock_middle, setup_basic, op_mlock_middle)
 CASE(mseal_middle, setup_basic, op_mseal_middle)
+CASE(mbind_middle, setup_basic, op_mbind_middle)
 CASE_ALLOW(guard_install, setup_basic, op_guard, GUARD_FLAG)
 CASE(mremap_faulted, setup_basic, op_mremap_faulted)
 CASE(mremap_unfaulted_merge, setup_basic, op_mremap_unfaulted_merge)
@@ -525,6 +534,7 @@ int main(void)
 		cmocka_unit_test(madvise_middle),
 		cmocka_unit_test(mlock_middle),
 		cmocka_unit_test(mseal_middle),
+		cmocka_unit_test(mbind_middle),
 		cmocka_unit_test(guard_install),
 		cmocka_unit_test(mremap_faulted),
 		cmocka_unit_test(mremap_unfaulted_merge),

@@ -428,6 +428,52 @@ static void mseal_rules(void **state)
 	env_teardown(&e);
 }
 
+static void mbind_policies(void **state)
+{
+	const uint64_t n0 = 1, n01 = 3, n1 = 2, none = 0;
+	struct uvma_sys_config cfg;
+	struct env e;
+
+	(void)state;
+	uvma_sys_config_default(&cfg);
+	cfg.numa_nodes = 2;
+	env_setup_cfg(&e, &cfg);
+	map(&e, 0, 16, RW);
+	/* modes, flags, masks */
+	assert_int_equal(uvma_mbind(e.mm, P(0), PG(1), 7, &n0, 64, 0), -EINVAL);
+	assert_int_equal(uvma_mbind(e.mm, P(0), PG(1), UVMA_MPOL_BIND, &none, 64, 0), -EINVAL);
+	assert_int_equal(uvma_mbind(e.mm, P(0), PG(1), UVMA_MPOL_DEFAULT, &n0, 64, 0), -EINVAL);
+	assert_int_equal(uvma_mbind(e.mm, P(0), PG(1), UVMA_MPOL_BIND, &n0, 0, 0), -EINVAL);
+	assert_int_equal(uvma_mbind(e.mm, P(0), PG(1), UVMA_MPOL_BIND, &n0, 64, 8), -EINVAL);
+	assert_int_equal(uvma_mbind(e.mm, P(0), PG(1),
+				    UVMA_MPOL_INTERLEAVE | UVMA_MPOL_F_NUMA_BALANCING, &n0, 64, 0),
+			 -EINVAL);
+	assert_int_equal(uvma_mbind(e.mm, P(0), PG(1), UVMA_MPOL_BIND, &n0, 64, 0), 0);
+	assert_layout(&e, "[0,1) rw-p ac | [1,16) rw-p ac");
+	/* equal policies merge; node 1 is online here, so {0} and {0,1} differ */
+	assert_int_equal(uvma_mbind(e.mm, P(1), PG(1), UVMA_MPOL_BIND, &n0, 64, 0), 0);
+	assert_int_equal(uvma_mbind(e.mm, P(2), PG(1), UVMA_MPOL_BIND, &n01, 64, 0), 0);
+	assert_layout(&e, "[0,2) rw-p ac | [2,3) rw-p ac | [3,16) rw-p ac");
+	/* preferred keeps its first node: {1} and {0,1}... differ, {0} and {0,1} do not */
+	assert_int_equal(uvma_mbind(e.mm, P(4), PG(1), UVMA_MPOL_PREFERRED, &n1, 64, 0), 0);
+	assert_int_equal(uvma_mbind(e.mm, P(5), PG(1), UVMA_MPOL_PREFERRED, &n01, 64, 0), 0);
+	assert_int_equal(uvma_mbind(e.mm, P(6), PG(1), UVMA_MPOL_PREFERRED, &n0, 64, 0), 0);
+	assert_layout(&e, "[0,2) rw-p ac | [2,3) rw-p ac | [3,4) rw-p ac | [4,5) rw-p ac | "
+			  "[5,7) rw-p ac | [7,16) rw-p ac");
+	/* a hole: EFAULT, nothing changed; the default policy may span it */
+	assert_int_equal(uvma_munmap(e.mm, P(10), PG(1)), 0);
+	assert_int_equal(uvma_mbind(e.mm, P(8), PG(4), UVMA_MPOL_BIND, &n0, 64, 0), -EFAULT);
+	assert_int_equal(uvma_mbind(e.mm, P(0), PG(12), UVMA_MPOL_DEFAULT, NULL, 0, 0), 0);
+	assert_layout(&e, "[0,10) rw-p ac | [11,16) rw-p ac");
+	/* strict: a page on node 0 is misplaced under a policy of node 1 alone */
+	write_pages(&e, 12, 1);
+	assert_int_equal(uvma_mbind(e.mm, P(12), PG(1), UVMA_MPOL_BIND, &n1, 64,
+				    UVMA_MPOL_MF_STRICT), -EIO);
+	assert_int_equal(uvma_mbind(e.mm, P(13), PG(1), UVMA_MPOL_BIND, &n1, 64,
+				    UVMA_MPOL_MF_STRICT), 0);
+	env_teardown(&e);
+}
+
 static void madvise_flags_and_holes(void **state)
 {
 	struct env e;
@@ -1109,6 +1155,7 @@ int main(void)
 		cmocka_unit_test(read_fault_has_no_anon_vma),
 		cmocka_unit_test(guard_regions),
 		cmocka_unit_test(mseal_rules),
+		cmocka_unit_test(mbind_policies),
 		cmocka_unit_test(madvise_flags_and_holes),
 		cmocka_unit_test(mlock_and_mlockall),
 		cmocka_unit_test(brk_heap),

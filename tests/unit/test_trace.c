@@ -70,6 +70,9 @@ static const struct {
 	{ "uvma-trace 1\nexit\n", "bad:2: the first process cannot exit" },
 	{ "uvma-trace 1\nmseal @1p\n", "bad:2: expected 'mseal ADDR LEN [FLAGS]'" },
 	{ "uvma-trace 1\nmadvise @1p 1p -x\n", "bad:2: bad advice '-x'" },
+	{ "uvma-trace 1\nmbind @1p 1p bind 0x1 64\n", "bad:2: expected 'mbind ADDR LEN MODE" },
+	{ "uvma-trace 1\nmbind @1p 1p tidy 0x1 64 0\n", "bad:2: unknown mbind mode 'tidy'" },
+	{ "uvma-trace 1\nmbind @1p 1p bind x 64 0\n", "bad:2: expected 'mbind ADDR LEN MODE" },
 	{ "uvma-trace 1\nmadvise @1p 1p ,\n", "bad:2: bad advice ','" },
 	{ "uvma-trace 1\nmmap @1p 1p rw private,0x100000000\n", "bad:2: bad mmap flag '0x100000000'" },
 	{ "uvma-trace 1\nmseal @1p 1p 1 2\n", "bad:2: expected 'mseal ADDR LEN [FLAGS]'" },
@@ -352,6 +355,8 @@ static void round_trip(void **state)
 				   "madvise @0p 1p 7\n"
 				   "madvise @0p 1p -1\n"
 				   "mmap @0p 1p rw private,anonymous,0x80000000\n"
+				   "mbind @1p 2p bind,static_nodes 0x3 64 strict,move\n"
+				   "mbind @1p 2p local - 0 0\n"
 				   "mseal @1p 2p\n"
 				   "mseal @1p 2p 0x4\n"
 				   "mlockall current,future\n";
@@ -380,8 +385,15 @@ static void round_trip(void **state)
 	assert_int_equal(t.ops[5].arg, -1);
 	assert_int_equal((unsigned int)t.ops[6].flags,
 			 0x80000000u | UVMA_MAP_PRIVATE | UVMA_MAP_ANONYMOUS);
-	assert_int_equal(t.ops[8].kind, OP_MSEAL);
-	assert_int_equal(t.ops[8].len2, 4);
+	assert_int_equal(t.ops[7].kind, OP_MBIND);
+	assert_int_equal(t.ops[7].arg, UVMA_MPOL_BIND | UVMA_MPOL_F_STATIC_NODES);
+	assert_int_equal(t.ops[7].len2, 3);
+	assert_int_equal(t.ops[7].off, 64);
+	assert_int_equal(t.ops[7].flags, UVMA_MPOL_MF_STRICT | UVMA_MPOL_MF_MOVE);
+	assert_int_equal(t.ops[8].prot, 1);
+	assert_int_equal(u.ops[8].prot, 1);
+	assert_int_equal(t.ops[10].kind, OP_MSEAL);
+	assert_int_equal(t.ops[10].len2, 4);
 	trace_free(&t);
 	trace_free(&u);
 }
