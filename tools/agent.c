@@ -277,9 +277,20 @@ static int agent_main(int fd)
 			r = sys_ret(syscall(SYS_mseal, q.addr, q.len, q.len2));
 			break;
 		case OP_MBIND: {
-			/* the kernel may read a page of mask: the bits past the first 64 are 0 */
-			static uint64_t mask[512];
+			/*
+			 * The kernel may read a page of mask (the bits past the first 64
+			 * are 0).  Allocated at the first mbind: the agent's own pages are
+			 * part of what the fork scenarios see, and must not change for
+			 * the traces that do not use it.
+			 */
+			static uint64_t *mask;
 
+			if (!mask)
+				mask = calloc(512, sizeof(*mask));
+			if (!mask) {
+				r = -ENOMEM;
+				break;
+			}
 			mask[0] = q.len2;
 			r = sys_ret(syscall(SYS_mbind, q.addr, q.len, q.arg, q.prot ? NULL : mask,
 					    q.off, q.flags));
