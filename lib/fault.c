@@ -322,14 +322,17 @@ static bool access_ok(const struct uvma_vma *vma, bool write, bool force)
 
 /*
  * The identity of a new exclusive anonymous folio (any order) faulted at
- * @addr: dirtiness lives in the PTE, so PG_dirty stays clear.
+ * @addr: dirtiness lives in the PTE, so PG_dirty stays clear.  Droppable
+ * memory is never SwapBacked (folio_add_new_anon_rmap): smaps counts its
+ * clean pages as LazyFree, and reclaim drops them even dirty.
  */
 void anon_folio_init(struct uvma_folio *f, const struct uvma_vma *vma, uint64_t addr)
 {
 	PAGE_LOCK_ASSERT(vma->mm->sys);
 	f->mapping = vma->anon_vma;
 	f->index = linear_page_index(vma, addr);
-	f->flags = FOLIO_ANON | FOLIO_ANON_EXCLUSIVE | FOLIO_SWAPBACKED;
+	f->flags = FOLIO_ANON | FOLIO_ANON_EXCLUSIVE |
+		   (vma->flags & UVMA_VM_DROPPABLE ? FOLIO_DROPPABLE : FOLIO_SWAPBACKED);
 	if (vma->flags & UVMA_VM_LOCKED)
 		f->flags |= FOLIO_MLOCKED;
 }

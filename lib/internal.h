@@ -371,6 +371,7 @@ enum folio_flags {
 	FOLIO_LRU_ADD_PENDING = 1 << 10, /* in the per-CPU lru_add batch */
 	FOLIO_KSM = 1 << 11,		/* merged by KSM: mapping is its stable node */
 	FOLIO_MIGRATING = 1 << 12,	/* unmapped behind migration entries */
+	FOLIO_DROPPABLE = 1 << 13,	/* of a MAP_DROPPABLE VMA: never SwapBacked */
 };
 
 /*

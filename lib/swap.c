@@ -218,9 +218,12 @@ bool reclaim_folio(struct uvma_sys *sys, struct uvma_folio *f)
 		return true;
 	}
 	if (!(f->flags & FOLIO_SWAPBACKED)) {
-		/* a lazyfree folio written again since MADV_FREE is SwapBacked again */
+		/*
+		 * A lazyfree folio written again since MADV_FREE is SwapBacked
+		 * again; droppable memory goes dirty or not.
+		 */
 		rmap_walk(sys, f, peek_dirty, &u);
-		if (u.dirty || (f->flags & FOLIO_DIRTY)) {
+		if ((u.dirty || (f->flags & FOLIO_DIRTY)) && !(f->flags & FOLIO_DROPPABLE)) {
 			f->flags |= FOLIO_SWAPBACKED;
 			return false;
 		}

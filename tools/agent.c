@@ -197,6 +197,23 @@ static long agent_fill(long margin)
 	return 0;
 }
 
+/*
+ * mbind with the trace's mask: the kernel may read a page of it (the bits
+ * past the first 64 are 0).  On this function's stack, below the loop's
+ * frame, only while it runs: the agent's own pages are part of what the
+ * fork scenarios see (no new BSS), and at vm.max_map_count the heap may
+ * not grow (a malloc here would fail where the kernel's mbind does not).
+ */
+static __attribute__((noinline)) long agent_mbind(const struct kreq *q)
+{
+	uint64_t mask[512];
+
+	memset(mask, 0, sizeof(mask));
+	mask[0] = q->len2;
+	return sys_ret(syscall(SYS_mbind, q->addr, q->len, q->arg, q->prot ? NULL : mask, q->off,
+			       q->flags));
+}
+
 static int agent_main(int fd)
 {
 	struct sigaction sa = { 0 };
@@ -276,26 +293,9 @@ static int agent_main(int fd)
 		case OP_MSEAL:
 			r = sys_ret(syscall(SYS_mseal, q.addr, q.len, q.len2));
 			break;
-		case OP_MBIND: {
-			/*
-			 * The kernel may read a page of mask (the bits past the first 64
-			 * are 0).  Allocated at the first mbind: the agent's own pages are
-			 * part of what the fork scenarios see, and must not change for
-			 * the traces that do not use it.
-			 */
-			static uint64_t *mask;
-
-			if (!mask)
-				mask = calloc(512, sizeof(*mask));
-			if (!mask) {
-				r = -ENOMEM;
-				break;
-			}
-			mask[0] = q.len2;
-			r = sys_ret(syscall(SYS_mbind, q.addr, q.len, q.arg, q.prot ? NULL : mask,
-					    q.off, q.flags));
+		case OP_MBIND:
+			r = agent_mbind(&q);
 			break;
-		}
 		case OP_MUNLOCK:
 			r = sys_ret(syscall(SYS_munlock, q.addr, q.len));
 			break;
