@@ -323,7 +323,6 @@ static int parse_prot(struct parser *p, const char *s, int *prot)
 	return 0;
 }
 
-/* Comma-separated names from @table, or 0, or a number. */
 /*
  * A number where a name list may stand: decimal, hex with 0x, or a negative
  * decimal (an advice of -1 is a valid call that the kernel refuses), as the
