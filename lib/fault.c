@@ -76,21 +76,31 @@ void mlock_batch_drain(struct uvma_sys *sys)
 	PAGE_LOCK_SCOPE(sys);
 	unsigned int n = sys->nmlock;
 
+	/* entries take effect in order: a folio munlocked, then locked again, stays locked */
+	for (unsigned int i = 0; i < n; i++) {
+		if (sys->mlock_batch_unlock[i])
+			sys->mlock_batch[i]->flags &= ~FOLIO_MLOCKED;
+		else
+			sys->mlock_batch[i]->flags |= FOLIO_MLOCKED;
+	}
 	/* folio_put may free a folio: empty the batch first */
 	sys->nmlock = 0;
 	for (unsigned int i = 0; i < n; i++)
 		folio_put(sys, sys->mlock_batch[i]);
 }
 
-void mlock_batch_add(struct uvma_sys *sys, struct uvma_folio *folio)
+void mlock_batch_add(struct uvma_sys *sys, struct uvma_folio *folio, bool munlock)
 {
 	PAGE_LOCK_ASSERT(sys);
 	/* a large folio makes the batch process at once: no reference stays */
 	if (folio_large(folio)) {
 		mlock_batch_drain(sys);
+		if (munlock)
+			folio->flags &= ~FOLIO_MLOCKED;
 		return;
 	}
 	folio->refcount++;
+	sys->mlock_batch_unlock[sys->nmlock] = munlock;
 	sys->mlock_batch[sys->nmlock++] = folio;
 	if (sys->nmlock == sizeof(sys->mlock_batch) / sizeof(sys->mlock_batch[0]))
 		mlock_batch_drain(sys);
@@ -376,10 +386,8 @@ static int new_anon_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte,
 void folio_unmap_page(struct uvma_sys *sys, struct uvma_folio *f, uint64_t idx, bool locked)
 {
 	PAGE_LOCK_ASSERT(sys);
-	if (locked) {
-		f->flags &= ~FOLIO_MLOCKED;
-		mlock_batch_add(sys, f);
-	}
+	if (locked)
+		mlock_batch_add(sys, f, true);
 	if (folio_large(f))
 		f->pmap[idx]--;
 	else
@@ -553,7 +561,7 @@ static void map_file_folio(struct uvma_vma *vma, pte_t *pte, struct uvma_folio *
 	*pte = mk_pte(f, dirty);
 	if ((vma->flags & (UVMA_VM_LOCKED | VM_SPECIAL)) == UVMA_VM_LOCKED && !folio_large(f)) {
 		f->flags |= FOLIO_MLOCKED;
-		mlock_batch_add(vma->mm->sys, f);
+		mlock_batch_add(vma->mm->sys, f, false);
 	}
 }
 
@@ -1377,9 +1385,7 @@ static void mlock_one(void *ctx, uint64_t addr, pte_t *pte)
 	f = pte_folio(*pte);
 	if (m->lock)
 		f->flags |= FOLIO_MLOCKED;
-	else
-		f->flags &= ~FOLIO_MLOCKED;
-	mlock_batch_add(m->sys, f);
+	mlock_batch_add(m->sys, f, !m->lock);
 }
 
 void mlock_range_pages(struct uvma_vma *vma, uint64_t start, uint64_t end, bool lock)

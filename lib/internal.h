@@ -121,6 +121,7 @@ struct uvma_sys {
 	 * the folio copies it instead (wp_can_reuse_anon_folio sees two).
 	 */
 	struct uvma_folio *mlock_batch[31];
+	bool mlock_batch_unlock[31];	/* the entry munlocks: PG_mlocked goes at the drain */
 	unsigned int nmlock;
 	/*
 	 * Per-type caches: freed objects of the common sizes are kept on a
@@ -748,8 +749,13 @@ void ksm_mm_exit(struct uvma_mm *mm);
 void lru_add_drain(struct uvma_sys *sys);
 void lru_add_forget(struct uvma_sys *sys, struct uvma_folio *folio);
 void anon_folio_init(struct uvma_folio *f, const struct uvma_vma *vma, uint64_t addr);
-/* mlock_folio/munlock_folio: the folio joins the per-CPU mlock batch. */
-void mlock_batch_add(struct uvma_sys *sys, struct uvma_folio *folio);
+/*
+ * mlock_folio/munlock_folio: queue @folio in the per-CPU mlock batch, to
+ * mlock it (the caller has set FOLIO_MLOCKED: mlock_folio sets PG_mlocked at
+ * once) or, @munlock, to munlock it (it stays mlocked, so unevictable, until
+ * the batch drains).
+ */
+void mlock_batch_add(struct uvma_sys *sys, struct uvma_folio *folio, bool munlock);
 void mlock_batch_drain(struct uvma_sys *sys);
 /* THP (thp.c) */
 int thp_fault(struct uvma_vma *vma, uint64_t addr, bool write) __must_check;

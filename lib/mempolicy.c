@@ -203,8 +203,9 @@ static void note_present(void *ctx, uint64_t addr, pte_t *pte)
 
 /*
  * The model places every page on node 0.  With MPOL_MF_STRICT and no move
- * asked for, a present page outside the caller's nodes is an error the
- * kernel reports after applying the policy (queue_pages_range() counts it).
+ * asked for, a present page outside the caller's nodes stops the page walk
+ * (queue_pages_range()) with -EIO before the policy is applied; a local or
+ * default policy has no nodes, so every page is outside them.
  */
 static bool misplaced_pages(struct uvma_mm *mm, uint64_t start, uint64_t end, uint64_t user)
 {
@@ -267,6 +268,10 @@ int uvma_mbind(struct uvma_mm *mm, uint64_t start, uint64_t len, int mode_in,
 	err = mpol_set_nodemask(mm->sys, user, &p);
 	if (!err)
 		err = check_holes(mm, start, end, p.mode == UVMA_MPOL_DEFAULT);
+	if (!err && (flags & UVMA_MPOL_MF_STRICT) &&
+	    !(flags & (UVMA_MPOL_MF_MOVE | UVMA_MPOL_MF_MOVE_ALL)) &&
+	    misplaced_pages(mm, start, end, user))
+		err = -EIO;
 	if (!err && p.mode != UVMA_MPOL_DEFAULT) {
 		id = mpol_intern(mm->sys, &p);
 		if (id < 0)
@@ -274,10 +279,6 @@ int uvma_mbind(struct uvma_mm *mm, uint64_t start, uint64_t len, int mode_in,
 	}
 	if (!err)
 		err = mbind_apply(mm, start, end, (uint32_t)id);
-	if (!err && (flags & UVMA_MPOL_MF_STRICT) &&
-	    !(flags & (UVMA_MPOL_MF_MOVE | UVMA_MPOL_MF_MOVE_ALL)) &&
-	    misplaced_pages(mm, start, end, user))
-		err = -EIO;
 	mm_debug_validate(mm);
 	return err;
 }

@@ -683,7 +683,9 @@ static const struct {
 	{ EBUSY, "EBUSY" },	{ EEXIST, "EEXIST" }, { ENODEV, "ENODEV" }, { EINVAL, "EINVAL" },
 	{ ETXTBSY, "ETXTBSY" }, { ENOSPC, "ENOSPC" }, { ENOSYS, "ENOSYS" },
 	{ EOVERFLOW, "EOVERFLOW" }, { EOPNOTSUPP, "EOPNOTSUPP" }, { EHWPOISON, "EHWPOISON" },
-	{ EUCLEAN, "EUCLEAN" },
+	{ EUCLEAN, "EUCLEAN" }, { EIO, "EIO" }, { ESRCH, "ESRCH" }, { ENXIO, "ENXIO" },
+	{ E2BIG, "E2BIG" },	{ ECHILD, "ECHILD" }, { EMFILE, "EMFILE" }, { ENFILE, "ENFILE" },
+	{ EFBIG, "EFBIG" },	{ EROFS, "EROFS" },   { ERANGE, "ERANGE" }, { ENOTTY, "ENOTTY" },
 };
 
 const char *uvma_errno_name(int err)

@@ -118,12 +118,10 @@ static void tracee(char **argv, int errfd)
 
 static void put_result(char *buf, size_t size, long r)
 {
-	if (r < 0 && r > -4096)
-		snprintf(buf, size, " = -%s", uvma_errno_name((int)-r));
-	else if (r > 0xffff)
-		snprintf(buf, size, " = %#lx", (unsigned long)r);
-	else
-		snprintf(buf, size, " = %ld", r);
+	char v[40];
+
+	trace_format_result(v, sizeof(v), r);
+	snprintf(buf, size, " = %s", v);
 }
 
 /* Write @op (with its result if it has one) and apply it to the model. */

@@ -592,18 +592,12 @@ static struct uvma_file *mmap_file(struct replay *r, struct proc *p, const struc
 
 static void check(struct replay *r, const struct call *c, long model, long kernel)
 {
-	char a[32], b[32];
+	char a[40], b[40];
 
 	if (model == kernel)
 		return;
-	if (model < 0 && model > -4096)
-		snprintf(a, sizeof(a), "-%s", uvma_errno_name((int)-model));
-	else
-		snprintf(a, sizeof(a), "%#lx", (unsigned long)model);
-	if (kernel < 0 && kernel > -4096)
-		snprintf(b, sizeof(b), "-%s", uvma_errno_name((int)-kernel));
-	else
-		snprintf(b, sizeof(b), "%#lx", (unsigned long)kernel);
+	trace_format_result(a, sizeof(a), model);
+	trace_format_result(b, sizeof(b), kernel);
 	diverge(r, c, "the model returned %s, the kernel %s", a, b);
 }
 

@@ -1331,3 +1331,15 @@ int op_format(const struct trace *t, const struct op *op, char *buf, size_t size
 	}
 	return (int)n;
 }
+
+void trace_format_result(char *buf, size_t size, long r)
+{
+	if (r < 0 && r > -4096 && uvma_errno_name((int)-r))
+		snprintf(buf, size, "-%s", uvma_errno_name((int)-r));
+	else if (r < 0 && r > -4096)
+		snprintf(buf, size, "%ld", r);
+	else if (r > 0xffff)
+		snprintf(buf, size, "%#lx", (unsigned long)r);
+	else
+		snprintf(buf, size, "%ld", r);
+}

@@ -120,6 +120,11 @@ int trace_stream_line(struct trace *t, int lineno, const char *text, size_t n, c
 		      size_t errsize);
 void trace_free(struct trace *t);
 const char *op_name(enum op_kind k);
+/*
+ * A call's result as a trace writes it: -ERRNO by name (a number when the
+ * name is not known), an address in hex, a small value in decimal.
+ */
+void trace_format_result(char *buf, size_t size, long r);
 /* Write one op back as a trace line (for reports and minimised programs). */
 int op_format(const struct trace *t, const struct op *op, char *buf, size_t size);
 /* The policy bit of a policy name (linux = bit 0), or -1. */

@@ -194,18 +194,6 @@ static void show_states(const char *a, const char *b, const char *la, const char
 	}
 }
 
-static void format_result(char *buf, size_t size, long r)
-{
-	if (r < 0 && r > -4096 && uvma_errno_name((int)-r))
-		snprintf(buf, size, "-%s", uvma_errno_name((int)-r));
-	else if (r < 0 && r > -4096)
-		snprintf(buf, size, "%ld", r);
-	else if (r > 4095)
-		snprintf(buf, size, "%#lx", (unsigned long)r);
-	else
-		snprintf(buf, size, "%ld", r);
-}
-
 static long expected_result(const struct op *op, uint64_t base)
 {
 	return op->result_rel ? (long)(base + (uint64_t)op->result) : op->result;
@@ -310,8 +298,8 @@ static int run_one(const char *path, int pol, int show_maps, enum event_format e
 		r = model_step(&m, &t, op);
 		if (op->has_result && r != expected_result(op, m.base)) {
 			op_format(&t, op, line, sizeof(line));
-			format_result(res_a, sizeof(res_a), expected_result(op, m.base));
-			format_result(res_b, sizeof(res_b), r);
+			trace_format_result(res_a, sizeof(res_a), expected_result(op, m.base));
+			trace_format_result(res_b, sizeof(res_b), r);
 			printf("%s:%d: '%s' returned %s, expected %s\n", path, op->line, line, res_b,
 			       res_a);
 			failed = 1;
@@ -670,8 +658,8 @@ int diff_trace_mode(struct trace *tp, enum oracle_mode mode, int quiet, int sile
 		(*nlines)++;
 		op_format(&t, op, line, sizeof(line));
 		if (kr != mr) {
-			format_result(ra, sizeof(ra), kr);
-			format_result(rb, sizeof(rb), mr);
+			trace_format_result(ra, sizeof(ra), kr);
+			trace_format_result(rb, sizeof(rb), mr);
 			printf("%s:%d: '%s' returned %s on the %s, %s on the model\n", path,
 			       op->line, line, ra, who, rb);
 			if (!quiet)
@@ -681,8 +669,8 @@ int diff_trace_mode(struct trace *tp, enum oracle_mode mode, int quiet, int sile
 				break;
 		}
 		if (op->has_result && kr != expected_result(op, CARVEOUT_BASE)) {
-			format_result(ra, sizeof(ra), expected_result(op, CARVEOUT_BASE));
-			format_result(rb, sizeof(rb), kr);
+			trace_format_result(ra, sizeof(ra), expected_result(op, CARVEOUT_BASE));
+			trace_format_result(rb, sizeof(rb), kr);
 			printf("%s:%d: '%s' returned %s on the %s, the trace expects %s\n", path,
 			       op->line, line, rb, who, ra);
 			failed = 1;

@@ -469,6 +469,7 @@ static void mbind_policies(void **state)
 	write_pages(&e, 12, 1);
 	assert_int_equal(uvma_mbind(e.mm, P(12), PG(1), UVMA_MPOL_BIND, &n1, 64,
 				    UVMA_MPOL_MF_STRICT), -EIO);
+	assert_layout(&e, "[0,10) rw-p ac | [11,16) rw-p ac");	/* nothing applied */
 	assert_int_equal(uvma_mbind(e.mm, P(13), PG(1), UVMA_MPOL_BIND, &n1, 64,
 				    UVMA_MPOL_MF_STRICT), 0);
 	env_teardown(&e);

@@ -314,6 +314,30 @@ static void maps_checksum(void **state)
 	assert_false(maps_next(&p, &l));
 }
 
+/* Results as a trace writes them, and read back. */
+static void results(void **state)
+{
+	static const struct {
+		long r;
+		const char *text;
+	} cases[] = {
+		{ -5, "-EIO" },		{ -4000, "-4000" }, { 0x7f0000001000L, "0x7f0000001000" },
+		{ 12, "12" },		{ 0, "0" },	    { -12, "-ENOMEM" },
+	};
+	char buf[40], text[128];
+	struct trace t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		trace_format_result(buf, sizeof(buf), cases[i].r);
+		assert_string_equal(buf, cases[i].text);
+		snprintf(text, sizeof(text), "uvma-trace 1\nmunmap @0p 1p = %s\n", buf);
+		assert_int_equal(trace_parse("r", text, &t, buf, sizeof(buf)), 0);
+		assert_int_equal(t.ops[0].result, cases[i].r);
+		trace_free(&t);
+	}
+}
+
 static void rejects_malformed_lines(void **state)
 {
 	(void)state;
@@ -411,6 +435,7 @@ int main(void)
 		cmocka_unit_test(model_only_lines),
 		cmocka_unit_test(recorded_lines),
 		cmocka_unit_test(maps_checksum),
+		cmocka_unit_test(results),
 	};
 
 	return cmocka_run_group_tests_name("trace reader", tests, NULL, NULL);
