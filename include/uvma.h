@@ -213,7 +213,7 @@ struct uvma_sys_config {
 	 * does.  Off by default, as stock x86.
 	 */
 	bool forbid_zero_page;
-	/* NUMA nodes online (node 0 up to numa_nodes - 1), 1 to 64: what mbind may bind to */
+	/* NUMA nodes online (node 0 up to numa_nodes - 1), up to 64 (0 counts as 1): for mbind */
 	unsigned int numa_nodes;
 	enum uvma_policy policy;	/* UVMA_POLICY_LINUX by default */
 	bool relocate_all;		/* RELOCATE: treat every anonymous move as flagged */

@@ -192,7 +192,7 @@ struct uvma_sys *uvma_sys_create(const struct uvma_sys_config *cfg)
 		uvma_sys_config_default(&def);
 		cfg = &def;
 	}
-	if ((unsigned int)cfg->policy > UVMA_POLICY_IDEAL || !cfg->numa_nodes || cfg->numa_nodes > 64)
+	if ((unsigned int)cfg->policy > UVMA_POLICY_IDEAL || cfg->numa_nodes > 64)
 		return NULL;
 	sys = cfg->alloc && cfg->alloc->alloc ? cfg->alloc->alloc(cfg->alloc->ctx, sizeof(*sys))
 					       : malloc(sizeof(*sys));
@@ -200,6 +200,8 @@ struct uvma_sys *uvma_sys_create(const struct uvma_sys_config *cfg)
 		return NULL;
 	memset(sys, 0, sizeof(*sys));
 	sys->cfg = *cfg;
+	if (!sys->cfg.numa_nodes)
+		sys->cfg.numa_nodes = 1;	/* a config made without the defaults */
 	if (cfg->alloc)
 		sys->alloc = *cfg->alloc;
 	sys->cfg.alloc = NULL;
