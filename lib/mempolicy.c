@@ -254,8 +254,9 @@ int uvma_mbind(struct uvma_mm *mm, uint64_t start, uint64_t len, int mode_in,
 		return -EINVAL;
 	if (mode == UVMA_MPOL_DEFAULT)
 		flags &= ~(unsigned int)UVMA_MPOL_MF_STRICT;
+	/* a length that rounds up past the top is 0 here, as in the kernel: nothing to do */
 	end = start + PAGE_ALIGN(len);
-	if ((len && !PAGE_ALIGN(len)) || end < start)
+	if (end < start)
 		return -EINVAL;
 	if (end == start)
 		return 0;
