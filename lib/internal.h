@@ -612,6 +612,8 @@ struct uvma_vma *vma_next_of(const struct uvma_mm *mm, const struct uvma_vma *vm
 /* vma_find(), and in *prev the VMA before @addr, with one descent; *prev NULL if none found. */
 struct uvma_vma *vma_find_and_prev(const struct uvma_mm *mm, uint64_t addr,
 				   struct uvma_vma **prev);
+/* Is any part of [start, end) not covered by a VMA (mseal's and mbind's check)? */
+bool vma_range_has_hole(const struct uvma_mm *mm, uint64_t start, uint64_t end);
 /* The last VMA starting below @addr (the one before a gap at @addr). */
 struct uvma_vma *vma_find_prev(const struct uvma_mm *mm, uint64_t addr);
 

@@ -139,19 +139,11 @@ static int mpol_set_nodemask(const struct uvma_sys *sys, uint64_t user, struct m
  */
 static int check_holes(struct uvma_mm *mm, uint64_t start, uint64_t end, bool discontig_ok)
 {
-	uint64_t prev_end = start;
-	bool first = true;
+	struct uvma_vma *first = vma_find(mm, start);
 
-	for (struct uvma_vma *v = vma_find(mm, start); v && v->start < end;
-	     v = vma_next_of(mm, v)) {
-		if (!discontig_ok && v->start > prev_end)
-			return -EFAULT;
-		prev_end = v->end;
-		first = false;
-	}
-	if (first || (!discontig_ok && prev_end < end))
+	if (!first || first->start >= end)
 		return -EFAULT;
-	return 0;
+	return !discontig_ok && vma_range_has_hole(mm, start, end) ? -EFAULT : 0;
 }
 
 /*

@@ -8,20 +8,6 @@
  */
 #include "merge.h"
 
-/* Is any part of [start, end) not covered by a VMA? */
-static bool range_contains_unmapped(struct uvma_mm *mm, uint64_t start, uint64_t end)
-{
-	uint64_t prev_end = start;
-
-	for (struct uvma_vma *v = vma_find(mm, start); v && v->start < end;
-	     v = vma_next_of(mm, v)) {
-		if (v->start > prev_end)
-			return true;
-		prev_end = v->end;
-	}
-	return prev_end < end;
-}
-
 /*
  *   [start ............................ end)
  *   | prev | vma (split off) | vma | vma (split off) |
@@ -74,7 +60,7 @@ int uvma_mseal(struct uvma_mm *mm, uint64_t addr, uint64_t len, unsigned long fl
 		return -EINVAL;
 	if (end == addr)
 		return 0;
-	if (range_contains_unmapped(mm, addr, end))
+	if (vma_range_has_hole(mm, addr, end))
 		ret = -ENOMEM;
 	else
 		ret = mseal_apply(mm, addr, end);

@@ -39,6 +39,19 @@ struct uvma_vma *vma_next_of(const struct uvma_mm *mm, const struct uvma_vma *vm
 	return tree_lookup_after(&mm->tree, vma->end);
 }
 
+bool vma_range_has_hole(const struct uvma_mm *mm, uint64_t start, uint64_t end)
+{
+	uint64_t prev_end = start;
+
+	for (struct uvma_vma *v = vma_find(mm, start); v && v->start < end;
+	     v = vma_next_of(mm, v)) {
+		if (v->start > prev_end)
+			return true;
+		prev_end = v->end;
+	}
+	return prev_end < end;
+}
+
 struct uvma_vma *vma_find_prev(const struct uvma_mm *mm, uint64_t addr)
 {
 	struct tree_cursor cur;

@@ -370,7 +370,7 @@ long model_step(struct model *m, const struct trace *t, const struct op *op)
 	case OP_SWAP:
 	case OP_EXPECT_VMAS:
 	case OP_EXPECT_VMA:
-	case OP_MAPS:		/* checked by the caller: model_maps_sum() */
+	case OP_MAPS:		/* checked by the caller: model_check_maps() */
 		return 0;
 	case OP_FILE:
 		if (t->file_mode[op->file] & FILE_MEMFD)
@@ -512,7 +512,7 @@ void model_stop(struct model *m)
 	m->sys = NULL;
 }
 
-int model_maps_sum(struct model *m, int proc, struct maps_sum *sum)
+static int model_maps_sum(struct model *m, int proc, struct maps_sum *sum)
 {
 	size_t size = 1 << 16;
 	char *buf = NULL;
@@ -540,4 +540,21 @@ int model_maps_sum(struct model *m, int proc, struct maps_sum *sum)
 	maps_sum(buf, sum);
 	free(buf);
 	return 0;
+}
+
+int model_check_maps(struct model *m, const struct trace *t, const struct op *op, char *why,
+		     size_t size)
+{
+	struct maps_sum sum;
+	int err = model_maps_sum(m, op->proc, &sum);
+
+	if (err)
+		return err;
+	if (sum.count == op->len && sum.hash == op->len2)
+		return 0;
+	snprintf(why, size, "process %s: the model's maps differ from the kernel's (kernel %llu "
+		 "lines, checksum %#llx; model %lu lines, checksum %#llx)", t->procs[op->proc],
+		 (unsigned long long)op->len, (unsigned long long)op->len2, sum.count,
+		 (unsigned long long)sum.hash);
+	return 1;
 }

@@ -45,9 +45,13 @@ int model_start(struct model *m, const struct trace *t, uint64_t base, const cha
 long model_step(struct model *m, const struct trace *t, const struct op *op);
 /* smaps of the carve-out of @proc into @buf (truncated at @size). */
 void model_smaps(struct model *m, int proc, char *buf, size_t size);
-struct maps_sum;
-/* The checksum of @proc's whole /proc/PID/maps (mapsum.h): 0 or -errno. */
-int model_maps_sum(struct model *m, int proc, struct maps_sum *sum);
+/*
+ * A trace's "maps COUNT HASH" line against the model's maps of its process
+ * (mapsum.h): 0 they agree, 1 they differ (@why says how, after "LINE: "),
+ * -errno when the model's maps cannot be rendered.
+ */
+int model_check_maps(struct model *m, const struct trace *t, const struct op *op, char *why,
+		     size_t size);
 void model_stop(struct model *m);
 
 /* The vm_flags a "VmFlags:" line of smaps names (two-letter mnemonics). */

@@ -19,7 +19,6 @@
 
 #include "array.h"
 #include "input.h"
-#include "mapsum.h"
 #include "model.h"
 #include "replay.h"
 #include "strace.h"
@@ -1213,21 +1212,21 @@ static int replay_strace(struct replay *r, char *const *paths, int npaths)
 static void check_maps(struct replay *r, const struct trace *t, struct model *m,
 		       const struct op *op)
 {
-	struct maps_sum sum;
+	char why[300];
+	int d;
 
-	if (r->cfg->policy != UVMA_POLICY_LINUX || !m->mm[op->proc] ||
-	    model_maps_sum(m, op->proc, &sum))
+	if (r->cfg->policy != UVMA_POLICY_LINUX)
+		return;
+	d = model_check_maps(m, t, op, why, sizeof(why));
+	if (d < 0)
 		return;
 	r->res->maps_checked++;
-	if (sum.count == op->len && sum.hash == op->len2)
+	if (!d)
 		return;
 	if (!r->res->maps_differ++)
 		r->res->maps_first_line = (unsigned long)op->line;
 	if (r->cfg->log)
-		fprintf(r->cfg->log, "%s:%d: process %s: the model's maps differ from the kernel's "
-			"(kernel %llu lines, checksum %#llx; model %lu lines, checksum %#llx)\n",
-			t->path, op->line, t->procs[op->proc], (unsigned long long)op->len,
-			(unsigned long long)op->len2, sum.count, (unsigned long long)sum.hash);
+		fprintf(r->cfg->log, "%s:%d: %s\n", t->path, op->line, why);
 }
 
 /* One op of a .utrace on the model, with what the report counts. */

@@ -12,7 +12,6 @@
 #include "golden.h"
 #include "kexec.h"
 #include "events.h"
-#include "mapsum.h"
 #include "model.h"
 #include "trace.h"
 #include "uvma.h"
@@ -280,17 +279,10 @@ static int run_one(const char *path, int pol, int show_maps, enum event_format e
 			continue;
 		}
 		if (op->kind == OP_MAPS) {
-			struct maps_sum sum;
-
 			/* a recorded checksum of the kernel's maps: the linux policy must match it */
-			if (pol != UVMA_POLICY_LINUX || model_maps_sum(&m, op->proc, &sum))
-				continue;
-			if (sum.count != op->len || sum.hash != op->len2) {
-				printf("%s:%d: process %s: the model's maps differ from the kernel's "
-				       "(kernel %llu lines, checksum %#llx; model %lu lines, checksum "
-				       "%#llx)\n", path, op->line, t.procs[op->proc],
-				       (unsigned long long)op->len, (unsigned long long)op->len2,
-				       sum.count, (unsigned long long)sum.hash);
+			if (pol == UVMA_POLICY_LINUX &&
+			    model_check_maps(&m, &t, op, line, sizeof(line)) == 1) {
+				printf("%s:%d: %s\n", path, op->line, line);
 				failed = 1;
 			}
 			continue;
