@@ -434,6 +434,32 @@ static void replay_divergence(void **state)
 	replay_result_free(&res);
 }
 
+/* A recorded trace's maps checksums: checked under the linux policy, counted, the first named. */
+static void replay_maps_checksums(void **state)
+{
+	/* one 4-page VMA: its maps line and the FNV-1a sum of the compared fields */
+	const char *p = write_text("maps.utrace",
+		"uvma-trace 1\n"
+		"mmap 0x7f0000100000 4p rw private,anonymous,fixed = 0x7f0000100000\n"
+		"maps 0 0xcbf29ce484222325\n"
+		"maps 1 0x1\n"
+		"munmap 0x7f0000100000 4p = 0\n"
+		"maps 0 0xcbf29ce484222325\n");
+	struct replay_result res = run(p, FAULTS_WRITTEN, UVMA_POLICY_LINUX);
+
+	(void)state;
+	assert_int_equal(res.maps_checked, 3);
+	/* the first line is wrong too: the mapped VMA is in the model's maps */
+	assert_int_equal(res.maps_differ, 2);
+	assert_int_equal(res.maps_first_line, 3);
+	replay_result_free(&res);
+	/* other policies differ by design: nothing checked */
+	res = run(p, FAULTS_WRITTEN, UVMA_POLICY_MATENA);
+	assert_int_equal(res.maps_checked, 0);
+	assert_int_equal(res.maps_differ, 0);
+	replay_result_free(&res);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -458,6 +484,7 @@ int main(void)
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(compressed),
 		cmocka_unit_test(replay_policies),
+		cmocka_unit_test(replay_maps_checksums),
 		cmocka_unit_test(replay_processes),
 		cmocka_unit_test(replay_many_processes),
 		cmocka_unit_test(replay_divergence),
