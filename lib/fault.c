@@ -960,8 +960,17 @@ static void zap_range_locked(struct uvma_vma *vma, uint64_t start, uint64_t end,
 	pt_walk(&vma->mm->pt, start, end, zap_one, &z);
 }
 
+/*
+ * Unmap and exit: @vma is out of the tree and write-locked, so nothing can
+ * fault into it.  A range that no PTE table covers (a VMA never faulted)
+ * has nothing to zap, and the page lock is not taken: in a threaded
+ * embedder a mapper would otherwise wait for the faulting threads' page
+ * lock on every munmap of fresh memory.
+ */
 void zap_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
+	if (pt_range_empty(&vma->mm->pt, start, end))
+		return;
 	PAGE_LOCK_SCOPE(vma->mm->sys);
 	zap_range_locked(vma, start, end, false);
 }

@@ -35,9 +35,12 @@ pte_t *pt_get(struct uvma_sys *sys, struct page_table *pt, uint64_t addr)
 		unsigned int i;
 
 		if (!*slot) {
-			*slot = uvma_zalloc(sys, sizeof(struct pt_table));
-			if (!*slot)
+			struct pt_table *t = uvma_zalloc(sys, sizeof(struct pt_table));
+
+			if (!t)
 				return NULL;
+			/* published zeroed: pt_range_empty() reads without the page lock */
+			__atomic_store_n(slot, t, __ATOMIC_RELEASE);
 			pt->tables++;
 		}
 		i = level_index(addr, level);
@@ -51,6 +54,42 @@ void pt_set(struct page_table *pt, pte_t *slot, pte_t val)
 {
 	(void)pt;
 	*slot = val;
+}
+
+static bool level_empty(struct pt_table *t, int level, uint64_t base, uint64_t start, uint64_t end)
+{
+	unsigned int shift = PAGE_SHIFT + PT_BITS * (PT_LEVELS - 1 - level);
+	uint64_t span = 1ULL << shift;
+	unsigned int i = start > base ? (unsigned int)((start - base) >> shift) : 0;
+
+	if (level == PT_LEVELS - 1)
+		return false;
+	for (; i < PT_ENTRIES; i++) {
+		uint64_t lo = base + (uint64_t)i * span;
+		struct pt_table *next;
+
+		if (lo >= end)
+			break;
+		next = (struct pt_table *)__atomic_load_n(&t->e[i], __ATOMIC_ACQUIRE);
+		if (next && !level_empty(next, level + 1, lo, start, end))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * No PTE table covers any page of [start, end), so there is nothing to
+ * zap there.  Safe without the page lock: tables are only ever added
+ * (published zeroed, with release stores) until the mm is destroyed, and
+ * the caller has made sure nothing can fault into the range, so the answer
+ * cannot turn false before the caller is done with the range.  This is the
+ * kernel's unmap walk skipping absent tables without taking a PTE lock.
+ */
+bool pt_range_empty(const struct page_table *pt, uint64_t start, uint64_t end)
+{
+	struct pt_table *top = __atomic_load_n((struct pt_table **)&pt->top, __ATOMIC_ACQUIRE);
+
+	return !top || start >= end || level_empty(top, 0, 0, start, end);
 }
 
 static void destroy_level(struct uvma_sys *sys, struct pt_table *t, int level)

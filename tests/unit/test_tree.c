@@ -330,10 +330,50 @@ static void rekey(void **state)
 	}
 }
 
+/*
+ * The page tables' lock-free emptiness check (zap_range() skips the page
+ * lock with it): true only where no PTE table covers any page of the
+ * range, whatever levels the range spans.
+ */
+static void page_table_range_empty(void **state)
+{
+	struct uvma_sys *sys = uvma_sys_create(NULL);
+	struct page_table pt = { 0 };
+	const uint64_t pmd = 1ULL << 21, pud = 1ULL << 30, pgd = 1ULL << 39;
+	const uint64_t a = 5 * pgd + 3 * pud + 7 * pmd + 0x5000;	/* one page */
+	pte_t *pte;
+
+	(void)state;
+	assert_true(pt_range_empty(&pt, 0, 1ULL << 47));
+	pte = pt_get(sys, &pt, a);
+	assert_non_null(pte);
+	/* the PTE table is there, the entry itself still empty: not empty */
+	assert_false(pt_range_empty(&pt, a, a + 4096));
+	assert_false(pt_range_empty(&pt, 0, 1ULL << 47));
+	/* the whole 2 MiB the table covers, from either edge */
+	assert_false(pt_range_empty(&pt, 5 * pgd + 3 * pud + 7 * pmd, 5 * pgd + 3 * pud + 7 * pmd + 4096));
+	assert_false(pt_range_empty(&pt, 5 * pgd + 3 * pud + 8 * pmd - 4096, 5 * pgd + 3 * pud + 8 * pmd));
+	/* next to it, under the same upper tables: empty */
+	assert_true(pt_range_empty(&pt, 5 * pgd + 3 * pud + 8 * pmd, 5 * pgd + 3 * pud + 9 * pmd));
+	assert_true(pt_range_empty(&pt, 5 * pgd + 3 * pud, 5 * pgd + 3 * pud + 7 * pmd));
+	assert_true(pt_range_empty(&pt, 5 * pgd, 5 * pgd + 3 * pud));
+	assert_true(pt_range_empty(&pt, 0, 5 * pgd));
+	assert_true(pt_range_empty(&pt, 6 * pgd, 1ULL << 47));
+	/* a range that ends where the table starts, and an empty range */
+	assert_true(pt_range_empty(&pt, 0, 5 * pgd + 3 * pud + 7 * pmd));
+	assert_true(pt_range_empty(&pt, a, a));
+	/* spanning upper levels into the table */
+	assert_false(pt_range_empty(&pt, 4 * pgd + 0x1000, 5 * pgd + 3 * pud + 7 * pmd + 1));
+	pt_destroy(sys, &pt);
+	assert_true(pt_range_empty(&pt, 0, 1ULL << 47));
+	uvma_sys_destroy(sys);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(in_place),
+		cmocka_unit_test(page_table_range_empty),
 		cmocka_unit_test(copy_on_write),
 		cmocka_unit_test(sequential),
 		cmocka_unit_test(rekey),
