@@ -132,7 +132,6 @@ struct uvma_sys {
 	 * line): a fault's folio and a writer's tree node do not contend.
 	 */
 	struct alloc_cache {
-		size_t size;
 		void *head;
 		unsigned int count;
 		unsigned long nallocs;
@@ -515,6 +514,7 @@ pte_t *pt_lookup(const struct page_table *pt, uint64_t addr);
 pte_t *pt_get(struct uvma_sys *sys, struct page_table *pt, uint64_t addr) __must_check;
 void pt_set(struct page_table *pt, pte_t *slot, pte_t val);
 void pt_destroy(struct uvma_sys *sys, struct page_table *pt);
+bool pt_range_empty(const struct page_table *pt, uint64_t start, uint64_t end);
 /* Call @fn for every non-empty PTE in [start, end), in order. */
 void pt_walk(const struct page_table *pt, uint64_t start, uint64_t end,
 	     void (*fn)(void *ctx, uint64_t addr, pte_t *pte), void *ctx);
@@ -529,9 +529,6 @@ struct pcache {
 struct uvma_mm {
 	struct uvma_sys *sys;
 	struct list_head node;		/* sys->mms */
-	struct tree tree;
-	unsigned long map_count;
-	struct page_table pt;
 	uint64_t mmap_base;
 	uint64_t start_brk, brk;
 	uint64_t start_stack;
@@ -539,15 +536,26 @@ struct uvma_mm {
 	bool merge_any;			/* MMF_VM_MERGE_ANY */
 	bool has_pinned;		/* MMF_HAS_PINNED: fork copies pinned folios */
 	int exec_pkey;			/* -1 until allocated */
+	/*
+	 * The tree and the counters every call changes, after what faults
+	 * read and nearly nothing writes (sys above): in the multi-threaded
+	 * build a faulting thread would otherwise miss on mm->sys after each
+	 * call of a mapping thread.
+	 */
+	MT_PAD(pad_tree)
+	struct tree tree;
+	unsigned long map_count;
 	uint64_t total_vm, locked_vm, data_vm, exec_vm, stack_vm;
 	struct uvma_stats stats;	/* its page-level counts are in pstats */
 	struct uvma_event_counts events;
 	/*
-	 * What faults count (under the page lock), away from the counters the
-	 * calls change: in the multi-threaded build a shared line would move
-	 * between a faulting CPU and a mapping one at every fault.
+	 * What faults read and count (under the page lock), away from the tree
+	 * and the counters the calls change: in the multi-threaded build a
+	 * shared line would move between a faulting CPU and a mapping one at
+	 * every fault.
 	 */
 	MT_PAD(pad0)
+	struct page_table pt;
 	struct page_stats {
 		unsigned long anon_vmas, avcs, folios, folios_relocated, folios_split;
 	} pstats;

@@ -40,10 +40,26 @@ void uvma_sys_config_default(struct uvma_sys_config *cfg)
 #define CACHE_MAX 4096
 #endif
 
-static int cache_index(const struct uvma_sys *sys, size_t size)
+/*
+ * The object size of each cache.  Read-only data, not a field of the
+ * caches: in the multi-threaded build a lookup that read the caches' own
+ * lines would take, at every tree-node allocation of a mapping thread, the
+ * line that a faulting thread's folio cache writes.  With a constant size
+ * the compiler folds the lookup away.
+ */
+static const size_t cache_size[] = {
+	sizeof(struct uvma_vma), sizeof(struct avc),	  sizeof(struct anon_vma),
+	sizeof(struct uvma_folio), sizeof(struct uvma_mm), sizeof(struct tree_node),
+};
+_Static_assert(sizeof(cache_size) / sizeof(cache_size[0]) ==
+		       sizeof(((struct uvma_sys *)0)->cache) / sizeof(struct alloc_cache),
+	       "one size per cache");
+
+static inline int cache_index(const struct uvma_sys *sys, size_t size)
 {
-	for (int i = 0; i < (int)(sizeof(sys->cache) / sizeof(sys->cache[0])); i++)
-		if (sys->cache[i].size == size)
+	(void)sys;
+	for (int i = 0; i < (int)(sizeof(cache_size) / sizeof(cache_size[0])); i++)
+		if (cache_size[i] == size)
 			return i;
 	return -1;
 }
@@ -206,12 +222,6 @@ struct uvma_sys *uvma_sys_create(const struct uvma_sys_config *cfg)
 		sys->alloc = *cfg->alloc;
 	sys->cfg.alloc = NULL;
 	sys->next_shmem_ino = 1024;
-	sys->cache[0].size = sizeof(struct uvma_vma);
-	sys->cache[1].size = sizeof(struct avc);
-	sys->cache[2].size = sizeof(struct anon_vma);
-	sys->cache[3].size = sizeof(struct uvma_folio);
-	sys->cache[4].size = sizeof(struct uvma_mm);
-	sys->cache[5].size = sizeof(struct tree_node);
 	list_init(&sys->mms);
 	list_init(&sys->files);
 	list_init(&sys->migrations);
@@ -252,7 +262,7 @@ void uvma_sys_destroy(struct uvma_sys *sys)
 			void *p = sys->cache[i].head;
 
 			sys->cache[i].head = *(void **)p;
-			really_free(sys, p, sys->cache[i].size);
+			really_free(sys, p, cache_size[i]);
 		}
 	}
 #ifdef UVMA_MT

@@ -46,6 +46,13 @@ struct uvma_sys;
 
 struct tree {
 	struct tree_node *root;
+#ifdef UVMA_MT
+	/*
+	 * Readers load the root; the writer's bookkeeping below changes at
+	 * every call, the root only when the root node is replaced.
+	 */
+	char pad_root[64 - sizeof(struct tree_node *)];
+#endif
 	unsigned long count;
 	unsigned int height;	/* 0: empty */
 	bool cow;

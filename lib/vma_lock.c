@@ -73,6 +73,8 @@ static void wait_readers(struct uvma_vma *vma, uint32_t want)
 
 		if (c == want)
 			return;
+		/* a reader we wait for may be waiting for the page lock */
+		UVMA_BUG_ON(page_lock_held(vma->mm->sys));
 		futex_wait(&vma->vm_refcnt, c);
 	}
 }
@@ -107,8 +109,14 @@ void vma_start_write(struct uvma_vma *vma)
 	if (ld(&vma->vm_lock_seq, __ATOMIC_RELAXED) == seq)
 		return;
 	if (ld(&vma->vm_refcnt, __ATOMIC_RELAXED)) {
-		/* a reader we wait for may be waiting for the page lock */
+#ifdef UVMA_DEBUG
+		/*
+		 * Tests check every write lock for the page lock, not only the
+		 * ones that happen to wait (wait_readers()); release builds do
+		 * not read the faulting threads' line here at every call.
+		 */
 		UVMA_BUG_ON(page_lock_held(mm->sys));
+#endif
 		if (enter_locked(vma, false)) {
 			__atomic_store_n(&vma->vm_lock_seq, seq, __ATOMIC_RELAXED);
 			exit_locked(vma);
