@@ -10,12 +10,17 @@
  * order, as a guest touching fresh memory: every fault is a real one
  * (lookup, VMA lock, page-table walk, a new folio), never a spurious fault
  * on a present page.  The mapper maps 16 pages elsewhere and unmaps them
- * again, as fast as it can.  Each figure is the median of 5 runs of
- * 300 ms, in rounds that take every configuration in turn, after a round
- * that warms the heap up.
+ * again, as fast as it can.  Two address spaces: bare, and with a
+ * thousand more VMAs (see space_vmas).  Each figure is the median of 5
+ * runs of 300 ms, in rounds that take every configuration in turn, after
+ * a round that warms the heap up.  The threads are made once and kept
+ * (their malloc arenas stay warm); faulting thread 0 and the mapper are
+ * pinned to CPUs of their own.
  */
 #include "common.h"
 
+#include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <unistd.h>
@@ -28,73 +33,134 @@
 
 struct run {
 	struct uvma_mm *mm;
-	volatile int stop;
+	int nfault;		/* faulting threads that take part */
+	bool mapper, write;	/* the mapper takes part; it writes its pages */
+	int stop;		/* atomic: the run is over */
 	unsigned long faults[2];
 	unsigned long maps;
 };
 
-struct arg {
-	struct run *r;
-	int id;
-};
+/*
+ * The threads live for the whole benchmark and take part in the runs that
+ * need them: each keeps its malloc arena, warm after the first rounds.
+ * Threads made for each run got whichever arena was free, some of them
+ * empty: the heap's growth (10 us a host page fault on this PVM host) then
+ * decided the figures, not the locks.
+ */
+static pthread_barrier_t run_start, run_end;
+static struct run *current;
+static bool pool_quit;
 
-static void *faulter(void *p)
+static unsigned long fault_loop(struct run *r, int id)
 {
-	struct arg *a = p;
-	uint64_t base = BASE_ADDR + (uint64_t)a->id * (REGION_PAGES + 512) * 4096ULL;
+	uint64_t base = BASE_ADDR + (uint64_t)id * (REGION_PAGES + 512) * 4096ULL;
 	unsigned long n = 0;
 
-	while (!__atomic_load_n(&a->r->stop, __ATOMIC_RELAXED) && n < REGION_PAGES) {
-		if (uvma_fault(a->r->mm, base + n * 4096, true)) {
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED) && n < REGION_PAGES) {
+		if (uvma_fault(r->mm, base + n * 4096, true)) {
 			fprintf(stderr, "bench-faults: a fault failed\n");
 			exit(1);
 		}
 		n++;
 	}
-	a->r->faults[a->id] = n;
-	return NULL;
+	return n;
 }
 
 /*
  * The mapper: 16 pages mapped and unmapped (@write: and all written in
  * between, the guest allocator's fresh buffer), as fast as it can.
  */
-struct mapper_arg {
-	struct run *r;
-	bool write;
-};
-
-static void *mapper(void *p)
+static unsigned long map_loop(struct run *r)
 {
-	struct mapper_arg *m = p;
-	struct run *r = m->r;
+	unsigned long maps = 0;
 
 	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
 		long a = uvma_mmap(r->mm, MAPPER_ADDR, 16 * 4096, UVMA_PROT_READ | UVMA_PROT_WRITE,
 				   UVMA_MAP_PRIVATE | UVMA_MAP_ANONYMOUS | UVMA_MAP_FIXED_NOREPLACE,
 				   NULL, 0);
 
-		if (a < 0 || (m->write && uvma_touch(r->mm, (uint64_t)a, 16 * 4096, true)) ||
+		if (a < 0 || (r->write && uvma_touch(r->mm, (uint64_t)a, 16 * 4096, true)) ||
 		    uvma_munmap(r->mm, (uint64_t)a, 16 * 4096)) {
 			fprintf(stderr, "bench-faults: the mapper's calls failed\n");
 			exit(1);
 		}
-		r->maps++;
+		/* counted aside: a store per cycle would share r->stop's line */
+		maps++;
 	}
-	return NULL;
+	return maps;
+}
+
+/* Worker 0 and 1 fault, worker 2 maps. */
+static void *worker(void *p)
+{
+	int id = (int)(intptr_t)p;
+
+	/*
+	 * The first faulting thread on CPU 0, the mapper on CPU 1: the
+	 * one-thread figures are one faulting CPU beside one mapping CPU, not
+	 * wherever the scheduler put two threads woken together.  The second
+	 * faulting thread goes where there is room.
+	 */
+	if (id != 1 && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(id ? 1 : 0, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	for (;;) {
+		struct run *r;
+
+		pthread_barrier_wait(&run_start);
+		if (pool_quit)
+			return NULL;
+		r = current;
+		if (id < r->nfault)
+			r->faults[id] = fault_loop(r, id);
+		else if (id == 2 && r->mapper)
+			r->maps = map_loop(r);
+		pthread_barrier_wait(&run_end);
+	}
+}
+
+static pthread_t workers[3];
+
+static void pool_start(void)
+{
+	pthread_barrier_init(&run_start, NULL, 4);
+	pthread_barrier_init(&run_end, NULL, 4);
+	for (int i = 0; i < 3; i++)
+		pthread_create(&workers[i], NULL, worker, (void *)(intptr_t)i);
+}
+
+static void pool_stop(void)
+{
+	pool_quit = true;
+	pthread_barrier_wait(&run_start);
+	for (int i = 0; i < 3; i++)
+		pthread_join(workers[i], NULL);
 }
 
 enum mix { ALONE, MAP_UNMAP, MAP_WRITE_UNMAP, NMIX };
 static const char *const mix_name[NMIX] = { "alone", "+ map/unmap", "+ map/write/unmap" };
 
-/* Faults per second of @nfault threads in @mix. */
-static double one_run(int nfault, enum mix mix, double *maps_per_s)
+/*
+ * The address spaces: bare (the faulting threads' VMAs and the mapper's),
+ * and with a thousand more VMAs, as a process with its libraries and heaps
+ * has.  They lie between the faulting threads' VMAs and the mapper's: in
+ * the bare space all three share one tree leaf, which every call of the
+ * mapper replaces under the faulting threads' lookups (the kernel's maple
+ * tree does the same in RCU mode); in the larger one they do not.
+ */
+#define NSPACE 2
+static const int space_vmas[NSPACE] = { 0, 1000 };
+#define OTHER_ADDR 0x180000000000ULL
+
+/* Faults per second of @nfault threads in @mix, with @other more VMAs. */
+static double one_run(int other, int nfault, enum mix mix, double *maps_per_s)
 {
 	struct uvma_sys *sys = uvma_sys_create(NULL);
-	struct run r = { 0 };
-	struct mapper_arg m = { &r, mix == MAP_WRITE_UNMAP };
-	struct arg a[2];
-	pthread_t t[3];
+	struct run r = { .nfault = nfault, .mapper = mix != ALONE, .write = mix == MAP_WRITE_UNMAP };
 	double t0, t1;
 
 	r.mm = uvma_mm_create(sys);
@@ -110,27 +176,43 @@ static double one_run(int nfault, enum mix mix, double *maps_per_s)
 			exit(1);
 		}
 	}
+	for (int i = 0; i < other; i++)
+		if (uvma_mmap(r.mm, OTHER_ADDR + i * 8192ULL, 4096, UVMA_PROT_READ,
+			      UVMA_MAP_PRIVATE | UVMA_MAP_ANONYMOUS | UVMA_MAP_FIXED_NOREPLACE, NULL,
+			      0) < 0) {
+			fprintf(stderr, "bench-faults: set-up failed\n");
+			exit(1);
+		}
+	current = &r;
 	t0 = now_ns();
-	for (int i = 0; i < nfault; i++) {
-		a[i] = (struct arg){ &r, i };
-		pthread_create(&t[i], NULL, faulter, &a[i]);
-	}
-	if (mix != ALONE)
-		pthread_create(&t[2], NULL, mapper, &m);
+	pthread_barrier_wait(&run_start);
 	while (now_ns() - t0 < RUN_NS)
 		usleep(10000);
 	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
-	for (int i = 0; i < nfault; i++)
-		pthread_join(t[i], NULL);
-	if (mix != ALONE)
-		pthread_join(t[2], NULL);
+	pthread_barrier_wait(&run_end);
 	t1 = now_ns();
 	uvma_sys_destroy(sys);
 	*maps_per_s = (double)r.maps * 1e9 / (t1 - t0);
 	return (double)(r.faults[0] + r.faults[1]) * 1e9 / (t1 - t0);
 }
 
-#define NCONF (2 * NMIX)	/* 1 and 2 faulting threads, each mix */
+/* each address space, 1 and 2 faulting threads, each mix */
+#define NCONF (NSPACE * 2 * NMIX)
+
+static int conf_space(int c)
+{
+	return c / (2 * NMIX);
+}
+
+static int conf_threads(int c)
+{
+	return 1 + c / NMIX % 2;
+}
+
+static double conf_run(int c, double *maps_per_s)
+{
+	return one_run(space_vmas[conf_space(c)], conf_threads(c), (enum mix)(c % NMIX), maps_per_s);
+}
 
 /*
  * One round of every configuration first, not counted: the process's heap
@@ -144,21 +226,22 @@ static void measure(double f[NCONF], double m[NCONF])
 	double v[NCONF][RUNS], w[NCONF][RUNS], unused;
 
 	for (int c = 0; c < NCONF; c++)
-		one_run(1 + c / NMIX, (enum mix)(c % NMIX), &unused);
+		conf_run(c, &unused);
 	for (int i = 0; i < RUNS; i++)
 		for (int c = 0; c < NCONF; c++)
-			v[c][i] = one_run(1 + c / NMIX, (enum mix)(c % NMIX), &w[c][i]);
+			v[c][i] = conf_run(c, &w[c][i]);
 	for (int c = 0; c < NCONF; c++) {
 		f[c] = median(v[c], RUNS);
 		m[c] = median(w[c], RUNS);
 	}
 }
 
-static void print_row(const char *build, const double *v)
+static void print_row(const char *build, const double *v, int space)
 {
 	printf("%-16s", build);
 	for (int c = 0; c < NCONF; c++)
-		printf(" %10.2f", v[c] / 1e6);
+		if (conf_space(c) == space)
+			printf(" %10.2f", v[c] / 1e6);
 	printf("\n");
 }
 
@@ -171,20 +254,36 @@ int main(int argc, char **argv)
 #endif
 	double f[NCONF], m[NCONF], g[NCONF], n[NCONF];
 
+	/*
+	 * Keep what the runs free in malloc's arenas: returned to the host and
+	 * faulted in again (10 us a page on this PVM host), the heap's growth
+	 * decided the figures, by which arena a new thread happened to get.
+	 */
+	mallopt(M_TRIM_THRESHOLD, INT_MAX);
+	mallopt(M_TOP_PAD, 1 << 30);	/* a thread's arena keeps its emptied heaps too */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	pool_start();
+
 	if (argc > 2 && !strcmp(argv[1], "--only")) {
-		/* one configuration (column 0 to 5) for 20 runs: for perf */
+		/* one configuration for 20 runs, for perf: the columns in order, bare space first */
 		int c = atoi(argv[2]);
 		double w;
 
 		if (c < 0 || c >= NCONF) {
-			fprintf(stderr, "bench-faults: --only takes a column from 0 to %d\n", NCONF - 1);
+			fprintf(stderr, "bench-faults: --only takes a configuration from 0 to %d\n",
+				NCONF - 1);
 			return 2;
 		}
-		for (int i = 0; i < 20; i++)
-			printf("%.2f M faults/s\n", one_run(1 + c / NMIX, (enum mix)(c % NMIX), &w) / 1e6);
+		for (int i = 0; i < 20; i++) {
+			double v = conf_run(c, &w);
+
+			printf("%.2f M faults/s, mapper %.0fk cycles/s\n", v / 1e6, w / 1e3);
+		}
+		pool_stop();
 		return 0;
 	}
 	measure(f, m);
+	pool_stop();
 	if (argc > 1 && !strcmp(argv[1], "--raw")) {
 		/* for the other build's run: one line of numbers */
 		for (int c = 0; c < NCONF; c++)
@@ -195,14 +294,18 @@ int main(int argc, char **argv)
 	printf("uvma bench-faults: millions of faults per second, median of %d interleaved runs of "
 	       "%.0f ms after a warm-up round, %ld CPUs\n", RUNS, RUN_NS / 1e6,
 	       sysconf(_SC_NPROCESSORS_ONLN));
-	printf("%-16s", "faulting threads");
-	for (int c = 0; c < NCONF; c++)
-		printf(" %10d", 1 + c / NMIX);
-	printf("\n%-16s", "mapper");
-	for (int c = 0; c < NCONF; c++)
-		printf(" %10.10s", c % NMIX == ALONE ? "none" : c % NMIX == MAP_UNMAP ? "map/unmap" : "map/write");
-	printf("\n");
-	print_row(self, f);
+	for (int sp = 0; sp < NSPACE; sp++) {
+		printf("%s\n%-16s", sp ? "+1000: a thousand more VMAs between the faulting threads' and the mapper's"
+				       : "bare: the faulting threads' VMAs and the mapper's, in one tree leaf",
+		       "faulting threads");
+		for (int c = 0; c < 2 * NMIX; c++)
+			printf(" %10d", conf_threads(c));
+		printf("\n%-16s", "mapper");
+		for (int c = 0; c < 2 * NMIX; c++)
+			printf(" %10.10s", c % NMIX == ALONE ? "none" : c % NMIX == MAP_UNMAP ? "map/unmap" : "map/write");
+		printf("\n");
+		print_row(self, f, sp);
+	}
 	if (argc < 2)
 		return 0;
 	{
@@ -223,9 +326,11 @@ int main(int argc, char **argv)
 		}
 		pclose(p);
 	}
-	print_row("mmap_lock only", g);
+	for (int sp = 0; sp < NSPACE; sp++) {
+		print_row(sp ? "lock only, +1000" : "lock only, bare", g, sp);
+	}
 	for (int c = 0; c < NCONF; c++) {
-		int base = c - c % NMIX, threads = 1 + c / NMIX;
+		int base = c - c % NMIX, threads = conf_threads(c);
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		/*
 		 * With the mapper, threads + 1 runnable threads share the CPUs:
@@ -238,10 +343,10 @@ int main(int argc, char **argv)
 
 		if (c % NMIX == ALONE)
 			continue;
-		printf("%d thread%s %-17s VMA lock keeps %3.0f %% of its rate alone (target >= 80 %%; "
+		printf("%-6s %d thread%s %-17s VMA lock keeps %3.0f %% of its rate alone (target >= 80 %%; "
 		       "CPU time allows %3.0f %%), x%.2f the mmap_lock-only build (target >= x2); "
 		       "mapper %.0fk vs %.0fk cycles/s\n",
-		       threads, c / NMIX ? "s" : " ", mix_name[c % NMIX], 100 * f[c] / f[base],
+		       conf_space(c) ? "+1000" : "bare", threads, threads > 1 ? "s" : " ", mix_name[c % NMIX], 100 * f[c] / f[base],
 		       100 * shared_cpus / alone_cpus, f[c] / g[c], m[c] / 1e3, n[c] / 1e3);
 	}
 	return 0;
