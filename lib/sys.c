@@ -43,9 +43,8 @@ void uvma_sys_config_default(struct uvma_sys_config *cfg)
 /*
  * The object size of each cache.  Read-only data, not a field of the
  * caches: in the multi-threaded build a lookup that read the caches' own
- * lines would take, at every tree-node allocation of a mapping thread, the
- * line that a faulting thread's folio cache writes.  With a constant size
- * the compiler folds the lookup away.
+ * lines took, at every tree-node allocation of a mapping thread, the line
+ * that a faulting thread's folio cache writes.
  */
 static const size_t cache_size[] = {
 	sizeof(struct uvma_vma), sizeof(struct avc),	  sizeof(struct anon_vma),
@@ -55,9 +54,8 @@ _Static_assert(sizeof(cache_size) / sizeof(cache_size[0]) ==
 		       sizeof(((struct uvma_sys *)0)->cache) / sizeof(struct alloc_cache),
 	       "one size per cache");
 
-static inline int cache_index(const struct uvma_sys *sys, size_t size)
+static int cache_index(size_t size)
 {
-	(void)sys;
 	for (int i = 0; i < (int)(sizeof(cache_size) / sizeof(cache_size[0])); i++)
 		if (cache_size[i] == size)
 			return i;
@@ -133,7 +131,7 @@ static void really_free(struct uvma_sys *sys, void *ptr, size_t size)
 
 void *uvma_alloc(struct uvma_sys *sys, size_t size)
 {
-	int c = cache_index(sys, size);
+	int c = cache_index(size);
 	void *p;
 
 	if (alloc_should_fail(sys))
@@ -177,7 +175,7 @@ void uvma_free(struct uvma_sys *sys, void *ptr, size_t size)
 
 	if (!ptr)
 		return;
-	c = cache_index(sys, size);
+	c = cache_index(size);
 	if (c < 0) {
 		count_sub(sys->live_bytes, size);
 		really_free(sys, ptr, size);
