@@ -253,6 +253,24 @@ int main(int argc, char **argv)
 	const char *self = "VMA lock";
 #endif
 	double f[NCONF], m[NCONF], g[NCONF], n[NCONF];
+	long only = -1;
+
+	/* arguments first: an error after a minute of measuring helps nobody */
+	if (argc > 1 && !strcmp(argv[1], "--only")) {
+		char *end = NULL;
+
+		/* one configuration for 20 runs, for perf: the columns in order, bare space first */
+		if (argc == 3)
+			only = strtol(argv[2], &end, 10);
+		if (argc != 3 || !*argv[2] || *end || only < 0 || only >= NCONF) {
+			fprintf(stderr, "bench-faults: --only takes a configuration from 0 to %d\n",
+				NCONF - 1);
+			return 2;
+		}
+	} else if (argc > 2 || (argc == 2 && argv[1][0] == '-' && strcmp(argv[1], "--raw"))) {
+		fprintf(stderr, "usage: bench-faults [--raw | --only N | LOCK-ONLY-BINARY]\n");
+		return 2;
+	}
 
 	/*
 	 * Keep what the runs free in malloc's arenas: returned to the host and
@@ -264,18 +282,11 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	pool_start();
 
-	if (argc > 2 && !strcmp(argv[1], "--only")) {
-		/* one configuration for 20 runs, for perf: the columns in order, bare space first */
-		int c = atoi(argv[2]);
+	if (only >= 0) {
 		double w;
 
-		if (c < 0 || c >= NCONF) {
-			fprintf(stderr, "bench-faults: --only takes a configuration from 0 to %d\n",
-				NCONF - 1);
-			return 2;
-		}
 		for (int i = 0; i < 20; i++) {
-			double v = conf_run(c, &w);
+			double v = conf_run((int)only, &w);
 
 			printf("%.2f M faults/s, mapper %.0fk cycles/s\n", v / 1e6, w / 1e3);
 		}
