@@ -637,9 +637,8 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 	if (vma->file) {
 		uint64_t index = linear_page_index(vma, addr);
 		bool cow = write && !(vma->flags & UVMA_VM_SHARED);
+		bool past_eof = index >= (vma->file->size + PAGE_SIZE - 1) >> PAGE_SHIFT;
 
-		if (index >= (vma->file->size + PAGE_SIZE - 1) >> PAGE_SHIFT)
-			return -EFAULT; /* SIGBUS beyond the end of the file */
 		if (pte_is_folio(*pte)) {
 			f = pte_folio(*pte);
 			if (!cow || (f->flags & FOLIO_ANON)) {
@@ -672,6 +671,16 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 				folio_unmap_page(sys, f, 0, vma->flags & UVMA_VM_LOCKED);
 				return 0;
 			}
+		}
+		/*
+		 * Past the end of the file the filesystem's fault handler raises
+		 * SIGBUS; a read fault maps the cached pages around the address
+		 * before it asks the handler, so those stay mapped.
+		 */
+		if (past_eof) {
+			if (!write)
+				do_fault_around(vma, addr);
+			return -EFAULT;
 		}
 		if (cow) {
 			/* do_cow_fault reads the page into the cache, then copies it */
