@@ -168,6 +168,12 @@ check: $(TESTS) $(O)/dbg/uvma $(O)/dbg/uvma-agent $(FUZZ_TARGETS) check-mt
 	@mkdir -p $(O)/fuzz/corpus-strace $(O)/fuzz/corpus-utrace
 	@$(O)/fuzz/fuzz_strace -max_total_time=$(FUZZ_CHECK_SECONDS) -max_len=4096 -artifact_prefix=$(O)/fuzz/ $(O)/fuzz/corpus-strace tests/strace tests/strace/ff > $(O)/fuzz-strace.log 2>&1 || { tail -n 40 $(O)/fuzz-strace.log; exit 1; }
 	@$(O)/fuzz/fuzz_utrace -max_total_time=$(FUZZ_CHECK_SECONDS) -max_len=4096 -artifact_prefix=$(O)/fuzz/ $(O)/fuzz/corpus-utrace tests/scenarios > $(O)/fuzz-utrace.log 2>&1 || { tail -n 40 $(O)/fuzz-utrace.log; exit 1; }
+	@echo "== command line: --help on every command exits 0, an unknown option or command 2"
+	@for c in demo run diff replay record maps fuzz; do \
+		$(O)/dbg/uvma $$c --help | grep -q '^usage: uvma COMMAND' || { echo "uvma $$c --help"; exit 1; }; \
+		st=0; $(O)/dbg/uvma $$c --no-such-option >/dev/null 2>&1 || st=$$?; \
+		[ $$st = 2 ] || { echo "uvma $$c --no-such-option: exit $$st"; exit 1; }; \
+	done; st=0; $(O)/dbg/uvma no-such-command 2>/dev/null || st=$$?; [ $$st = 2 ]
 	@echo "== merge tracing: uvma run --trace says why the moved faulted VMA does not merge"
 	@$(O)/dbg/uvma run --trace tests/scenarios/mremap-faulted.utrace > $(O)/trace.log
 	@grep -q '^event=merge call=mremap line=8 .* ok=0 reason=anon_vma' $(O)/trace.log

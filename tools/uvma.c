@@ -917,10 +917,26 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
+	/* "uvma COMMAND --help": the same text (every command's options are in it) */
+	if (argc >= 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+		static const char *const commands[] = { "demo", "run",	"diff", "replay",
+							"record", "maps", "fuzz" };
+
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (!strcmp(argv[1], commands[i])) {
+				fputs(usage, stdout);
+				return 0;
+			}
+	}
 	if (alloc_buffers())
 		return 1;
-	if (!strcmp(argv[1], "demo"))
+	if (!strcmp(argv[1], "demo")) {
+		if (argc > 2) {
+			fprintf(stderr, "uvma demo: takes no arguments ('%s')\n", argv[2]);
+			return 2;
+		}
 		return cmd_demo();
+	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "diff"))
