@@ -10,7 +10,11 @@
  * order, as a guest touching fresh memory: every fault is a real one
  * (lookup, VMA lock, page-table walk, a new folio), never a spurious fault
  * on a present page.  The mapper maps 16 pages elsewhere and unmaps them
- * again, as fast as it can.  Two address spaces: bare, and with a
+ * again, as fast as it can (or writes them in between; or makes calls that
+ * change nothing, to part the lock protocol's cost from the tree's; or maps
+ * and unmaps at the pace of the host kernel's own mmap + munmap, measured
+ * at the start, as a program running on the kernel would).  Two address
+ * spaces: bare, and with a
  * thousand more VMAs (see space_vmas).  Each figure is the median of 5
  * runs of 300 ms, in rounds that take every configuration in turn, after
  * a round that warms the heap up.  The threads are made once and kept
@@ -19,11 +23,13 @@
  */
 #include "common.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <unistd.h>
+#include <urcu-bp.h>
 
 #define REGION_PAGES (2UL << 20)	/* 8 GiB: more than a run can touch */
 #define BASE_ADDR 0x100000000000ULL
@@ -35,6 +41,8 @@ struct run {
 	struct uvma_mm *mm;
 	int nfault;		/* faulting threads that take part */
 	bool mapper, write;	/* the mapper takes part; it writes its pages */
+	bool empty;		/* its calls change nothing */
+	double pace_ns;		/* > 0: one cycle per pace_ns at most */
 	int stop;		/* atomic: the run is over */
 	unsigned long faults[2];
 	unsigned long maps;
@@ -68,17 +76,37 @@ static unsigned long fault_loop(struct run *r, int id)
 
 /*
  * The mapper: 16 pages mapped and unmapped (@write: and all written in
- * between, the guest allocator's fresh buffer), as fast as it can.
+ * between, the guest allocator's fresh buffer), as fast as it can; or
+ * (@empty) two calls that take the mmap_lock for writing and change
+ * nothing (mprotect where nothing is mapped: -ENOMEM), what the lock
+ * protocol alone costs the faulting threads; or (@pace_ns) map/unmap
+ * cycles no faster than one per @pace_ns, the host kernel's own time for
+ * mmap + munmap.
  */
 static unsigned long map_loop(struct run *r)
 {
 	unsigned long maps = 0;
+	double next = now_ns();
 
 	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
-		long a = uvma_mmap(r->mm, MAPPER_ADDR, 16 * 4096, UVMA_PROT_READ | UVMA_PROT_WRITE,
-				   UVMA_MAP_PRIVATE | UVMA_MAP_ANONYMOUS | UVMA_MAP_FIXED_NOREPLACE,
-				   NULL, 0);
+		long a;
 
+		if (r->empty) {
+			if (uvma_mprotect(r->mm, MAPPER_ADDR, 16 * 4096, UVMA_PROT_READ) != -ENOMEM ||
+			    uvma_mprotect(r->mm, MAPPER_ADDR, 16 * 4096, UVMA_PROT_WRITE) != -ENOMEM) {
+				fprintf(stderr, "bench-faults: an empty call found something mapped\n");
+				exit(1);
+			}
+			maps++;
+			continue;
+		}
+		if (r->pace_ns > 0) {
+			next += r->pace_ns;
+			while (now_ns() < next)
+				;
+		}
+		a = uvma_mmap(r->mm, MAPPER_ADDR, 16 * 4096, UVMA_PROT_READ | UVMA_PROT_WRITE,
+			      UVMA_MAP_PRIVATE | UVMA_MAP_ANONYMOUS | UVMA_MAP_FIXED_NOREPLACE, NULL, 0);
 		if (a < 0 || (r->write && uvma_touch(r->mm, (uint64_t)a, 16 * 4096, true)) ||
 		    uvma_munmap(r->mm, (uint64_t)a, 16 * 4096)) {
 			fprintf(stderr, "bench-faults: the mapper's calls failed\n");
@@ -107,6 +135,22 @@ static void *worker(void *p)
 		CPU_ZERO(&set);
 		CPU_SET(id ? 1 : 0, &set);
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+		/*
+		 * The kernel runs RCU callbacks on the CPU that queued them: the
+		 * nodes and VMAs the mapper's calls retire are freed on the
+		 * mapper's CPU, by a callback thread pinned there.  liburcu's
+		 * default thread runs wherever the scheduler puts it: on the
+		 * faulting thread's CPU it took up to a fifth of that CPU.
+		 */
+		if (id == 2) {
+			struct call_rcu_data *crd = create_call_rcu_data(0, 1);
+
+			if (!crd) {
+				fprintf(stderr, "bench-faults: no call_rcu thread\n");
+				exit(1);
+			}
+			set_thread_call_rcu_data(crd);
+		}
 	}
 	for (;;) {
 		struct run *r;
@@ -141,8 +185,35 @@ static void pool_stop(void)
 		pthread_join(workers[i], NULL);
 }
 
-enum mix { ALONE, MAP_UNMAP, MAP_WRITE_UNMAP, NMIX };
-static const char *const mix_name[NMIX] = { "alone", "+ map/unmap", "+ map/write/unmap" };
+enum mix { ALONE, MAP_UNMAP, MAP_WRITE_UNMAP, EMPTY_CALLS, HOST_PACE, NMIX };
+static const char *const mix_name[NMIX] = { "alone", "+ map/unmap", "+ map/write/unmap",
+					    "+ empty calls", "+ map/unmap at host pace" };
+static const char *const mix_short[NMIX] = { "none", "map/unmap", "map/write", "empty",
+					     "host pace" };
+
+/* The host kernel's mmap + munmap of 16 pages, ns: the HOST_PACE mapper's period. */
+static double host_pace_ns;
+
+static double measure_host_pace(void)
+{
+	double v[5];
+
+	for (int r = 0; r < 5; r++) {
+		double t0 = now_ns();
+
+		for (int i = 0; i < 2000; i++) {
+			void *p = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (p == MAP_FAILED || munmap(p, 16 * 4096)) {
+				perror("bench-faults: host mmap");
+				exit(1);
+			}
+		}
+		v[r] = (now_ns() - t0) / 2000;
+	}
+	return median(v, 5);
+}
 
 /*
  * The address spaces: bare (the faulting threads' VMAs and the mapper's),
@@ -160,7 +231,8 @@ static const int space_vmas[NSPACE] = { 0, 1000 };
 static double one_run(int other, int nfault, enum mix mix, double *maps_per_s)
 {
 	struct uvma_sys *sys = uvma_sys_create(NULL);
-	struct run r = { .nfault = nfault, .mapper = mix != ALONE, .write = mix == MAP_WRITE_UNMAP };
+	struct run r = { .nfault = nfault, .mapper = mix != ALONE, .write = mix == MAP_WRITE_UNMAP,
+			 .empty = mix == EMPTY_CALLS, .pace_ns = mix == HOST_PACE ? host_pace_ns : 0 };
 	double t0, t1;
 
 	r.mm = uvma_mm_create(sys);
@@ -267,10 +339,22 @@ int main(int argc, char **argv)
 				NCONF - 1);
 			return 2;
 		}
-	} else if (argc > 2 || (argc == 2 && argv[1][0] == '-' && strcmp(argv[1], "--raw"))) {
-		fprintf(stderr, "usage: bench-faults [--raw | --only N | LOCK-ONLY-BINARY]\n");
+	} else if (argc > 1 && !strcmp(argv[1], "--raw")) {
+		char *end = NULL;
+
+		/* the other build's run: the host pace its caller measured */
+		if (argc == 3)
+			host_pace_ns = strtod(argv[2], &end);
+		if (argc != 3 || !*argv[2] || *end || !(host_pace_ns > 0)) {
+			fprintf(stderr, "bench-faults: --raw takes the host pace in ns\n");
+			return 2;
+		}
+	} else if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+		fprintf(stderr, "usage: bench-faults [--only N | LOCK-ONLY-BINARY]\n");
 		return 2;
 	}
+	if (!(host_pace_ns > 0))
+		host_pace_ns = measure_host_pace();
 
 	/*
 	 * Keep what the runs free in malloc's arenas: returned to the host and
@@ -303,8 +387,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	printf("uvma bench-faults: millions of faults per second, median of %d interleaved runs of "
-	       "%.0f ms after a warm-up round, %ld CPUs\n", RUNS, RUN_NS / 1e6,
-	       sysconf(_SC_NPROCESSORS_ONLN));
+	       "%.0f ms after a warm-up round, %ld CPUs; host pace: the host's mmap + munmap of 16 "
+	       "pages, %.0f ns\n", RUNS, RUN_NS / 1e6, sysconf(_SC_NPROCESSORS_ONLN), host_pace_ns);
 	for (int sp = 0; sp < NSPACE; sp++) {
 		printf("%s\n%-16s", sp ? "+1000: a thousand more VMAs between the faulting threads' and the mapper's"
 				       : "bare: the faulting threads' VMAs and the mapper's, in one tree leaf",
@@ -313,7 +397,7 @@ int main(int argc, char **argv)
 			printf(" %10d", conf_threads(c));
 		printf("\n%-16s", "mapper");
 		for (int c = 0; c < 2 * NMIX; c++)
-			printf(" %10.10s", c % NMIX == ALONE ? "none" : c % NMIX == MAP_UNMAP ? "map/unmap" : "map/write");
+			printf(" %10.10s", mix_short[c % NMIX]);
 		printf("\n");
 		print_row(self, f, sp);
 	}
@@ -324,7 +408,7 @@ int main(int argc, char **argv)
 		char cmd[4096];
 		FILE *p;
 
-		snprintf(cmd, sizeof(cmd), "%s --raw", argv[1]);
+		snprintf(cmd, sizeof(cmd), "%s --raw %.0f", argv[1], host_pace_ns);
 		p = popen(cmd, "r");
 		for (int c = 0; p && c < NCONF; c++)
 			if (fscanf(p, "%lf %lf", &g[c], &n[c]) != 2) {
