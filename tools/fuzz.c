@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "kexec.h"
 #include "trace.h"
 
 struct rng {
@@ -46,6 +47,43 @@ static const char *const mremap_flags[] = {
 
 #define PAGES 64
 
+/*
+ * With --host-thp, every program opens with a thp line that states the
+ * host's anonymous THP sizes: a host set up with mTHP sizes (as root,
+ * /sys/kernel/mm/transparent_hugepage/hugepages-*kB/enabled) then fuzzes
+ * them, and a mismatch's trace says what it needs.
+ */
+static char thp_line[128];
+
+static int host_thp_line(void)
+{
+	struct uvma_sys_config cfg;
+	size_t n = 0;
+
+	uvma_sys_config_default(&cfg);
+	if (kexec_host_thp(&cfg))
+		return -1;
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t mask = pass ? cfg.thp_orders_madvise : cfg.thp_orders_always;
+		const char *sep = "";
+
+		n += (size_t)snprintf(thp_line + n, sizeof(thp_line) - n, "%s%s=",
+				      pass ? " " : "thp ", pass ? "madvise" : "always");
+		for (int order = 2; order <= 9; order++)
+			if (mask & (1U << order)) {
+				if (order == 9)
+					n += (size_t)snprintf(thp_line + n, sizeof(thp_line) - n,
+							      "%s2m", sep);
+				else
+					n += (size_t)snprintf(thp_line + n, sizeof(thp_line) - n,
+							      "%s%dk", sep, 4 << order);
+				sep = ",";
+			}
+	}
+	snprintf(thp_line + n, sizeof(thp_line) - n, "\n");
+	return 0;
+}
+
 static size_t gen_program(struct rng *r, unsigned int nops, char *buf, size_t size)
 {
 	bool alive[TRACE_MAX_PROCS] = { true };
@@ -55,7 +93,7 @@ static size_t gen_program(struct rng *r, unsigned int nops, char *buf, size_t si
 	bool file = pick(r, 2) == 0;
 
 #define EMIT(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
-	EMIT("uvma-trace 1\ncarveout %up\n", PAGES + 16);
+	EMIT("uvma-trace 1\n%scarveout %up\n", thp_line, PAGES + 16);
 	if (file)
 		EMIT("file f %up\n", 16);
 	/* one program in twenty runs next to vm.max_map_count */
@@ -257,6 +295,13 @@ int cmd_fuzz(int argc, char **argv)
 			dst = &first;
 		else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
 			outdir = argv[++i];
+			continue;
+		} else if (!strcmp(argv[i], "--host-thp")) {
+			if (host_thp_line()) {
+				fprintf(stderr, "uvma fuzz: --host-thp: cannot read "
+						"/sys/kernel/mm/transparent_hugepage\n");
+				return 2;
+			}
 			continue;
 		} else {
 			fprintf(stderr, "uvma fuzz: unknown argument '%s'\n", argv[i]);

@@ -29,7 +29,7 @@ static const char usage[] =
 	"  diff [--quiet] [--keep-going] [--retries N] [--record] FILE...\n"
 	"                            run traces on the kernel and the model, compare every line;\n"
 	"                            --record: store the kernel's answers in FILE.golden.gz\n"
-	"  fuzz [--seed S] [--programs N] [--ops M] [--first K] [--out DIR]\n"
+	"  fuzz [--seed S] [--programs N] [--ops M] [--first K] [--out DIR] [--host-thp]\n"
 	"                            random programs on both; mismatches shrunk and written\n"
 	"  replay [--policy P|all] [--initial-maps FILE] [--faults MODEL] [--json]\n"
 	"         [--plot FILE.svg] [--divergences] TRACE...\n"
