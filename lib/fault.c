@@ -991,8 +991,14 @@ void zap_range_keep_guards(struct uvma_vma *vma, uint64_t start, uint64_t end)
 	zap_range_locked(vma, start, end, true);
 }
 
+struct free_ctx {
+	struct uvma_sys *sys;
+	uint64_t lo_idx, hi_idx;	/* the range, as page offsets of its VMA */
+};
+
 static void free_one(void *ctx, uint64_t addr, pte_t *pte)
 {
+	struct free_ctx *fc = ctx;
 	struct uvma_folio *f;
 
 	(void)addr;
@@ -1000,6 +1006,14 @@ static void free_one(void *ctx, uint64_t addr, pte_t *pte)
 		return;
 	f = pte_folio(*pte);
 	if (!(f->flags & FOLIO_ANON))
+		return;
+	/*
+	 * A large folio the range covers in part is still whole here only if
+	 * it may be mapped shared (an exclusive one was split): its pages in
+	 * the range are skipped, young and dirty kept, and the walk goes on.
+	 */
+	if (folio_large(f) &&
+	    (f->index < fc->lo_idx || f->index + (uint64_t)folio_nr_pages(f) > fc->hi_idx))
 		return;
 	/* PG_dirty is cleared only on a folio nobody else maps; a shared one is skipped */
 	if (f->flags & FOLIO_DIRTY) {
@@ -1010,7 +1024,7 @@ static void free_one(void *ctx, uint64_t addr, pte_t *pte)
 	*pte &= ~(PTE_DIRTY | PTE_YOUNG);
 	/* SwapBacked goes when the batch drains, unless it is mlocked */
 	if ((f->flags & FOLIO_SWAPBACKED) && !(f->flags & FOLIO_MLOCKED))
-		lazyfree_add(ctx, f);
+		lazyfree_add(fc->sys, f);
 }
 
 /*
@@ -1047,9 +1061,12 @@ static void thp_whole_pmds(struct uvma_vma *vma, uint64_t start, uint64_t end, b
 void madvise_free_range(struct uvma_vma *vma, uint64_t start, uint64_t end)
 {
 	PAGE_LOCK_SCOPE(vma->mm->sys);
+	struct free_ctx fc = { vma->mm->sys, linear_page_index(vma, start),
+			       linear_page_index(vma, end) };
+
 	lru_add_drain(vma->mm->sys);
 	thp_whole_pmds(vma, start, end, true);
-	pt_walk(&vma->mm->pt, start, end, free_one, vma->mm->sys);
+	pt_walk(&vma->mm->pt, start, end, free_one, &fc);
 }
 
 static void cold_one(void *ctx, uint64_t addr, pte_t *pte)
@@ -1389,8 +1406,33 @@ int move_page_tables(struct uvma_vma *dst, uint64_t new_addr, struct uvma_vma *s
 
 struct mlock_ctx {
 	struct uvma_sys *sys;
+	const struct uvma_vma *vma;
+	uint64_t start, end;
 	bool lock;
 };
+
+/*
+ * Does [start, end) of @vma map every page of the large folio @f, each at
+ * its own place?  mlock takes a large folio only then: one that crosses the
+ * range or the VMA, or is mapped in part, stays evictable (its pages in
+ * other VMAs could not be reclaimed otherwise).  munlock takes any.
+ */
+static bool large_folio_mapped_within(const struct uvma_vma *vma, const struct uvma_folio *f,
+				      uint64_t start, uint64_t end)
+{
+	uint64_t first = vma->start + ((f->index - vma->pgoff) << PAGE_SHIFT);
+	uint64_t last = first + ((uint64_t)folio_nr_pages(f) << PAGE_SHIFT);
+
+	if (f->index < vma->pgoff || first < start || last > end)
+		return false;
+	for (uint64_t a = first; a < last; a += PAGE_SIZE) {
+		const pte_t *pte = pt_lookup(&vma->mm->pt, a);
+
+		if (!pte || !pte_is_folio(*pte) || pte_folio(*pte) != f)
+			return false;
+	}
+	return true;
+}
 
 static void mlock_one(void *ctx, uint64_t addr, pte_t *pte)
 {
@@ -1401,6 +1443,9 @@ static void mlock_one(void *ctx, uint64_t addr, pte_t *pte)
 	if (!pte_is_folio(*pte))
 		return;
 	f = pte_folio(*pte);
+	if (m->lock && folio_large(f) &&
+	    !large_folio_mapped_within(m->vma, f, m->start, m->end))
+		return;
 	if (m->lock)
 		f->flags |= FOLIO_MLOCKED;
 	mlock_batch_add(m->sys, f, !m->lock);
@@ -1409,7 +1454,7 @@ static void mlock_one(void *ctx, uint64_t addr, pte_t *pte)
 void mlock_range_pages(struct uvma_vma *vma, uint64_t start, uint64_t end, bool lock)
 {
 	PAGE_LOCK_SCOPE(vma->mm->sys);
-	struct mlock_ctx m = { vma->mm->sys, lock };
+	struct mlock_ctx m = { vma->mm->sys, vma, start, end, lock };
 
 	pt_walk(&vma->mm->pt, start, end, mlock_one, &m);
 }
