@@ -130,6 +130,25 @@ static void node_pad(struct tree_node *n)
 		n->key[i] = UINT64_MAX;
 }
 
+/*
+ * The lock-free lookup of the multi-threaded build asks for all of a node's
+ * lines as it reaches the node: a node a writer has just replaced is in
+ * no cache of the reader's CPU, and its search reads two or three of its
+ * lines one after the other (the keys of the binary search, then the
+ * slot); asked for together they arrive in about one miss's time.
+ */
+static inline void node_prefetch(const struct tree_node *n)
+{
+#ifdef UVMA_MT
+	const char *p = (const char *)n;
+
+	for (size_t off = 0; off < offsetof(struct tree_node, slot) + sizeof(n->slot); off += 64)
+		__builtin_prefetch(p + off);
+#else
+	(void)n;
+#endif
+}
+
 /* How many keys are <= k. */
 static inline unsigned int count_upto(const struct tree_node *n, uint64_t k)
 {
@@ -257,6 +276,7 @@ void *tree_lookup_after(const struct tree *t, uint64_t addr)
 
 	if (!n)
 		return NULL;
+	node_prefetch(n);
 	while (!n->leaf) {
 		i = count_upto(n, addr);
 		if (i + 1u < n->n)
@@ -264,6 +284,7 @@ void *tree_lookup_after(const struct tree *t, uint64_t addr)
 		else
 			i = n->n - 1u;
 		n = load_ptr(&n->slot[i]);
+		node_prefetch(n);
 	}
 	i = count_upto(n, addr);
 	if (i < n->n)
