@@ -724,7 +724,11 @@ int handle_fault(struct uvma_vma *vma, uint64_t addr, bool write, bool force)
 		 */
 		bool dirty = write || (vma->flags & UVMA_VM_WRITE);
 
-		if (!write && !sys->cfg.forbid_zero_page) {
+		/*
+		 * A read finds the zero page mapped where it is (a split maps
+		 * zero-filled pages to it even where faults may not): no fault.
+		 */
+		if (!write && (*pte == PTE_ZERO || !sys->cfg.forbid_zero_page)) {
 			*pte = PTE_ZERO;
 			return 0;
 		}
