@@ -105,13 +105,23 @@ bool alloc_should_fail(struct uvma_sys *sys)
 #define count_sub(var, v) ((var) -= (v))
 #endif
 
-/* malloc is thread-safe; hooks an embedder plugs in are called one at a time */
+/*
+ * malloc is thread-safe; hooks an embedder plugs in are called one at a
+ * time.  In the multi-threaded build an object that is a whole number of
+ * cache lines (tree nodes, the mm) starts on a line: threads that write
+ * one must not slow down threads that read its neighbour.
+ */
 static void *hook_alloc(struct uvma_sys *sys, size_t size)
 {
 	void *p;
 
-	if (!sys->alloc.alloc)
+	if (!sys->alloc.alloc) {
+#ifdef UVMA_MT
+		if (size % 64 == 0)
+			return aligned_alloc(64, size);
+#endif
 		return malloc(size);
+	}
 	alloc_lock(sys);
 	p = sys->alloc.alloc(sys->alloc.ctx, size);
 	alloc_unlock(sys);

@@ -39,8 +39,18 @@ struct tree_node {
 	struct rcu_head rcu;	/* retired nodes wait here for readers to leave */
 	struct uvma_sys *sys;
 	struct tree_node *retired_next;	/* the batch a call retired (mt.c) */
+	/*
+	 * A whole number of cache lines, allocated on a line boundary (sys.c):
+	 * a node shares no line with another, which the writer may be filling
+	 * while readers search this one (the kernel's maple nodes are aligned
+	 * to their size).
+	 */
+	uint8_t pad[24];
 #endif
 };
+#ifdef UVMA_MT
+_Static_assert(sizeof(struct tree_node) % 64 == 0, "a tree node is whole cache lines");
+#endif
 
 struct uvma_sys;
 
