@@ -365,6 +365,21 @@ int main(int argc, char **argv)
 	mallopt(M_TOP_PAD, 1 << 30);	/* a thread's arena keeps its emptied heaps too */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	pool_start();
+	/*
+	 * The main thread's calls (each run's set-up, the tear-down of the
+	 * last) retire nodes too: their callbacks on the mapper's CPU as well,
+	 * not on a thread that may run on the faulting thread's CPU during the
+	 * next run.
+	 */
+	if (sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+		struct call_rcu_data *crd = create_call_rcu_data(0, 1);
+
+		if (!crd) {
+			fprintf(stderr, "bench-faults: no call_rcu thread\n");
+			return 1;
+		}
+		set_thread_call_rcu_data(crd);
+	}
 
 	if (only >= 0) {
 		double w;
