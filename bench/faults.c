@@ -364,6 +364,13 @@ int main(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, INT_MAX);
 	mallopt(M_TOP_PAD, 1 << 30);	/* a thread's arena keeps its emptied heaps too */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	/*
+	 * No fastbins: the tear-down frees two million folios between runs,
+	 * and glibc consolidated those fastbin chunks at the next run's first
+	 * large allocation (a page table), tens of milliseconds on the
+	 * faulting thread's clock.
+	 */
+	mallopt(M_MXFAST, 0);
 	pool_start();
 	/*
 	 * The main thread's calls (each run's set-up, the tear-down of the
