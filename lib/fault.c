@@ -436,6 +436,39 @@ static void pmd_set(struct uvma_mm *mm, uint64_t addr, pte_t bits)
  * @unshare is FAULT_FLAG_UNSHARE (GUP pinning a shared page, breaking KSM):
  * the page becomes exclusive but is not written, so nothing gets dirty.
  */
+static bool mapped_by_other_mm(struct uvma_vma *vma, uint64_t addr, pte_t *pte, void *ctx)
+{
+	struct uvma_mm **mm = ctx;
+
+	(void)addr;
+	if (!pte_is_folio(*pte) || vma->mm == *mm)
+		return true;
+	*mm = NULL;	/* found one: stop */
+	return false;
+}
+
+/*
+ * __wp_can_reuse_large_anon_folio: a large anonymous folio is written in
+ * place when every mapping of it is in this address space and nothing else
+ * holds it (its references are its mappings), unless a single page of it
+ * is mapped (then the copy lets the folio go).  The kernel knows "this
+ * address space only" from the folio's two MM slots and their shared bit;
+ * the model walks the reverse map.  (They differ when a third process that
+ * got no slot is the last to map the folio: the kernel copies there.)
+ */
+static bool large_anon_folio_reusable(struct uvma_vma *vma, struct uvma_folio *f)
+{
+	struct uvma_mm *mm = vma->mm;
+	long mapped = f->entire;
+
+	for (int i = 0; i < folio_nr_pages(f); i++)
+		mapped += f->pmap[i];
+	if (mapped <= 1 || f->refcount != mapped || f->swap || (f->flags & FOLIO_MIGRATING))
+		return false;
+	rmap_walk(mm->sys, f, mapped_by_other_mm, &mm);
+	return mm != NULL;
+}
+
 static int wp_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte, bool unshare)
 {
 	struct uvma_folio *f = pte_folio(*pte);
@@ -444,7 +477,16 @@ static int wp_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte, bool unshare
 	int err;
 
 	if (*pte & PTE_PMD) {
-		/* an exclusive THP is written in place; a shared one is split first */
+		/*
+		 * An exclusive THP is written in place, and so is one whose only
+		 * reference is this PMD mapping (do_huge_pmd_wp_page reuses it:
+		 * a child that shared it has gone); a shared one is split first.
+		 */
+		if (!(f->flags & FOLIO_ANON_EXCLUSIVE) && f->refcount == 1 && f->entire == 1 &&
+		    !f->swap && !(f->flags & FOLIO_MIGRATING)) {
+			f->mapping = vma->anon_vma;
+			f->flags |= FOLIO_ANON_EXCLUSIVE;
+		}
 		if (f->flags & FOLIO_ANON_EXCLUSIVE) {
 			pmd_set(vma->mm, addr, written);
 			return 0;
@@ -460,8 +502,9 @@ static int wp_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte, bool unshare
 	if (!folio_large(f) && !(f->flags & FOLIO_KSM) && f->swap && f->mapcount == 1 &&
 	    f->refcount == 2)
 		folio_free_swap(sys, f);
-	if (!folio_large(f) && !(f->flags & FOLIO_KSM) && f->refcount == 1 && f->mapcount == 1) {
-		/* The last mapping of a once-shared folio: take it over. */
+	if ((!folio_large(f) && !(f->flags & FOLIO_KSM) && f->refcount == 1 && f->mapcount == 1) ||
+	    (folio_large(f) && large_anon_folio_reusable(vma, f))) {
+		/* The last mappings of a once-shared folio: take it over. */
 		f->mapping = vma->anon_vma;
 		f->flags |= FOLIO_ANON_EXCLUSIVE;
 		*pte |= written;
