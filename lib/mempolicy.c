@@ -133,20 +133,6 @@ static int mpol_set_nodemask(const struct uvma_sys *sys, uint64_t user, struct m
 }
 
 /*
- * queue_pages_range()'s walk, for what mbind can see of it here: a hole
- * (anywhere, unless the default policy is being set) and a range with no
- * VMA at all give -EFAULT before anything changes.
- */
-static int check_holes(struct uvma_mm *mm, uint64_t start, uint64_t end, bool discontig_ok)
-{
-	struct uvma_vma *first = vma_find(mm, start);
-
-	if (!first || first->start >= end)
-		return -EFAULT;
-	return !discontig_ok && vma_range_has_hole(mm, start, end) ? -EFAULT : 0;
-}
-
-/*
  *   start                                     end
  *   |  vma (split off)  |  vma  |  vma (split off)  |
  *
@@ -210,6 +196,38 @@ static bool misplaced_pages(struct uvma_mm *mm, uint64_t start, uint64_t end, ui
 	return present;
 }
 
+/*
+ * queue_pages_range(), for what mbind can see of it here.  The walk takes
+ * the VMAs in order; for each it checks first for a hole before it (the
+ * first VMA only) or after it (unless the default policy is being set),
+ * -EFAULT, then its pages (with MPOL_MF_STRICT and no move asked for, the
+ * first misplaced one stops the walk, -EIO).  So a misplaced page ahead of
+ * a hole gives -EIO, a hole ahead of one -EFAULT.  A range with no VMA at
+ * all is -EFAULT.  Nothing has changed yet either way.
+ */
+static int queue_pages_check(struct uvma_mm *mm, uint64_t start, uint64_t end, bool discontig_ok,
+			     bool strict_no_move, uint64_t user)
+{
+	struct uvma_vma *vma = vma_find(mm, start);
+
+	if (!vma || vma->start >= end)
+		return -EFAULT;
+	if (!discontig_ok && start < vma->start)
+		return -EFAULT;
+	while (vma && vma->start < end) {
+		struct uvma_vma *next = vma_next_of(mm, vma);
+
+		if (!discontig_ok && vma->end < end && (!next || vma->end < next->start))
+			return -EFAULT;
+		if (strict_no_move && misplaced_pages(mm, start > vma->start ? start : vma->start,
+						      end < vma->end ? end : vma->end, user))
+			return -EIO;
+		vma = next;
+	}
+	return 0;
+}
+
+
 int uvma_mbind(struct uvma_mm *mm, uint64_t start, uint64_t len, int mode_in,
 	       const uint64_t *nodes, unsigned long maxnode, unsigned int flags)
 {
@@ -260,11 +278,10 @@ int uvma_mbind(struct uvma_mm *mm, uint64_t start, uint64_t len, int mode_in,
 		lru_add_drain(mm->sys);
 	err = mpol_set_nodemask(mm->sys, user, &p);
 	if (!err)
-		err = check_holes(mm, start, end, p.mode == UVMA_MPOL_DEFAULT);
-	if (!err && (flags & UVMA_MPOL_MF_STRICT) &&
-	    !(flags & (UVMA_MPOL_MF_MOVE | UVMA_MPOL_MF_MOVE_ALL)) &&
-	    misplaced_pages(mm, start, end, user))
-		err = -EIO;
+		err = queue_pages_check(mm, start, end, p.mode == UVMA_MPOL_DEFAULT,
+					(flags & UVMA_MPOL_MF_STRICT) &&
+						!(flags & (UVMA_MPOL_MF_MOVE | UVMA_MPOL_MF_MOVE_ALL)),
+					user);
 	if (!err && p.mode != UVMA_MPOL_DEFAULT) {
 		id = mpol_intern(mm->sys, &p);
 		if (id < 0)
