@@ -79,9 +79,9 @@ void mlock_batch_drain(struct uvma_sys *sys)
 	/* entries take effect in order: a folio munlocked, then locked again, stays locked */
 	for (unsigned int i = 0; i < n; i++) {
 		if (sys->mlock_batch_unlock[i])
-			sys->mlock_batch[i]->flags &= ~FOLIO_MLOCKED;
+			sys->mlock_batch[i]->flags &= ~(FOLIO_MLOCKED | FOLIO_UNEVICTABLE);
 		else
-			sys->mlock_batch[i]->flags |= FOLIO_MLOCKED;
+			sys->mlock_batch[i]->flags |= FOLIO_MLOCKED | FOLIO_UNEVICTABLE;
 	}
 	/* folio_put may free a folio: empty the batch first */
 	sys->nmlock = 0;
@@ -96,7 +96,9 @@ void mlock_batch_add(struct uvma_sys *sys, struct uvma_folio *folio, bool munloc
 	if (folio_large(folio)) {
 		mlock_batch_drain(sys);
 		if (munlock)
-			folio->flags &= ~FOLIO_MLOCKED;
+			folio->flags &= ~(FOLIO_MLOCKED | FOLIO_UNEVICTABLE);
+		else
+			folio->flags |= FOLIO_UNEVICTABLE;
 		return;
 	}
 	folio->refcount++;
@@ -176,13 +178,14 @@ void lru_add_forget(struct uvma_sys *sys, struct uvma_folio *folio)
 
 /*
  * mark_page_accessed: inactive unreferenced -> referenced -> active; an
- * unevictable (mlocked) folio just stays referenced.
+ * unevictable folio just stays referenced (one that mlock has only queued
+ * is not unevictable yet).
  */
 static void folio_mark_accessed(struct uvma_folio *f)
 {
 	if (!(f->flags & FOLIO_REFERENCED))
 		f->flags |= FOLIO_REFERENCED;
-	else if (f->flags & FOLIO_MLOCKED)
+	else if (f->flags & FOLIO_UNEVICTABLE)
 		return;
 	else if (!(f->flags & FOLIO_ACTIVE))
 		f->flags = (f->flags | FOLIO_ACTIVE) & ~FOLIO_REFERENCED;
@@ -344,7 +347,7 @@ void anon_folio_init(struct uvma_folio *f, const struct uvma_vma *vma, uint64_t 
 	f->flags = FOLIO_ANON | FOLIO_ANON_EXCLUSIVE |
 		   (vma->flags & UVMA_VM_DROPPABLE ? FOLIO_DROPPABLE : FOLIO_SWAPBACKED);
 	if (vma->flags & UVMA_VM_LOCKED)
-		f->flags |= FOLIO_MLOCKED;
+		f->flags |= FOLIO_MLOCKED | FOLIO_UNEVICTABLE;
 }
 
 /*
@@ -971,7 +974,7 @@ static void zap_one(void *ctx, uint64_t addr, pte_t *pte)
 		for (int i = 0; i < HPAGE_PMD_NR; i++)
 			pte[i] = 0;
 		if (z->locked)
-			f->flags &= ~FOLIO_MLOCKED;
+			f->flags &= ~(FOLIO_MLOCKED | FOLIO_UNEVICTABLE);
 		f->entire--;
 		folio_put(z->sys, f);
 		return;

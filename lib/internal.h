@@ -372,6 +372,12 @@ enum folio_flags {
 	FOLIO_KSM = 1 << 11,		/* merged by KSM: mapping is its stable node */
 	FOLIO_MIGRATING = 1 << 12,	/* unmapped behind migration entries */
 	FOLIO_DROPPABLE = 1 << 13,	/* of a MAP_DROPPABLE VMA: never SwapBacked */
+	/*
+	 * PG_unevictable: set when the mlock batch takes the folio in (mlock
+	 * sets PG_mlocked at once, the batch's processing this one); until
+	 * then folio_mark_accessed treats the folio as any other.
+	 */
+	FOLIO_UNEVICTABLE = 1 << 14,
 };
 
 /*

@@ -315,7 +315,7 @@ int do_swap_page(struct uvma_vma *vma, uint64_t addr, pte_t *pte, bool write)
 	if (exclusive)
 		f->flags |= FOLIO_ANON_EXCLUSIVE;
 	if (vma->flags & UVMA_VM_LOCKED)
-		f->flags |= FOLIO_MLOCKED;
+		f->flags |= FOLIO_MLOCKED | FOLIO_UNEVICTABLE;
 	*pte = (pte_t)f | PTE_YOUNG | ((write && exclusive) ? PTE_DIRTY : 0);
 	if (write && !exclusive)
 		return 1;	/* the caller takes the write fault */
