@@ -433,12 +433,7 @@ static void pmd_set(struct uvma_mm *mm, uint64_t addr, pte_t bits)
 		ptes[i] |= bits;
 }
 
-/* Write to a present anonymous folio: reuse it if only we hold it, else copy. */
-/*
- * Write to a present anonymous folio: reuse it if only we hold it, else copy.
- * @unshare is FAULT_FLAG_UNSHARE (GUP pinning a shared page, breaking KSM):
- * the page becomes exclusive but is not written, so nothing gets dirty.
- */
+/* A step of the reverse-map walk: *ctx (an address space) becomes NULL at a mapping in another. */
 static bool mapped_by_other_mm(struct uvma_vma *vma, uint64_t addr, pte_t *pte, void *ctx)
 {
 	struct uvma_mm **mm = ctx;
@@ -472,6 +467,11 @@ static bool large_anon_folio_reusable(struct uvma_vma *vma, struct uvma_folio *f
 	return mm != NULL;
 }
 
+/*
+ * Write to a present anonymous folio: reuse it if only we hold it, else copy.
+ * @unshare is FAULT_FLAG_UNSHARE (GUP pinning a shared page, breaking KSM):
+ * the page becomes exclusive but is not written, so nothing gets dirty.
+ */
 static int wp_anon(struct uvma_vma *vma, uint64_t addr, pte_t *pte, bool unshare)
 {
 	struct uvma_folio *f = pte_folio(*pte);

@@ -373,9 +373,10 @@ enum folio_flags {
 	FOLIO_MIGRATING = 1 << 12,	/* unmapped behind migration entries */
 	FOLIO_DROPPABLE = 1 << 13,	/* of a MAP_DROPPABLE VMA: never SwapBacked */
 	/*
-	 * PG_unevictable: set when the mlock batch takes the folio in (mlock
-	 * sets PG_mlocked at once, the batch's processing this one); until
-	 * then folio_mark_accessed treats the folio as any other.
+	 * PG_unevictable: mlock sets PG_mlocked at once and this when its
+	 * per-CPU batch is processed; until then folio_mark_accessed treats
+	 * the folio as any other.  (Folios faulted or swapped into a locked
+	 * VMA get both at once here: the model does not queue them.)
 	 */
 	FOLIO_UNEVICTABLE = 1 << 14,
 };

@@ -227,7 +227,6 @@ static int queue_pages_check(struct uvma_mm *mm, uint64_t start, uint64_t end, b
 	return 0;
 }
 
-
 int uvma_mbind(struct uvma_mm *mm, uint64_t start, uint64_t len, int mode_in,
 	       const uint64_t *nodes, unsigned long maxnode, unsigned int flags)
 {
