@@ -58,29 +58,16 @@ static char thp_line[128];
 static int host_thp_line(void)
 {
 	struct uvma_sys_config cfg;
-	size_t n = 0;
+	int n;
 
 	uvma_sys_config_default(&cfg);
 	if (kexec_host_thp(&cfg))
 		return -1;
-	for (int pass = 0; pass < 2; pass++) {
-		uint32_t mask = pass ? cfg.thp_orders_madvise : cfg.thp_orders_always;
-		const char *sep = "";
-
-		n += (size_t)snprintf(thp_line + n, sizeof(thp_line) - n, "%s%s=",
-				      pass ? " " : "thp ", pass ? "madvise" : "always");
-		for (int order = 2; order <= 9; order++)
-			if (mask & (1U << order)) {
-				if (order == 9)
-					n += (size_t)snprintf(thp_line + n, sizeof(thp_line) - n,
-							      "%s2m", sep);
-				else
-					n += (size_t)snprintf(thp_line + n, sizeof(thp_line) - n,
-							      "%s%dk", sep, 4 << order);
-				sep = ",";
-			}
-	}
-	snprintf(thp_line + n, sizeof(thp_line) - n, "\n");
+	n = trace_format_thp(thp_line, sizeof(thp_line) - 1, cfg.thp_orders_always,
+			     cfg.thp_orders_madvise);
+	if (n < 0 || (size_t)n >= sizeof(thp_line) - 1)
+		return -1;
+	strcpy(thp_line + n, "\n");
 	return 0;
 }
 

@@ -1124,6 +1124,29 @@ static void fmt_size(char *buf, size_t size, uint64_t v)
 		snprintf(buf, size, "%#llx", (unsigned long long)v);
 }
 
+int trace_format_thp(char *buf, size_t size, uint32_t always, uint32_t madvise)
+{
+	size_t n = (size_t)snprintf(buf, size, "thp");
+
+	for (int w = 0; w < 2; w++) {
+		uint32_t mask = w ? madvise : always;
+
+		/* no size at all still needs one setting: "thp" alone does not parse */
+		if (!mask && (w || madvise))
+			continue;
+		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, " %s=",
+				      w ? "madvise" : "always");
+		for (int order = 2, first = 1; order <= 9; order++) {
+			if (!(mask & (1U << order)))
+				continue;
+			n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%dk",
+					      first ? "" : ",", 4 << order);
+			first = 0;
+		}
+	}
+	return (int)n;
+}
+
 int op_format(const struct trace *t, const struct op *op, char *buf, size_t size)
 {
 	char a[64], b[64], l1[64], l2[64], f[256], prot[16];
@@ -1152,21 +1175,7 @@ int op_format(const struct trace *t, const struct op *op, char *buf, size_t size
 		n += (size_t)snprintf(buf + n, size - n, "carveout %s", l1);
 		break;
 	case OP_THP:
-		n += (size_t)snprintf(buf + n, size - n, "thp");
-		for (int w = 0; w < 2; w++) {
-			uint32_t mask = w ? t->thp_madvise : t->thp_always;
-
-			if (!mask)
-				continue;
-			n += (size_t)snprintf(buf + n, size - n, " %s=", w ? "madvise" : "always");
-			for (int order = 2, first = 1; order <= 9; order++) {
-				if (!(mask & (1U << order)))
-					continue;
-				n += (size_t)snprintf(buf + n, size - n, "%s%dk", first ? "" : ",",
-						      4 << order);
-				first = 0;
-			}
-		}
+		n += (size_t)trace_format_thp(buf + n, size - n, t->thp_always, t->thp_madvise);
 		break;
 	case OP_FILE:
 		n += (size_t)snprintf(buf + n, size - n, "file %s %s", t->files[op->file], l1);

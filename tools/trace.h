@@ -127,6 +127,8 @@ const char *op_name(enum op_kind k);
 void trace_format_result(char *buf, size_t size, long r);
 /* Write one op back as a trace line (for reports and minimised programs). */
 int op_format(const struct trace *t, const struct op *op, char *buf, size_t size);
+/* The "thp always=SIZES madvise=SIZES" line for these order masks (no newline). */
+int trace_format_thp(char *buf, size_t size, uint32_t always, uint32_t madvise);
 /* The policy bit of a policy name (linux = bit 0), or -1. */
 int policy_bit(const char *name);
 const char *policy_name(int bit);

@@ -210,6 +210,21 @@ static void thp_line(void **state)
 	op_format(&t, &t.ops[0], line, sizeof(line));
 	assert_string_equal(line, "thp always=16k,1024k madvise=2048k");
 	trace_free(&t);
+
+	/* no size in one mode, or in both: what is written parses back (a bare "thp" did not) */
+	assert_int_equal(trace_parse("thp", "uvma-trace 1\nthp always= madvise=2m\n", &t, err,
+				     sizeof(err)), 0);
+	op_format(&t, &t.ops[0], line, sizeof(line));
+	assert_string_equal(line, "thp madvise=2048k");
+	trace_free(&t);
+	assert_int_equal(trace_parse("thp", "uvma-trace 1\nthp always= madvise=\n", &t, err,
+				     sizeof(err)), 0);
+	assert_int_equal(t.thp_always | t.thp_madvise, 0);
+	op_format(&t, &t.ops[0], line, sizeof(line));
+	assert_string_equal(line, "thp always=");
+	trace_free(&t);
+	assert_int_equal(trace_parse("thp", "uvma-trace 1\nthp always=\n", &t, err, sizeof(err)), 0);
+	trace_free(&t);
 }
 
 /* Numbers as strtoull's base 0 reads them: decimal, 0x hex, 0 octal, to 2^64 - 1. */
