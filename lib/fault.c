@@ -1459,6 +1459,8 @@ struct mlock_ctx {
 	const struct uvma_vma *vma;
 	uint64_t start, end;
 	bool lock;
+	const struct uvma_folio *last;	/* the large folio the walk is in, and */
+	bool last_within;		/* whether the range maps all of it */
 };
 
 /*
@@ -1493,9 +1495,15 @@ static void mlock_one(void *ctx, uint64_t addr, pte_t *pte)
 	if (!pte_is_folio(*pte))
 		return;
 	f = pte_folio(*pte);
-	if (m->lock && folio_large(f) &&
-	    !large_folio_mapped_within(m->vma, f, m->start, m->end))
-		return;
+	if (m->lock && folio_large(f)) {
+		/* asked once per folio: its PTEs follow one another in the walk */
+		if (f != m->last) {
+			m->last = f;
+			m->last_within = large_folio_mapped_within(m->vma, f, m->start, m->end);
+		}
+		if (!m->last_within)
+			return;
+	}
 	if (m->lock)
 		f->flags |= FOLIO_MLOCKED;
 	mlock_batch_add(m->sys, f, !m->lock);
@@ -1504,7 +1512,7 @@ static void mlock_one(void *ctx, uint64_t addr, pte_t *pte)
 void mlock_range_pages(struct uvma_vma *vma, uint64_t start, uint64_t end, bool lock)
 {
 	PAGE_LOCK_SCOPE(vma->mm->sys);
-	struct mlock_ctx m = { vma->mm->sys, vma, start, end, lock };
+	struct mlock_ctx m = { vma->mm->sys, vma, start, end, lock, NULL, false };
 
 	pt_walk(&vma->mm->pt, start, end, mlock_one, &m);
 }
